@@ -1,0 +1,112 @@
+"""Save and load networks safely.
+
+A checkpoint is a plain dict (format version, architecture, weights, metadata) written with
+`torch.save` and read back with `weights_only=True`, so opening a file can never run code.
+Saving goes to a temporary file in the same folder, is flushed to disk, then renamed over
+the target: a crash mid-save leaves the previous file as it was.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from .networks import ArchSpec, DigitNet, build_network
+
+FORMAT = "digitpad-checkpoint"
+FORMAT_VERSION = 1
+DEFAULT_WEIGHTS = Path(__file__).resolve().parent.parent / "assets" / "default_cnn.pt"
+
+
+class CheckpointError(Exception):
+    """A checkpoint could not be read or written; the message is for the user."""
+
+
+def save_checkpoint(path: str | os.PathLike, net: DigitNet, metadata: dict[str, Any] | None = None) -> None:
+    """Write atomically: the file at `path` is either the old one or the complete new one."""
+    path = Path(path)
+    payload = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "arch": net.spec.to_dict(),
+        "state_dict": {k: v.detach().clone() for k, v in net.state_dict().items()},
+        "metadata": dict(metadata or {}),
+    }
+    try:
+        handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as error:
+        raise CheckpointError(f"Cannot write to {path.parent}: {error.strerror or error}") from error
+    try:
+        with os.fdopen(handle, "wb") as out:
+            torch.save(payload, out)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temp_name, path)
+    except (OSError, RuntimeError) as error:
+        Path(temp_name).unlink(missing_ok=True)
+        reason = getattr(error, "strerror", None) or str(error)
+        raise CheckpointError(
+            f"Could not save {path.name}: {reason}. The previous file is unchanged."
+        ) from error
+
+
+def load_checkpoint(path: str | os.PathLike) -> tuple[DigitNet, dict[str, Any]]:
+    """A validated network and its metadata, or CheckpointError saying what is wrong."""
+    path = Path(path)
+    name = path.name
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError as error:
+        raise CheckpointError(f"{name} does not exist.") from error
+    except IsADirectoryError as error:
+        raise CheckpointError(f"{name} is a folder, not a checkpoint.") from error
+    except PermissionError as error:
+        raise CheckpointError(f"{name} cannot be read (permission denied).") from error
+    except pickle.UnpicklingError as error:
+        raise CheckpointError(
+            f"{name} contains objects other than weights and was not loaded (it could run code)."
+        ) from error
+    except (
+        RuntimeError,
+        EOFError,
+        zipfile.BadZipFile,
+        ValueError,
+        OSError,
+        TypeError,
+        AttributeError,
+        KeyError,
+        IndexError,
+    ) as error:
+        raise CheckpointError(f"{name} is damaged or not a digitpad checkpoint.") from error
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise CheckpointError(f"{name} is not a digitpad checkpoint.")
+    version = payload.get("format_version")
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise CheckpointError(
+            f"{name} was saved by a newer digitpad (format {version}); please update digitpad to open it."
+        )
+    try:
+        spec = ArchSpec.from_dict(payload["arch"])
+    except (KeyError, TypeError, ValueError) as error:
+        raise CheckpointError(f"{name} describes an unknown network architecture.") from error
+    net = build_network(spec)
+    state = payload.get("state_dict")
+    if not isinstance(state, dict):
+        raise CheckpointError(f"{name} holds no weights.")
+    try:
+        net.load_state_dict(state, strict=True)
+    except (RuntimeError, TypeError) as error:
+        raise CheckpointError(
+            f"{name} does not match its network: its weights have other shapes or names."
+        ) from error
+    if not all(torch.isfinite(t).all() for t in state.values() if t.is_floating_point()):
+        raise CheckpointError(f"{name} holds weights that are not numbers (NaN or infinity).")
+    net.eval()
+    metadata = payload.get("metadata")
+    return net, dict(metadata) if isinstance(metadata, dict) else {}

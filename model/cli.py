@@ -1,0 +1,208 @@
+"""Headless training and evaluation: `python -m model train|evaluate`.
+
+The same engine as the Train button. Progress goes to stderr, one JSON summary line to
+stdout, and any user error (bad file, missing data) exits non-zero with a one-line message.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections import Counter
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from .data import DataError, Dataset, load_dataset
+from .messages import (
+    ARCHITECTURES,
+    OPTIMIZERS,
+    EvalResult,
+    TrainConfig,
+    TrainFinished,
+    TrainProgress,
+)
+from .networks import build_network
+from .strokes import is_training_writer, load_unipen, rasterise
+from .training import TrainingData, evaluate, predict_labels, train_steps
+
+
+class ProgressBar:
+    """A one-line progress bar on stderr, redrawn at most ten times a second."""
+
+    def __init__(self, stream=sys.stderr) -> None:
+        self.stream = stream
+        self.last_draw = 0.0
+        self.accuracy = ""
+
+    def update(self, progress: TrainProgress) -> None:
+        now = time.monotonic()
+        if now - self.last_draw < 0.1 and progress.step != progress.total_steps:
+            return
+        self.last_draw = now
+        done = progress.step / progress.total_steps
+        bar = "#" * int(done * 30)
+        self.stream.write(
+            f"\r[{bar:<30}] {done:6.1%} epoch {progress.epoch:5.2f} loss {progress.loss:.4f}"
+            f" {progress.samples_per_second:7.0f} samples/s"
+            f" {progress.seconds_left:5.0f} s left{self.accuracy}  "
+        )
+        self.stream.flush()
+
+    def evaluated(self, result: EvalResult) -> None:
+        self.accuracy = f" val acc {result.accuracy:.4f}"
+
+    def close(self) -> None:
+        self.stream.write("\n")
+        self.stream.flush()
+
+
+def _stroke_training_set(path: str, copies: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    digits = load_unipen(path)
+    chosen = np.array([is_training_writer(w) for w in digits.writers])
+    print(
+        f"rasterising {chosen.sum():,} pen-written digits from the training half of the writers x{copies}...",
+        file=sys.stderr,
+    )
+    return rasterise(digits.subset(chosen), copies=copies, seed=seed)
+
+
+def command_train(args: argparse.Namespace) -> int:
+    torch.set_num_threads(args.threads) if args.threads else None
+    dataset = load_dataset(args.data_dir, allow_practice=args.practice)
+    extra = _stroke_training_set(args.strokes, args.stroke_copies, args.seed) if args.strokes else None
+    data = TrainingData.from_dataset(dataset, extra)
+    config = TrainConfig(
+        arch=args.arch,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        learning_rate=args.lr,
+        optimizer=args.optimizer,
+        augment=not args.no_augment,
+        seed=args.seed,
+        evals_per_epoch=args.evals_per_epoch,
+    )
+    print(f"training a {config.arch} on {data.name}", file=sys.stderr)
+    net = build_network(config.arch, seed=config.seed)
+    bar = ProgressBar()
+    finished: TrainFinished | None = None
+    started = time.perf_counter()
+    for message in train_steps(net, data, config, until_accuracy=args.until_accuracy):
+        if isinstance(message, TrainProgress):
+            bar.update(message)
+        elif isinstance(message, EvalResult):
+            bar.evaluated(message)
+        else:
+            finished = message
+    bar.close()
+    wall_seconds = time.perf_counter() - started
+    assert finished is not None
+    if finished.reason == "diverged":
+        print(f"error: {finished.message}", file=sys.stderr)
+        return 3
+    test_loss, test_accuracy = evaluate(net, data.test_x, data.test_y)
+    summary = {
+        "arch": config.arch,
+        "data": data.name,
+        "test_accuracy": round(test_accuracy, 5),
+        "test_loss": round(test_loss, 5),
+        "train_seconds": round(finished.train_seconds, 2),
+        "wall_seconds": round(wall_seconds, 2),
+        "epochs": round(finished.epochs, 3),
+        "steps": finished.steps,
+        "samples_per_second": round(finished.samples_per_second, 1),
+        "reason": finished.reason,
+        "seed": config.seed,
+    }
+    if args.out:
+        metadata = {
+            **summary,
+            "config": asdict(config),
+            "trained_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        }
+        save_checkpoint(args.out, net, metadata)
+        summary["checkpoint"] = str(args.out)
+    print(f"test accuracy {test_accuracy:.4%} after {finished.epochs:.2f} epochs", file=sys.stderr)
+    print(json.dumps(summary))
+    return 0
+
+
+def command_evaluate(args: argparse.Namespace) -> int:
+    net, metadata = load_checkpoint(args.checkpoint)
+    dataset: Dataset = load_dataset(args.data_dir, allow_practice=args.practice)
+    data = TrainingData.from_dataset(dataset)
+    loss, accuracy = evaluate(net, data.test_x, data.test_y)
+    predicted = predict_labels(net, data.test_x)
+    truth = data.test_y.numpy()
+    per_digit = {str(d): round(float((predicted[truth == d] == d).mean()), 4) for d in range(10)}
+    confusions = Counter((int(t), int(p)) for t, p in zip(truth, predicted, strict=True) if t != p)
+    print(
+        f"{args.checkpoint}: {accuracy:.4%} correct on {len(truth):,} test digits of {dataset.name}",
+        file=sys.stderr,
+    )
+    print(
+        json.dumps(
+            {
+                "checkpoint": str(args.checkpoint),
+                "arch": net.spec.kind,
+                "test_accuracy": round(accuracy, 5),
+                "test_loss": round(loss, 5),
+                "per_digit_accuracy": per_digit,
+                "top_confusions": [f"{t}->{p}: {n}" for (t, p), n in confusions.most_common(5)],
+                "trained": {k: metadata[k] for k in ("epochs", "data", "trained_at") if k in metadata},
+            }
+        )
+    )
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m model", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    defaults = TrainConfig()
+    train = sub.add_parser("train", help="train a network and save a checkpoint")
+    train.add_argument("--data-dir", help="folder holding MNIST (else $DIGITPAD_DATA, the cache, ...)")
+    train.add_argument(
+        "--practice", action="store_true", help="fall back to the embedded 5,000-digit practice set"
+    )
+    train.add_argument("--arch", choices=ARCHITECTURES, default=defaults.arch)
+    train.add_argument("--epochs", type=float, default=defaults.epochs)
+    train.add_argument("--batch-size", type=int, default=defaults.batch_size)
+    train.add_argument("--lr", type=float, default=defaults.learning_rate, help="peak learning rate")
+    train.add_argument("--optimizer", choices=OPTIMIZERS, default=defaults.optimizer)
+    train.add_argument("--no-augment", action="store_true", help="train on the images as they are")
+    train.add_argument("--seed", type=int, default=defaults.seed)
+    train.add_argument("--evals-per-epoch", type=int, default=defaults.evals_per_epoch)
+    train.add_argument(
+        "--until-accuracy", type=float, help="stop once test accuracy reaches this (e.g. 0.99)"
+    )
+    train.add_argument("--strokes", help="UNIPEN digits .npz: add the training writers' digits, rasterised")
+    train.add_argument("--stroke-copies", type=int, default=4, help="renderings of each pen-written digit")
+    train.add_argument("--threads", type=int, default=0, help="torch threads (default: torch's choice)")
+    train.add_argument("--out", type=Path, help="where to save the checkpoint")
+    train.set_defaults(run=command_train)
+    evaluate_parser = sub.add_parser("evaluate", help="measure a checkpoint on the MNIST test set")
+    evaluate_parser.add_argument("--checkpoint", type=Path, required=True)
+    evaluate_parser.add_argument("--data-dir")
+    evaluate_parser.add_argument(
+        "--practice", action="store_true", help="fall back to the embedded practice set"
+    )
+    evaluate_parser.set_defaults(run=command_evaluate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except (DataError, CheckpointError, ValueError, OSError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,116 @@
+"""Immutable messages that cross the thread boundary between the GUI and the worker.
+
+Only these dataclasses, scalars and owned numpy arrays ever travel between threads:
+tensors, modules and optimizers stay with the worker that owns the network.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+ARCHITECTURES = ("cnn", "mlp")
+OPTIMIZERS = ("adam", "adamw", "sgd")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything a training run needs; the defaults are the shipped recipe."""
+
+    arch: str = "cnn"  # "cnn" (default, small convnet) or "mlp" (784 -> hidden ReLU layers -> 10)
+    epochs: float = 3.0  # fractional epochs are allowed: 0.5 trains half an epoch
+    batch_size: int = 128
+    learning_rate: float = 3e-3  # peak learning rate of the one-cycle schedule
+    optimizer: str = "adam"
+    schedule: str = "onecycle"  # "onecycle" (warm-up then anneal) or "constant"
+    weight_decay: float = 0.0
+    augment: bool = True  # small random affine jitter of every batch
+    seed: int = 0
+    evals_per_epoch: int = 4  # validation passes per epoch (the plot's accuracy points)
+    from_scratch: bool = True  # False continues from the current weights
+
+    def __post_init__(self) -> None:
+        if self.arch not in ARCHITECTURES:
+            raise ValueError(f"unknown architecture {self.arch!r}; choose one of {ARCHITECTURES}")
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"unknown optimizer {self.optimizer!r}; choose one of {OPTIMIZERS}")
+        if self.schedule not in ("onecycle", "constant"):
+            raise ValueError(f"unknown schedule {self.schedule!r}")
+        if not self.epochs > 0:
+            raise ValueError("epochs must be positive")
+        if not 1 <= self.batch_size <= 65536:
+            raise ValueError("batch size must be between 1 and 65536")
+        if not (self.learning_rate > 0 and np.isfinite(self.learning_rate)):
+            raise ValueError("learning rate must be a positive number")
+        if self.evals_per_epoch < 0:
+            raise ValueError("evals_per_epoch must be >= 0")
+
+
+@dataclass(frozen=True)
+class TrainProgress:
+    """One optimisation step has finished."""
+
+    step: int  # 1-based global step of this run
+    total_steps: int
+    epoch: float  # fractional epoch, e.g. 1.25
+    loss: float  # training loss of this batch
+    samples_per_second: float
+    seconds_left: float
+    learning_rate: float
+
+
+@dataclass(frozen=True)
+class EvalResult:
+    """Loss and accuracy on the held-out set at some point of a run."""
+
+    step: int
+    epoch: float
+    loss: float
+    accuracy: float
+    seconds: float  # training time so far, evaluation excluded
+
+
+@dataclass(frozen=True)
+class TrainFinished:
+    """A run ended; `reason` says why ("completed", "stopped", "diverged", "target reached")."""
+
+    reason: str
+    steps: int
+    epochs: float
+    train_seconds: float
+    samples_per_second: float
+    final_eval: EvalResult | None
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class LayerActivation:
+    """One layer's output for one image, with what the view needs to explain it."""
+
+    name: str
+    kind: str  # "input", "conv", "dense" or "output"
+    formula: str
+    parameters: int
+    values: np.ndarray  # (C, H, W) for images and feature maps, (N,) for neurons
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(self.values.shape)
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """The network's answer for one drawing, tagged with the request that asked for it."""
+
+    request_id: int
+    probabilities: np.ndarray  # (10,), sums to 1
+    layers: tuple[LayerActivation, ...] = field(default=())
+
+    @property
+    def digit(self) -> int:
+        return int(np.argmax(self.probabilities))
+
+    @property
+    def confidence(self) -> float:
+        return float(np.max(self.probabilities))

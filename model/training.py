@@ -1,0 +1,237 @@
+"""The training loop as a generator, so the GUI worker and the command line share it.
+
+`train_steps` yields a `TrainProgress` after every batch, an `EvalResult` several times per
+epoch, and a final `TrainFinished`. Whoever drives it decides the pace: pausing is not
+asking for the next step, stopping is closing the generator.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .data import Dataset
+from .messages import EvalResult, TrainConfig, TrainFinished, TrainProgress
+
+Message = TrainProgress | EvalResult | TrainFinished
+EVAL_BATCH = 2000
+SNAPSHOT_EVERY = 25  # steps between copies of known-good weights, restored on divergence
+
+
+@dataclass(frozen=True)
+class TrainingData:
+    """Training and validation sets as in-memory tensors of 0-1 pixels, (N, 1, 28, 28)."""
+
+    name: str
+    train_x: torch.Tensor
+    train_y: torch.Tensor
+    test_x: torch.Tensor
+    test_y: torch.Tensor
+
+    @classmethod
+    def from_dataset(
+        cls, dataset: Dataset, extra: tuple[np.ndarray, np.ndarray] | None = None
+    ) -> TrainingData:
+        """Convert once; `extra` adds more (uint8 images, labels) to the training split only."""
+        images, labels = dataset.train_images, dataset.train_labels
+        name = dataset.name
+        if extra is not None:
+            images = np.concatenate([images, extra[0]])
+            labels = np.concatenate([labels, extra[1]])
+            name += f" + {len(extra[1]):,} rasterised pen-written digits"
+        return cls(
+            name,
+            _to_pixels(images),
+            _to_labels(labels),
+            _to_pixels(dataset.test_images),
+            _to_labels(dataset.test_labels),
+        )
+
+
+def _to_pixels(images: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(np.ascontiguousarray(images)).float().div_(255.0).unsqueeze(1)
+
+
+def _to_labels(labels: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(np.ascontiguousarray(labels)).long()
+
+
+def random_affine(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """Small random rotations, scalings, shears and shifts: handwriting varies like this."""
+    n = x.shape[0]
+
+    def uniform(low: float, high: float) -> torch.Tensor:
+        return torch.rand(n, generator=generator) * (high - low) + low
+
+    angle = uniform(-0.2, 0.2)  # radians, about 11 degrees
+    scale = uniform(0.85, 1.1)
+    shear = uniform(-0.25, 0.25)
+    aspect = uniform(0.85, 1.15)
+    shift = torch.rand(n, 2, generator=generator) * 0.2 - 0.1  # of the half-width: ~1.4 px
+    cos, sin = torch.cos(angle), torch.sin(angle)
+    theta = torch.empty(n, 2, 3)
+    theta[:, 0, 0] = cos / (scale * aspect)
+    theta[:, 0, 1] = (-sin + shear) / scale
+    theta[:, 1, 0] = sin / (scale * aspect)
+    theta[:, 1, 1] = cos / scale
+    theta[:, :, 2] = shift
+    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+    return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+
+
+@torch.inference_mode()
+def evaluate(
+    net: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int = EVAL_BATCH
+) -> tuple[float, float]:
+    """Mean cross-entropy and accuracy over a whole set, in eval mode, in large batches."""
+    was_training = net.training
+    net.eval()
+    total_loss, correct = 0.0, 0
+    try:
+        for start in range(0, len(y), batch_size):
+            logits = net(x[start : start + batch_size])
+            target = y[start : start + batch_size]
+            total_loss += F.cross_entropy(logits, target, reduction="sum").item()
+            correct += (logits.argmax(1) == target).sum().item()
+    finally:
+        net.train(was_training)
+    return total_loss / max(1, len(y)), correct / max(1, len(y))
+
+
+def predict_labels(net: nn.Module, x: torch.Tensor, batch_size: int = EVAL_BATCH) -> np.ndarray:
+    """The predicted digit of every image, for confusion tables."""
+    was_training = net.training
+    net.eval()
+    try:
+        with torch.inference_mode():
+            return torch.cat(
+                [net(x[i : i + batch_size]).argmax(1) for i in range(0, len(x), batch_size)]
+            ).numpy()
+    finally:
+        net.train(was_training)
+
+
+def make_optimizer(net: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
+    if config.optimizer == "sgd":
+        return torch.optim.SGD(
+            net.parameters(),
+            lr=config.learning_rate,
+            momentum=0.9,
+            nesterov=True,
+            weight_decay=config.weight_decay,
+        )
+    if config.optimizer == "adamw":
+        return torch.optim.AdamW(
+            net.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay or 1e-2
+        )
+    return torch.optim.Adam(net.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
+
+
+def total_steps_for(config: TrainConfig, train_size: int) -> int:
+    return max(1, math.ceil(config.epochs * train_size / config.batch_size))
+
+
+def train_steps(
+    net: nn.Module,
+    data: TrainingData,
+    config: TrainConfig,
+    until_accuracy: float | None = None,
+) -> Iterator[Message]:
+    """Train `net` in place, one batch per yielded `TrainProgress`.
+
+    If the loss becomes NaN or infinite, the weights of the last good snapshot are put back
+    and the run ends with reason "diverged". `until_accuracy` ends it once validation
+    accuracy reaches that value ("target reached").
+    """
+    generator = torch.Generator().manual_seed(config.seed)
+    torch.manual_seed(config.seed)  # dropout
+    train_size = len(data.train_y)
+    steps_per_epoch = train_size / config.batch_size
+    total_steps = total_steps_for(config, train_size)
+    eval_interval = max(1, round(steps_per_epoch / config.evals_per_epoch)) if config.evals_per_epoch else 0
+    optimizer = make_optimizer(net, config)
+    scheduler = (
+        torch.optim.lr_scheduler.OneCycleLR(
+            optimizer, max_lr=config.learning_rate, total_steps=total_steps, pct_start=0.25
+        )
+        if config.schedule == "onecycle"
+        else None
+    )
+    snapshot = copy.deepcopy(net.state_dict())
+    order = torch.randperm(train_size, generator=generator)
+    cursor = 0
+    train_seconds = 0.0
+    samples_per_second = 0.0
+    last_eval: EvalResult | None = None
+    reason, message, step = "completed", "", 0
+    net.train()
+    for step in range(1, total_steps + 1):
+        started = time.perf_counter()
+        if cursor + config.batch_size > train_size:
+            order, cursor = torch.randperm(train_size, generator=generator), 0
+        index = order[cursor : cursor + config.batch_size]
+        cursor += config.batch_size
+        x, y = data.train_x[index], data.train_y[index]
+        if config.augment:
+            x = random_affine(x, generator)
+        loss = F.cross_entropy(net(x), y)
+        loss_value = loss.item()
+        if not math.isfinite(loss_value):
+            net.load_state_dict(snapshot)
+            reason = "diverged"
+            message = (
+                f"The loss became {loss_value} at step {step}: the learning rate "
+                f"{config.learning_rate:g} is too high. The weights from before were restored."
+            )
+            break
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        if scheduler is not None:
+            scheduler.step()
+        elapsed = time.perf_counter() - started
+        train_seconds += elapsed
+        rate = config.batch_size / max(elapsed, 1e-9)
+        samples_per_second = rate if step == 1 else 0.9 * samples_per_second + 0.1 * rate
+        if step % SNAPSHOT_EVERY == 0:
+            snapshot = copy.deepcopy(net.state_dict())
+        yield TrainProgress(
+            step=step,
+            total_steps=total_steps,
+            epoch=step / steps_per_epoch,
+            loss=loss_value,
+            samples_per_second=samples_per_second,
+            seconds_left=(total_steps - step) * config.batch_size / max(samples_per_second, 1e-9),
+            learning_rate=optimizer.param_groups[0]["lr"],
+        )
+        if (eval_interval and step % eval_interval == 0) or step == total_steps:
+            val_loss, accuracy = evaluate(net, data.test_x, data.test_y)
+            if not math.isfinite(val_loss):
+                net.load_state_dict(snapshot)
+                reason, message = (
+                    "diverged",
+                    "The validation loss is not a number: the weights from before were restored.",
+                )
+                break
+            last_eval = EvalResult(step, step / steps_per_epoch, val_loss, accuracy, train_seconds)
+            yield last_eval
+            if until_accuracy is not None and accuracy >= until_accuracy:
+                reason = "target reached"
+                break
+    yield TrainFinished(
+        reason=reason,
+        steps=step,
+        epochs=step / steps_per_epoch,
+        train_seconds=train_seconds,
+        samples_per_second=step * config.batch_size / max(train_seconds, 1e-9),
+        final_eval=last_eval,
+        message=message,
+    )
