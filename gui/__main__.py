@@ -1,0 +1,7 @@
+"""`python -m gui`: open digitpad."""
+
+import sys
+
+from .app import main
+
+sys.exit(main())

@@ -1,0 +1,219 @@
+"""Every layer's activations for the current drawing, from the pixels to the ten outputs."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QFont, QImage, QLinearGradient, QPainter, QPaintEvent
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from model.messages import LayerActivation
+
+HEADER_LINES = 3
+TEXT = QColor(220, 220, 228)
+MUTED = QColor(140, 140, 150)
+GAP_VALUE = 0  # colour index of the gaps between tiles
+
+
+def _colour_table(name: str) -> list[int]:
+    lut = pg.colormap.get(name).getLookupTable(nPts=255, alpha=False)
+    return [0xFF1A1A20] + [QColor(int(r), int(g), int(b)).rgba() for r, g, b in lut]
+
+
+HEAT = _colour_table("inferno")
+GREY = [0xFF1A1A20] + [QColor(v, v, v).rgba() for v in np.linspace(0, 255, 255).astype(int)]
+
+
+def tile_grid(count: int) -> tuple[int, int]:
+    """Rows and columns for `count` tiles, a bit wider than tall."""
+    cols = math.ceil(math.sqrt(count * 1.5))
+    return math.ceil(count / cols), cols
+
+
+def mosaic(values: np.ndarray) -> np.ndarray:
+    """Feature maps (C, H, W) side by side with 1-px gaps, or neurons (N,) as a grid; NaN = gap."""
+    if values.ndim == 1:
+        count = values.shape[0]
+        if count <= 10:
+            return values.reshape(count, 1)  # output neurons: one column, 0 at the top
+        rows, cols = tile_grid(count)
+        grid = np.full(rows * cols, np.nan)
+        grid[:count] = values
+        return grid.reshape(rows, cols)
+    channels, height, width = values.shape
+    if channels == 1:
+        return values[0]
+    rows, cols = tile_grid(channels)
+    out = np.full((rows * (height + 1) - 1, cols * (width + 1) - 1), np.nan)
+    for index in range(channels):
+        r, c = divmod(index, cols)
+        out[r * (height + 1) : r * (height + 1) + height, c * (width + 1) : c * (width + 1) + width] = values[
+            index
+        ]
+    return out
+
+
+@dataclass
+class LayerPicture:
+    title: str
+    detail: str
+    image: QImage
+    low: float
+    high: float
+    table: list[int]
+    labels: bool  # draw digit labels beside the output neurons
+
+
+def picture(layer: LayerActivation) -> LayerPicture:
+    values = np.asarray(layer.values, dtype=np.float64)
+    grid = mosaic(values)
+    finite = grid[np.isfinite(grid)]
+    if layer.kind in ("input", "output"):
+        low, high = 0.0, 1.0
+    else:
+        low, high = 0.0, float(finite.max()) if finite.size and finite.max() > 0 else 1.0
+    scaled = np.where(np.isfinite(grid), 1 + np.clip((grid - low) / (high - low), 0, 1) * 254, GAP_VALUE)
+    data = np.ascontiguousarray(scaled.astype(np.uint8))
+    height, width = data.shape
+    image = QImage(data.data, width, height, width, QImage.Format.Format_Indexed8).copy()
+    table = GREY if layer.kind == "input" else HEAT
+    image.setColorTable(table)
+    shape = "×".join(str(n) for n in values.shape)
+    if layer.kind == "input":
+        detail = f"{values.size} neurons ({shape})\n{layer.formula}"
+    elif layer.kind == "conv":
+        detail = f"{values.shape[0]} feature maps ({shape})\n{layer.formula}\n{layer.parameters:,} parameters"
+    else:
+        detail = f"{values.size} neurons\n{layer.formula}\n{layer.parameters:,} parameters"
+    return LayerPicture(layer.name, detail, image, low, high, table, layer.kind == "output")
+
+
+class ActivationView(QWidget):
+    """Columns from input to output; each shows a layer's output with its colour scale."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("activationView")
+        self.setMinimumHeight(230)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self._pictures: list[LayerPicture] = []
+        self._layer_names: tuple[str, ...] = ()
+        self.setToolTip(
+            "Each column is a layer's output for your drawing. Convolution layers show one small\n"
+            "image per feature map; dense layers one square per neuron. Brighter = more active."
+        )
+
+    def sizeHint(self) -> QSize:
+        return QSize(760, 280)
+
+    def set_layers(self, layers: tuple[LayerActivation, ...] | None) -> None:
+        self._pictures = [picture(layer) for layer in layers] if layers else []
+        self._layer_names = tuple(layer.name for layer in layers) if layers else ()
+        self.update()
+
+    def layer_names(self) -> tuple[str, ...]:
+        return self._layer_names
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.fillRect(self.rect(), QColor(24, 24, 30))
+        if not self._pictures:
+            painter.setPen(MUTED)
+            painter.drawText(
+                self.rect(), Qt.AlignmentFlag.AlignCenter, "Draw a digit to see every layer light up"
+            )
+            painter.end()
+            return
+        font = QFont(self.font())
+        font.setPointSizeF(8.5)
+        painter.setFont(font)
+        line = painter.fontMetrics().height()
+        weights = [
+            3.0 if p.labels else max(4.0, 6.0 * p.image.width() / max(p.image.height(), 1) ** 0.5 / 4)
+            for p in self._pictures
+        ]
+        weights = [min(w, 10.0) for w in weights]
+        arrow = 18.0
+        usable = self.width() - arrow * (len(self._pictures) - 1) - 8
+        x = 4.0
+        header = line * (HEADER_LINES + 1) + 6
+        for index, (pic, weight) in enumerate(zip(self._pictures, weights, strict=True)):
+            width = usable * weight / sum(weights)
+            painter.setPen(TEXT)
+            bold = QFont(font)
+            bold.setBold(True)
+            painter.setFont(bold)
+            painter.drawText(QRectF(x, 4, width, line), Qt.AlignmentFlag.AlignLeft, pic.title)
+            painter.setFont(font)
+            painter.setPen(MUTED)
+            painter.drawText(
+                QRectF(x, 4 + line, width, line * HEADER_LINES),
+                Qt.AlignmentFlag.AlignLeft | Qt.TextFlag.TextWordWrap,
+                pic.detail,
+            )
+            scale_height = 10.0
+            area = QRectF(
+                x,
+                header,
+                width - (14 if pic.labels else 0),
+                self.height() - header - scale_height - line - 10,
+            )
+            self._draw_image(painter, pic, area)
+            if pic.labels:
+                self._draw_digit_labels(painter, pic, area)
+            self._draw_scale(
+                painter,
+                pic,
+                QRectF(x, self.height() - scale_height - line - 4, min(width, 120), scale_height),
+                line,
+            )
+            x += width
+            if index < len(self._pictures) - 1:
+                painter.setPen(MUTED)
+                painter.drawText(QRectF(x, header, arrow, area.height()), Qt.AlignmentFlag.AlignCenter, "→")
+                x += arrow
+        painter.end()
+
+    @staticmethod
+    def _fitted(pic: LayerPicture, area: QRectF) -> QRectF:
+        image_w, image_h = pic.image.width(), pic.image.height()
+        scale = min(area.width() / image_w, area.height() / image_h)
+        if scale >= 1:
+            scale = math.floor(scale)  # whole pixels keep neurons crisp
+        w, h = image_w * scale, image_h * scale
+        return QRectF(area.x() + (area.width() - w) / 2, area.y(), w, h)
+
+    def _draw_image(self, painter: QPainter, pic: LayerPicture, area: QRectF) -> None:
+        painter.drawImage(self._fitted(pic, area), pic.image)
+
+    def _draw_digit_labels(self, painter: QPainter, pic: LayerPicture, area: QRectF) -> None:
+        target = self._fitted(pic, area)
+        cell = target.height() / pic.image.height()
+        painter.setPen(MUTED)
+        for digit in range(pic.image.height()):
+            painter.drawText(
+                QRectF(target.right() + 2, target.top() + digit * cell, 14, cell),
+                Qt.AlignmentFlag.AlignVCenter,
+                str(digit),
+            )
+
+    def _draw_scale(self, painter: QPainter, pic: LayerPicture, rect: QRectF, line: float) -> None:
+        gradient = QLinearGradient(rect.topLeft(), rect.topRight())
+        for stop in (0.0, 0.25, 0.5, 0.75, 1.0):
+            gradient.setColorAt(stop, QColor.fromRgba(pic.table[1 + int(stop * 254)]))
+        painter.fillRect(rect, gradient)
+        painter.setPen(MUTED)
+        painter.drawText(
+            QRectF(rect.left(), rect.bottom() + 1, rect.width(), line),
+            Qt.AlignmentFlag.AlignLeft,
+            f"{pic.low:g}",
+        )
+        painter.drawText(
+            QRectF(rect.left(), rect.bottom() + 1, rect.width(), line),
+            Qt.AlignmentFlag.AlignRight,
+            f"{pic.high:.3g}",
+        )

@@ -1,0 +1,285 @@
+"""The drawing canvas: strokes painted into a greyscale image, with undo, redo and an eraser."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import (
+    QColor,
+    QImage,
+    QKeySequence,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPen,
+    QResizeEvent,
+    QTabletEvent,
+)
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from model.strokes import PEN_WIDTH_FRACTION
+
+INK = 255
+BACKGROUND = QColor(18, 18, 22)
+
+
+@dataclass
+class Stroke:
+    """One press-drag-release, in canvas-relative coordinates (0-1) so it survives resizing."""
+
+    erase: bool
+    points: list[tuple[float, float]] = field(default_factory=list)
+
+
+class DrawingCanvas(QWidget):
+    """A square chalkboard: white ink on black, as MNIST digits are.
+
+    The ink lives in a QImage as big as the widget's square; strokes are also kept as
+    vectors so that undo, redo and resizing can repaint them exactly.
+    """
+
+    image_changed = Signal()  # the ink changed while drawing (a segment was added)
+    stroke_finished = Signal()  # the pen was lifted: the drawing is complete for now
+    cleared = Signal()
+    history_changed = Signal(bool, bool)  # can undo, can redo
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("canvas")
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+        self.setAttribute(Qt.WidgetAttribute.WA_StaticContents)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setMinimumSize(200, 200)
+        self.setCursor(Qt.CursorShape.CrossCursor)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setToolTip(
+            "Draw a digit with the left button or a pen. Right button erases.\n"
+            f"Undo {QKeySequence(QKeySequence.StandardKey.Undo).toString()}, "
+            "clear with Esc or Delete."
+        )
+        self._strokes: list[Stroke] = []
+        self._redo: list[Stroke] = []
+        self._current: Stroke | None = None
+        self._eraser_mode = False
+        self._image = QImage(1, 1, QImage.Format.Format_Grayscale8)
+        self._image.fill(0)
+
+    # -- public API ---------------------------------------------------------------------
+    def sizeHint(self) -> QSize:
+        return QSize(280, 280)
+
+    def hasHeightForWidth(self) -> bool:
+        return True
+
+    def heightForWidth(self, width: int) -> int:
+        return width
+
+    @property
+    def eraser_mode(self) -> bool:
+        return self._eraser_mode
+
+    def set_eraser_mode(self, enabled: bool) -> None:
+        self._eraser_mode = bool(enabled)
+
+    def is_empty(self) -> bool:
+        return not self._strokes and self._current is None
+
+    def stroke_count(self) -> int:
+        return len(self._strokes)
+
+    def image_array(self) -> np.ndarray:
+        """A uint8 copy of the ink (side x side), safe to hand to another thread."""
+        image = self._image
+        width, height = image.width(), image.height()
+        view = np.frombuffer(image.constBits(), dtype=np.uint8, count=image.bytesPerLine() * height)
+        return view.reshape(height, image.bytesPerLine())[:, :width].copy()
+
+    def widget_point(self, x: float, y: float) -> QPointF:
+        """Widget coordinates of a point given as fractions (0-1) of the drawing square."""
+        origin, side = self._origin(), self._side()
+        return QPointF(origin.x() + x * side, origin.y() + y * side)
+
+    def pen_width(self) -> float:
+        return max(1.0, PEN_WIDTH_FRACTION * self._side())
+
+    def clear(self) -> None:
+        """Wipe the drawing and its undo history."""
+        had_ink = bool(self._strokes) or self._current is not None
+        self._strokes.clear()
+        self._redo.clear()
+        self._current = None
+        self._image.fill(0)
+        self.update()
+        self._emit_history()
+        if had_ink:
+            self.cleared.emit()
+
+    def undo(self) -> None:
+        if self._current is not None or not self._strokes:
+            return
+        self._redo.append(self._strokes.pop())
+        self._repaint_all()
+        self._after_history_edit()
+
+    def redo(self) -> None:
+        if self._current is not None or not self._redo:
+            return
+        self._strokes.append(self._redo.pop())
+        self._repaint_all()
+        self._after_history_edit()
+
+    def can_undo(self) -> bool:
+        return bool(self._strokes)
+
+    def can_redo(self) -> bool:
+        return bool(self._redo)
+
+    # -- input --------------------------------------------------------------------------
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        button = event.button()
+        if button not in (Qt.MouseButton.LeftButton, Qt.MouseButton.RightButton) or self._current:
+            event.ignore()
+            return
+        erase = self._eraser_mode or button == Qt.MouseButton.RightButton
+        self._begin(event.position(), erase)
+        event.accept()
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        if self._current is None:
+            return
+        self._extend(event.position())
+        event.accept()
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if self._current is None:
+            return
+        self._extend(event.position())
+        self._finish()
+        event.accept()
+
+    def tabletEvent(self, event: QTabletEvent) -> None:
+        kind = event.type()
+        if kind == QTabletEvent.Type.TabletPress and self._current is None:
+            eraser = event.pointerType() == event.pointerType().Eraser
+            self._begin(event.position(), self._eraser_mode or eraser)
+        elif kind == QTabletEvent.Type.TabletMove and self._current is not None:
+            self._extend(event.position())
+        elif kind == QTabletEvent.Type.TabletRelease and self._current is not None:
+            self._extend(event.position())
+            self._finish()
+        event.accept()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        side = self._side()
+        if side != self._image.width():
+            self._image = QImage(side, side, QImage.Format.Format_Grayscale8)
+            self._repaint_all()
+        super().resizeEvent(event)
+
+    # -- painting -----------------------------------------------------------------------
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.fillRect(self.rect(), self.palette().window())
+        origin = self._origin()
+        painter.drawImage(origin, self._image)
+        painter.setPen(QPen(QColor(90, 90, 100), 1))
+        side = self._side()
+        painter.drawRect(QRectF(origin.x() - 0.5, origin.y() - 0.5, side, side))
+        if self.is_empty():
+            painter.setPen(QColor(140, 140, 150))
+            painter.drawText(
+                QRectF(origin.x(), origin.y(), side, side),
+                Qt.AlignmentFlag.AlignCenter,
+                "Draw a digit here",
+            )
+        painter.end()
+
+    def _side(self) -> int:
+        return max(1, min(self.width(), self.height()))
+
+    def _origin(self) -> QPointF:
+        side = self._side()
+        return QPointF((self.width() - side) // 2, (self.height() - side) // 2)
+
+    def _to_relative(self, position: QPointF) -> tuple[float, float]:
+        origin, side = self._origin(), self._side()
+        return ((position.x() - origin.x()) / side, (position.y() - origin.y()) / side)
+
+    def _pen(self, erase: bool) -> QPen:
+        pen = QPen(QColor(0, 0, 0) if erase else QColor(INK, INK, INK))
+        pen.setWidthF(self.pen_width() * (1.6 if erase else 1.0))
+        pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+        pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
+        return pen
+
+    def _paint_segment(self, stroke: Stroke, start: int) -> QRectF:
+        """Paint stroke.points[start:] (joined to the point before) into the image."""
+        side = self._side()
+        points = [QPointF(x * side, y * side) for x, y in stroke.points[max(0, start - 1) :]]
+        painter = QPainter(self._image)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        pen = self._pen(stroke.erase)
+        if len(points) == 1:
+            # A zero-length line paints nothing, so a click leaves an explicit dot.
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(pen.color())
+            radius = pen.widthF() / 2
+            painter.drawEllipse(points[0], radius, radius)
+        else:
+            painter.setPen(pen)
+            painter.drawPolyline(points)
+        painter.end()
+        xs = [p.x() for p in points]
+        ys = [p.y() for p in points]
+        margin = pen.widthF() / 2 + 2
+        return QRectF(
+            min(xs) - margin, min(ys) - margin, max(xs) - min(xs) + 2 * margin, max(ys) - min(ys) + 2 * margin
+        )
+
+    def _repaint_all(self) -> None:
+        self._image.fill(0)
+        for stroke in self._strokes:
+            self._paint_segment_all(stroke)
+        if self._current is not None:
+            self._paint_segment_all(self._current)
+        self.update()
+
+    def _paint_segment_all(self, stroke: Stroke) -> None:
+        if stroke.points:
+            self._paint_segment(stroke, 0)
+
+    def _begin(self, position: QPointF, erase: bool) -> None:
+        self._current = Stroke(erase, [self._to_relative(position)])
+        dirty = self._paint_segment(self._current, 0)
+        self.update(dirty.translated(self._origin()).toAlignedRect())
+        self.image_changed.emit()
+
+    def _extend(self, position: QPointF) -> None:
+        assert self._current is not None
+        point = self._to_relative(position)
+        if point == self._current.points[-1]:
+            return
+        self._current.points.append(point)
+        dirty = self._paint_segment(self._current, len(self._current.points) - 1)
+        self.update(dirty.translated(self._origin()).toAlignedRect())
+        self.image_changed.emit()
+
+    def _finish(self) -> None:
+        assert self._current is not None
+        self._strokes.append(self._current)
+        self._current = None
+        self._redo.clear()
+        self._emit_history()
+        self.stroke_finished.emit()
+
+    def _after_history_edit(self) -> None:
+        self._emit_history()
+        if self._strokes:
+            self.stroke_finished.emit()
+        else:
+            self.cleared.emit()
+
+    def _emit_history(self) -> None:
+        self.history_changed.emit(self.can_undo(), self.can_redo())

@@ -1,0 +1,132 @@
+"""Live training curves: every batch's loss (raw and smoothed), validation loss and accuracy."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QWidget
+
+from model.messages import EvalResult, TrainProgress
+
+MAX_POINTS = 20_000  # past this the raw curves are halved: memory stays bounded on long runs
+SMOOTHING = 0.98
+REFRESH_MS = 33
+
+
+class CurveBuffer:
+    """x/y points in preallocated arrays; when full, every other point is dropped."""
+
+    def __init__(self, capacity: int = MAX_POINTS) -> None:
+        self.x = np.empty(capacity)
+        self.y = np.empty(capacity)
+        self.size = 0
+        self.stride = 1  # keep one point in `stride` after decimation
+        self._skipped = 0
+
+    def append(self, x: float, y: float) -> None:
+        self._skipped += 1
+        if self._skipped < self.stride:
+            return
+        self._skipped = 0
+        if self.size == len(self.x):
+            half = self.size // 2
+            self.x[:half] = self.x[1 : self.size : 2][:half]
+            self.y[:half] = self.y[1 : self.size : 2][:half]
+            self.size = half
+            self.stride *= 2
+        self.x[self.size] = x
+        self.y[self.size] = y
+        self.size += 1
+
+    def clear(self) -> None:
+        self.size, self.stride, self._skipped = 0, 1, 0
+
+    def data(self) -> tuple[np.ndarray, np.ndarray]:
+        return self.x[: self.size], self.y[: self.size]
+
+
+class LossPlot(pg.GraphicsLayoutWidget):
+    """Two stacked plots sharing the epoch axis: loss above, validation accuracy below."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("lossPlot")
+        self.setBackground((24, 24, 30))
+        self.setMinimumHeight(220)
+        self.loss_plot = self.addPlot(row=0, col=0)
+        self.loss_plot.setLabel("left", "loss")
+        self.loss_plot.showGrid(x=True, y=True, alpha=0.15)
+        self.loss_plot.addLegend(offset=(-10, 10), labelTextSize="8pt")
+        self.loss_plot.setClipToView(True)
+        self.loss_plot.setDownsampling(auto=True, mode="peak")
+        self.accuracy_plot = self.addPlot(row=1, col=0)
+        self.accuracy_plot.setLabel("left", "val. accuracy")
+        self.accuracy_plot.setLabel("bottom", "epoch")
+        self.accuracy_plot.showGrid(x=True, y=True, alpha=0.15)
+        self.accuracy_plot.setXLink(self.loss_plot)
+        self.ci.layout.setRowStretchFactor(0, 3)
+        self.ci.layout.setRowStretchFactor(1, 2)
+        self.raw_curve = self.loss_plot.plot(pen=pg.mkPen((110, 140, 200, 90), width=1), name="batch loss")
+        self.smooth_curve = self.loss_plot.plot(pen=pg.mkPen((120, 180, 255), width=2), name="smoothed")
+        self.val_curve = self.loss_plot.plot(
+            pen=pg.mkPen((255, 170, 40), width=2),
+            symbol="o",
+            symbolSize=5,
+            symbolBrush=(255, 170, 40),
+            name="validation loss",
+        )
+        self.accuracy_curve = self.accuracy_plot.plot(
+            pen=pg.mkPen((110, 210, 140), width=2), symbol="o", symbolSize=5, symbolBrush=(110, 210, 140)
+        )
+        self.raw = CurveBuffer()
+        self.smooth = CurveBuffer()
+        self.validation = CurveBuffer(4096)
+        self.accuracy = CurveBuffer(4096)
+        self._smoothed: float | None = None
+        self._dirty = False
+        self._timer = QTimer(self)
+        self._timer.setInterval(REFRESH_MS)
+        self._timer.timeout.connect(self._refresh)
+
+    def clear_curves(self) -> None:
+        for buffer in (self.raw, self.smooth, self.validation, self.accuracy):
+            buffer.clear()
+        self._smoothed = None
+        self._dirty = True
+        self._refresh()
+
+    def add_progress(self, messages: tuple[TrainProgress, ...]) -> None:
+        for message in messages:
+            self.raw.append(message.epoch, message.loss)
+            self._smoothed = (
+                message.loss
+                if self._smoothed is None
+                else SMOOTHING * self._smoothed + (1 - SMOOTHING) * message.loss
+            )
+            self.smooth.append(message.epoch, self._smoothed)
+        self._mark_dirty()
+
+    def add_evaluation(self, result: EvalResult) -> None:
+        self.validation.append(result.epoch, result.loss)
+        self.accuracy.append(result.epoch, result.accuracy)
+        self._mark_dirty()
+
+    def point_count(self) -> int:
+        """Points held by all curves: bounded however long training runs."""
+        return sum(b.size for b in (self.raw, self.smooth, self.validation, self.accuracy))
+
+    def _mark_dirty(self) -> None:
+        self._dirty = True
+        if not self._timer.isActive():
+            self._timer.start()
+
+    def _refresh(self) -> None:
+        if not self._dirty:
+            self._timer.stop()
+            return
+        self._dirty = False
+        self.raw_curve.setData(*self.raw.data())
+        self.smooth_curve.setData(*self.smooth.data())
+        self.val_curve.setData(*self.validation.data())
+        self.accuracy_curve.setData(*self.accuracy.data())

@@ -1,0 +1,603 @@
+"""The main window: composes the views, owns the actions, and talks to the worker thread."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict
+
+import numpy as np
+from PySide6.QtCore import QByteArray, QSettings, Qt, QThread, QTimer, Signal, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QFont, QKeySequence
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from model.data import mnist_cache_dir
+from model.messages import EvalResult, Prediction, TrainConfig, TrainFinished
+from model.preprocess import preprocess
+
+from .activation_view import ActivationView
+from .canvas import DrawingCanvas
+from .download import MnistDownloader
+from .loss_plot import LossPlot
+from .prediction_view import InputPreview, ProbabilityView
+from .training_panel import TrainingPanel
+from .worker import ModelInfo, ModelWorker, PredictRequest
+
+PREDICT_THROTTLE_MS = 25  # while drawing, at most one prediction request per this interval
+SETTINGS_ENV = "DIGITPAD_SETTINGS"
+
+
+def open_settings() -> QSettings:
+    """The user's preferences; DIGITPAD_SETTINGS points tests (or portable installs) at a file."""
+    path = os.environ.get(SETTINGS_ENV)
+    if path:
+        return QSettings(path, QSettings.Format.IniFormat)
+    return QSettings("digitpad", "digitpad")
+
+
+class NoticeBar(QFrame):
+    """A dismissable message strip above the window's content: tells, never blocks."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("noticeBar")
+        self.setStyleSheet(
+            "#noticeBar { background: #5a3d12; border: 1px solid #b07a20; border-radius: 4px; }"
+            "QLabel { color: #ffe7b8; }"
+        )
+        self.label = QLabel()
+        self.label.setObjectName("noticeText")
+        self.label.setWordWrap(True)
+        close = QToolButton()
+        close.setText("✕")
+        close.setAutoRaise(True)
+        close.setToolTip("Dismiss")
+        close.clicked.connect(self.hide)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(10, 6, 6, 6)
+        layout.addWidget(self.label, 1)
+        layout.addWidget(close)
+        self.hide()
+
+    def show_message(self, text: str) -> None:
+        self.label.setText(text)
+        self.show()
+
+    def text(self) -> str:
+        return self.label.text() if self.isVisible() else ""
+
+
+class MainWindow(QMainWindow):
+    """digitpad's window. Talks to the ModelWorker only through queued signals."""
+
+    prediction_shown = Signal(object)  # np.ndarray of 10 probabilities, or None for an empty canvas
+
+    # Requests to the worker (queued across threads).
+    predict_requested = Signal(object)
+    train_requested = Signal(object)
+    pause_requested = Signal()
+    resume_requested = Signal()
+    stop_requested = Signal()
+    load_requested = Signal(str)
+    save_requested = Signal(str)
+    new_network_requested = Signal(str)
+    data_dir_requested = Signal(str)
+
+    def __init__(self, data_dir: str | None = None, checkpoint: str | None = None) -> None:
+        super().__init__()
+        self.setWindowTitle("digitpad — draw a digit, watch a network learn")
+        self._request_id = 0
+        self._current_pixels: np.ndarray | None = None
+        self._save_path: str | None = None
+        self._model_info: ModelInfo | None = None
+        self._download_thread: QThread | None = None
+        self._downloader: MnistDownloader | None = None
+        self._closing = False
+        self._build_views()
+        self._build_actions()
+        self._start_worker(data_dir, checkpoint)
+        self._restore_settings()
+
+    # -- construction -------------------------------------------------------------------
+    def _build_views(self) -> None:
+        self.canvas = DrawingCanvas()
+        self.probability_view = ProbabilityView()
+        self.input_preview = InputPreview()
+        self.activation_view = ActivationView()
+        self.loss_plot = LossPlot()
+        self.training_panel = TrainingPanel()
+        self.notice = NoticeBar()
+
+        self.prediction_label = QLabel("")
+        self.prediction_label.setObjectName("predictionLabel")
+        self.prediction_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        big = QFont(self.font())
+        big.setPointSize(44)
+        big.setBold(True)
+        self.prediction_label.setFont(big)
+        self.prediction_label.setMinimumWidth(80)
+        self.prediction_label.setStyleSheet("color: #ffaa28;")
+        self.confidence_label = QLabel("Draw a digit")
+        self.confidence_label.setObjectName("confidenceLabel")
+        self.confidence_label.setWordWrap(True)
+        self.pixel_label = QLabel("Hover a pixel to see its value")
+        self.pixel_label.setObjectName("pixelLabel")
+        self.pixel_label.setStyleSheet("color: #9a9aa6;")
+        self.pixel_label.setWordWrap(True)
+        self.input_preview.hovered.connect(self._on_preview_hovered)
+
+        tools = QHBoxLayout()
+        self.eraser_button = QToolButton(text="Eraser", checkable=True)
+        self.undo_button = QToolButton(text="Undo")
+        self.redo_button = QToolButton(text="Redo")
+        self.clear_button = QPushButton("Clear")
+        self.clear_button.setObjectName("clearButton")
+        for widget in (self.eraser_button, self.undo_button, self.redo_button):
+            tools.addWidget(widget)
+        tools.addStretch(1)
+        tools.addWidget(self.clear_button)
+        canvas_column = QVBoxLayout()
+        canvas_column.addWidget(self._heading("Input: your drawing"))
+        canvas_column.addWidget(self.canvas, 1)
+        canvas_column.addLayout(tools)
+
+        answer = QHBoxLayout()
+        answer.addWidget(self.prediction_label)
+        answer.addWidget(self.confidence_label, 1)
+        self.input_preview.setFixedSize(140, 140)
+        seen_text = QVBoxLayout()
+        seen_text.addWidget(self._heading("What the network sees"))
+        seen_note = QLabel(
+            "28×28 = 784 input neurons: your drawing cropped, fitted in 20×20 and centred, like MNIST."
+        )
+        seen_note.setWordWrap(True)
+        seen_text.addWidget(seen_note)
+        seen_text.addWidget(self.pixel_label)
+        seen_text.addStretch(1)
+        seen = QHBoxLayout()
+        seen.addWidget(self.input_preview)
+        seen.addLayout(seen_text, 1)
+        middle = QVBoxLayout()
+        middle.addWidget(self._heading("Output: the network's answer"))
+        middle.addLayout(answer)
+        middle.addWidget(self.probability_view, 1)
+        middle.addLayout(seen)
+
+        top = QWidget()
+        top_layout = QHBoxLayout(top)
+        top_layout.addLayout(canvas_column, 5)
+        top_layout.addLayout(middle, 3)
+        top_layout.addWidget(self.training_panel, 3)
+
+        activation_box = QWidget()
+        activation_layout = QVBoxLayout(activation_box)
+        activation_layout.setContentsMargins(0, 0, 0, 0)
+        activation_layout.addWidget(
+            self._heading("Inside the network: every layer's activations for your drawing")
+        )
+        activation_layout.addWidget(self.activation_view, 1)
+        plot_box = QWidget()
+        plot_layout = QVBoxLayout(plot_box)
+        plot_layout.setContentsMargins(0, 0, 0, 0)
+        plot_layout.addWidget(self._heading("Learning: loss and accuracy"))
+        plot_layout.addWidget(self.loss_plot, 1)
+        bottom = QSplitter(Qt.Orientation.Horizontal)
+        bottom.addWidget(activation_box)
+        bottom.addWidget(plot_box)
+        bottom.setStretchFactor(0, 3)
+        bottom.setStretchFactor(1, 2)
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.addWidget(top)
+        self.splitter.addWidget(bottom)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+        self.splitter.setChildrenCollapsible(False)
+        bottom.setChildrenCollapsible(False)
+
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.addWidget(self.notice)
+        layout.addWidget(self.splitter, 1)
+        self.setCentralWidget(central)
+
+        self.model_label = QLabel()
+        self.download_bar = QProgressBar()
+        self.download_bar.setMaximumWidth(220)
+        self.download_bar.setFormat("MNIST %p%")
+        self.download_bar.hide()
+        self.cancel_download_button = QToolButton(text="Cancel download")
+        self.cancel_download_button.hide()
+        self.cancel_download_button.clicked.connect(self.cancel_download)
+        self.statusBar().addPermanentWidget(self.download_bar)
+        self.statusBar().addPermanentWidget(self.cancel_download_button)
+        self.statusBar().addPermanentWidget(self.model_label)
+
+        self._predict_timer = QTimer(self, singleShot=True, interval=PREDICT_THROTTLE_MS)
+        self._predict_timer.timeout.connect(self.request_prediction)
+        self.canvas.image_changed.connect(self._on_canvas_image_changed)
+        self.canvas.stroke_finished.connect(self._on_canvas_stroke_finished)
+        self.canvas.cleared.connect(self._on_canvas_stroke_finished)
+        self.canvas.history_changed.connect(self._on_canvas_history_changed)
+        self.training_panel.train_requested.connect(self._on_train_requested)
+        self.training_panel.pause_requested.connect(self.pause_requested)
+        self.training_panel.resume_requested.connect(self.resume_requested)
+        self.training_panel.stop_requested.connect(self.stop_requested)
+        self.resize(1280, 860)
+
+    @staticmethod
+    def _heading(text: str) -> QLabel:
+        label = QLabel(text)
+        font = label.font()
+        font.setBold(True)
+        label.setFont(font)
+        return label
+
+    def _action(
+        self, menu, text: str, slot, shortcut=None, tip: str = "", checkable: bool = False
+    ) -> QAction:
+        action = QAction(text, self, checkable=checkable)
+        if shortcut is not None:
+            keys = shortcut if isinstance(shortcut, list) else [shortcut]
+            action.setShortcuts([QKeySequence(k) for k in keys])
+        action.setStatusTip(tip)
+        action.setToolTip(tip or text)
+        action.triggered.connect(slot)
+        menu.addAction(action)
+        return action
+
+    def _build_actions(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        self._action(
+            file_menu, "&Open model…", self.open_model, QKeySequence.StandardKey.Open, "Load a saved network"
+        )
+        self._action(
+            file_menu, "&Save model", self.save_model, QKeySequence.StandardKey.Save, "Save the network"
+        )
+        self._action(file_menu, "Save model &as…", self.save_model_as, QKeySequence.StandardKey.SaveAs)
+        file_menu.addSeparator()
+        self.download_action = self._action(
+            file_menu,
+            "&Download MNIST",
+            self.start_download,
+            None,
+            "Fetch the 70,000-digit MNIST data set (11 MB)",
+        )
+        self._action(
+            file_menu,
+            "Choose MNIST &folder…",
+            self.choose_data_folder,
+            None,
+            "Use MNIST files you already have",
+        )
+        file_menu.addSeparator()
+        self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+
+        edit_menu = bar.addMenu("&Edit")
+        self.undo_action = self._action(
+            edit_menu, "&Undo stroke", self.canvas.undo, QKeySequence.StandardKey.Undo
+        )
+        self.redo_action = self._action(
+            edit_menu,
+            "&Redo stroke",
+            self.canvas.redo,
+            [QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")],
+        )
+        self.clear_action = self._action(
+            edit_menu,
+            "&Clear",
+            self.canvas.clear,
+            [QKeySequence("Esc"), QKeySequence("Delete")],
+            "Wipe the canvas",
+        )
+        self.eraser_action = self._action(
+            edit_menu,
+            "&Eraser",
+            self.canvas.set_eraser_mode,
+            QKeySequence("E"),
+            "Draw to erase",
+            checkable=True,
+        )
+        self.undo_action.setEnabled(False)
+        self.redo_action.setEnabled(False)
+        self.undo_button.setDefaultAction(self.undo_action)
+        self.redo_button.setDefaultAction(self.redo_action)
+        self.eraser_button.setDefaultAction(self.eraser_action)
+        self.undo_button.setText("Undo")
+        self.redo_button.setText("Redo")
+        self.eraser_button.setText("Eraser")
+        self.clear_button.clicked.connect(self.canvas.clear)
+
+        network_menu = bar.addMenu("&Network")
+        self._action(
+            network_menu,
+            "&Train / Pause / Resume",
+            self.training_panel.train_button.click,
+            QKeySequence("Ctrl+T"),
+        )
+        self._action(network_menu, "&Stop training", self.stop_requested.emit, QKeySequence("Ctrl+."))
+        network_menu.addSeparator()
+        self._action(network_menu, "New untrained &CNN", lambda: self.new_network_requested.emit("cnn"))
+        self._action(
+            network_menu, "New untrained &fully-connected net", lambda: self.new_network_requested.emit("mlp")
+        )
+        self._action(network_menu, "&Restore the shipped weights", self.restore_shipped)
+
+        help_menu = bar.addMenu("&Help")
+        self._action(help_menu, "&About digitpad", self.show_about)
+
+    def _start_worker(self, data_dir: str | None, checkpoint: str | None) -> None:
+        self._worker_thread = QThread(self)
+        self._worker_thread.setObjectName("digitpad-worker")
+        self.worker = ModelWorker(data_dir, checkpoint)
+        self.worker.moveToThread(self._worker_thread)
+        self._worker_thread.started.connect(self.worker.start)
+        self.predict_requested.connect(self.worker.predict)
+        self.train_requested.connect(self.worker.start_training)
+        self.pause_requested.connect(self.worker.pause)
+        self.resume_requested.connect(self.worker.resume)
+        self.stop_requested.connect(self.worker.stop)
+        self.load_requested.connect(self.worker.load)
+        self.save_requested.connect(self.worker.save)
+        self.new_network_requested.connect(self.worker.new_network)
+        self.data_dir_requested.connect(self.worker.set_data_dir)
+        self.worker.prediction_ready.connect(self._on_worker_prediction_ready)
+        self.worker.progress.connect(self._on_worker_progress)
+        self.worker.evaluated.connect(self._on_worker_evaluated)
+        self.worker.training_finished.connect(self._on_worker_training_finished)
+        self.worker.training_state.connect(self._on_worker_training_state)
+        self.worker.model_changed.connect(self._on_worker_model_changed)
+        self.worker.data_changed.connect(self._on_worker_data_changed)
+        self.worker.failed.connect(self._on_worker_failed)
+        self.worker.saved.connect(self._on_worker_saved)
+        self._worker_thread.start()
+
+    # -- settings -------------------------------------------------------------------------
+    def _restore_settings(self) -> None:
+        settings = open_settings()
+        geometry = settings.value("window/geometry")
+        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
+            self.restoreGeometry(geometry)
+        try:
+            config = TrainConfig(
+                arch=str(settings.value("train/arch", "cnn")),
+                epochs=float(settings.value("train/epochs", TrainConfig.epochs)),
+                batch_size=int(settings.value("train/batch_size", TrainConfig.batch_size)),
+                learning_rate=float(settings.value("train/learning_rate", TrainConfig.learning_rate)),
+                optimizer=str(settings.value("train/optimizer", TrainConfig.optimizer)),
+            )
+        except (TypeError, ValueError):
+            config = TrainConfig()  # corrupt or out-of-range preferences: fall back to defaults
+        self.training_panel.set_config(config)
+
+    def _save_settings(self) -> None:
+        settings = open_settings()
+        settings.setValue("window/geometry", self.saveGeometry())
+        config = asdict(self.training_panel.config())
+        for key in ("arch", "epochs", "batch_size", "learning_rate", "optimizer"):
+            settings.setValue(f"train/{key}", config[key])
+        settings.sync()
+
+    # -- drawing and prediction ---------------------------------------------------------
+    def _on_canvas_image_changed(self) -> None:
+        if not self._predict_timer.isActive():
+            self._predict_timer.start()
+
+    def _on_canvas_stroke_finished(self) -> None:
+        self._predict_timer.stop()
+        self.request_prediction()
+
+    def _on_canvas_history_changed(self, can_undo: bool, can_redo: bool) -> None:
+        self.undo_action.setEnabled(can_undo)
+        self.redo_action.setEnabled(can_redo)
+
+    @Slot()
+    def request_prediction(self) -> None:
+        """Preprocess the canvas now and ask the worker; older answers become stale."""
+        pixels = preprocess(self.canvas.image_array())
+        self._request_id += 1
+        self._current_pixels = pixels
+        self.input_preview.set_pixels(pixels)
+        self.predict_requested.emit(PredictRequest(self._request_id, pixels))
+
+    @Slot(object)
+    def _on_worker_prediction_ready(self, prediction: Prediction) -> None:
+        if prediction.request_id != self._request_id:
+            return  # an answer for a drawing that is no longer on the canvas
+        if prediction.probabilities.size == 0:
+            self.prediction_label.setText("")
+            self.confidence_label.setText("Draw a digit")
+            self.probability_view.set_probabilities(None)
+            self.activation_view.set_layers(None)
+            self.prediction_shown.emit(None)
+            return
+        digit, confidence = prediction.digit, prediction.confidence
+        self.prediction_label.setText(str(digit))
+        self.confidence_label.setText(f"{confidence:.0%} sure it is a {digit}")
+        self.probability_view.set_probabilities(prediction.probabilities)
+        self.activation_view.set_layers(prediction.layers)
+        self.prediction_shown.emit(prediction.probabilities.copy())
+
+    def _on_preview_hovered(self, text: str) -> None:
+        self.pixel_label.setText(text or "Hover a pixel to see its value")
+
+    # -- training -----------------------------------------------------------------------
+    def _on_train_requested(self, config: TrainConfig) -> None:
+        self.loss_plot.clear_curves()
+        self.training_panel.accuracy_label.setText("–")
+        self.train_requested.emit(config)
+
+    @Slot(object)
+    def _on_worker_progress(self, messages: tuple) -> None:
+        self.loss_plot.add_progress(messages)
+        self.training_panel.show_progress(messages[-1])
+
+    @Slot(object)
+    def _on_worker_evaluated(self, result: EvalResult) -> None:
+        self.loss_plot.add_evaluation(result)
+        self.training_panel.show_accuracy(result.accuracy)
+
+    @Slot(object)
+    def _on_worker_training_finished(self, finished: TrainFinished | None) -> None:
+        if finished is None:
+            return
+        if finished.reason == "diverged":
+            self.notice.show_message(f"Training diverged. {finished.message}")
+        elif finished.reason == "stopped":
+            self.statusBar().showMessage(finished.message, 5000)
+        else:
+            accuracy = (
+                f" Validation accuracy {finished.final_eval.accuracy:.2%}." if finished.final_eval else ""
+            )
+            self.statusBar().showMessage(
+                f"Training finished after {finished.epochs:.2f} epochs.{accuracy}", 10000
+            )
+
+    @Slot(str)
+    def _on_worker_training_state(self, state: str) -> None:
+        self.training_panel.set_state(state)
+
+    @Slot(object)
+    def _on_worker_model_changed(self, info: ModelInfo) -> None:
+        self._model_info = info
+        self.model_label.setText(f"{info.description} · {info.parameters:,} parameters · {info.source}")
+        if self._current_pixels is None:
+            self.activation_view.set_layers(None)
+
+    @Slot(str)
+    def _on_worker_data_changed(self, text: str) -> None:
+        self.training_panel.set_data_description(text)
+
+    @Slot(str)
+    def _on_worker_failed(self, message: str) -> None:
+        self.notice.show_message(message)
+
+    @Slot(str)
+    def _on_worker_saved(self, path: str) -> None:
+        self._save_path = path
+        self.statusBar().showMessage(f"Saved {os.path.basename(path)}", 5000)
+
+    # -- files ----------------------------------------------------------------------------
+    def open_model(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Open a network", "", "digitpad networks (*.pt);;All files (*)"
+        )
+        if path:
+            self.load_requested.emit(path)
+
+    def save_model(self) -> None:
+        if self._save_path:
+            self.save_requested.emit(self._save_path)
+        else:
+            self.save_model_as()
+
+    def save_model_as(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Save the network", "digitpad.pt", "digitpad networks (*.pt)"
+        )
+        if path:
+            self.save_requested.emit(path)
+
+    def restore_shipped(self) -> None:
+        from model.checkpoint import DEFAULT_WEIGHTS
+
+        self.load_requested.emit(str(DEFAULT_WEIGHTS))
+
+    def choose_data_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Folder holding the MNIST files")
+        if folder:
+            self.data_dir_requested.emit(folder)
+
+    # -- download ---------------------------------------------------------------------------
+    def start_download(self, mirrors: tuple[str, ...] | None = None, target: str | None = None) -> None:
+        """Download MNIST in a thread of its own; progress shows in the status bar."""
+        if self._download_thread is not None:
+            return
+        self._download_thread = QThread(self)
+        self._downloader = MnistDownloader(mirrors or None, target)
+        self._downloader.moveToThread(self._download_thread)
+        self._download_thread.started.connect(self._downloader.run)
+        self._downloader.progress.connect(self._on_download_progress)
+        self._downloader.succeeded.connect(self._on_download_succeeded)
+        self._downloader.failed.connect(self._on_download_failed)
+        self.download_bar.setValue(0)
+        self.download_bar.show()
+        self.cancel_download_button.show()
+        self.download_action.setEnabled(False)
+        self.statusBar().showMessage(f"Downloading MNIST into {target or mnist_cache_dir()}…")
+        self._download_thread.start()
+
+    def cancel_download(self) -> None:
+        if self._downloader is not None:
+            self._downloader.cancel()
+
+    @Slot(str, int, int)
+    def _on_download_progress(self, name: str, done: int, total: int) -> None:
+        sizes = {"train-images-idx3-ubyte": 0, "train-labels-idx1-ubyte": 1, "t10k-images-idx3-ubyte": 2}
+        part = sizes.get(name, 3)
+        fraction = done / total if total else 0.0
+        self.download_bar.setValue(int((part + fraction) / 4 * 100))
+
+    @Slot(str)
+    def _on_download_succeeded(self, folder: str) -> None:
+        self._end_download()
+        self.statusBar().showMessage("MNIST downloaded and verified.", 8000)
+        self.data_dir_requested.emit(folder)
+
+    @Slot(str)
+    def _on_download_failed(self, message: str) -> None:
+        self._end_download()
+        if message:
+            self.notice.show_message(
+                f"{message} Training keeps using the embedded practice set; try again later."
+            )
+        else:
+            self.statusBar().showMessage("Download cancelled.", 5000)
+
+    def _end_download(self) -> None:
+        self.download_bar.hide()
+        self.cancel_download_button.hide()
+        self.download_action.setEnabled(True)
+        self.statusBar().clearMessage()
+        if self._download_thread is not None:
+            self._download_thread.quit()
+            self._download_thread.wait()
+            self._download_thread = None
+            self._downloader = None
+
+    # -- misc -----------------------------------------------------------------------------
+    def show_about(self) -> None:
+        QMessageBox.about(
+            self,
+            "About digitpad",
+            "<b>digitpad</b> teaches what deep learning is by letting you do it.<br><br>"
+            "MNIST by Yann LeCun, Corinna Cortes and Christopher J. C. Burges (CC BY-SA 3.0).<br>"
+            "Pen-written digits from UNIPEN (CC BY 4.0).",
+        )
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """Stop the worker and wait for its thread, so nothing runs after the window is gone."""
+        if not self._closing:
+            self._closing = True
+            self._save_settings()
+            self.cancel_download()
+            if self._download_thread is not None:
+                self._download_thread.quit()
+                self._download_thread.wait()
+                self._download_thread = None
+            self._worker_thread.quit()
+            self._worker_thread.wait()
+            self.worker.shutdown()
+        super().closeEvent(event)

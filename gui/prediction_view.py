@@ -1,0 +1,159 @@
+"""What the network sees (the 28x28 input) and what it answers (ten probability bars)."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QImage, QMouseEvent, QPainter, QPaintEvent, QPen
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from model.networks import MNIST_MEAN, MNIST_STD
+
+ACCENT = QColor(255, 170, 40)
+BAR = QColor(95, 130, 190)
+TEXT = QColor(220, 220, 228)
+MUTED = QColor(130, 130, 140)
+
+
+class ProbabilityView(QWidget):
+    """Ten horizontal bars, one per digit; the winner is highlighted with its percentage."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("probabilityView")
+        self.setMinimumSize(220, 200)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        self._probabilities: np.ndarray | None = None
+        self.setToolTip("The output layer after softmax: how likely the network thinks each digit is.")
+
+    def sizeHint(self) -> QSize:
+        return QSize(260, 230)
+
+    def set_probabilities(self, probabilities: np.ndarray | None) -> None:
+        self._probabilities = None if probabilities is None else np.asarray(probabilities, dtype=float).copy()
+        self.update()
+
+    def probabilities(self) -> np.ndarray | None:
+        return None if self._probabilities is None else self._probabilities.copy()
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        rows = 10
+        row_height = self.height() / rows
+        label_width = 22
+        percent_width = 52
+        bar_left = label_width + 6
+        bar_span = max(10.0, self.width() - bar_left - percent_width)
+        font = QFont(self.font())
+        font.setPointSizeF(max(8.0, min(12.0, row_height * 0.45)))
+        painter.setFont(font)
+        winner = None if self._probabilities is None else int(np.argmax(self._probabilities))
+        for digit in range(rows):
+            top = digit * row_height
+            value = 0.0 if self._probabilities is None else float(self._probabilities[digit])
+            colour = ACCENT if digit == winner else BAR
+            painter.setPen(TEXT if digit == winner else MUTED)
+            painter.drawText(
+                QRectF(0, top, label_width, row_height), Qt.AlignmentFlag.AlignCenter, str(digit)
+            )
+            track = QRectF(bar_left, top + row_height * 0.2, bar_span, row_height * 0.6)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(QColor(40, 40, 48))
+            painter.drawRoundedRect(track, 3, 3)
+            if value > 0:
+                painter.setBrush(colour)
+                painter.drawRoundedRect(
+                    QRectF(track.left(), track.top(), max(2.0, bar_span * value), track.height()), 3, 3
+                )
+            if self._probabilities is not None:
+                painter.setPen(TEXT if digit == winner else MUTED)
+                painter.drawText(
+                    QRectF(bar_left + bar_span + 4, top, percent_width - 4, row_height),
+                    Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
+                    f"{value:.0%}" if value >= 0.01 or value == 0 else "<1%",
+                )
+        painter.end()
+
+
+class InputPreview(QWidget):
+    """The 28x28 image the input layer receives; hovering a pixel shows its value."""
+
+    hovered = Signal(str)  # a description of the pixel under the mouse, "" when outside
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("inputPreview")
+        self.setMouseTracking(True)
+        self.setMinimumSize(112, 112)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+        self._pixels: np.ndarray | None = None
+        self._image = QImage()
+        self._hover: tuple[int, int] | None = None
+        self.setToolTip(
+            "What the network sees: your drawing cropped, fitted into 20x20 and centred by its\n"
+            "centre of mass in 28x28, like MNIST. 784 input neurons, each a pixel from 0 to 1."
+        )
+
+    def sizeHint(self) -> QSize:
+        return QSize(168, 168)
+
+    def hasHeightForWidth(self) -> bool:
+        return True
+
+    def heightForWidth(self, width: int) -> int:
+        return width
+
+    def set_pixels(self, pixels: np.ndarray | None) -> None:
+        self._pixels = None if pixels is None else np.asarray(pixels, dtype=np.float32).copy()
+        if self._pixels is None:
+            self._image = QImage()
+        else:
+            data = np.ascontiguousarray(np.clip(np.rint(self._pixels * 255), 0, 255).astype(np.uint8))
+            self._image = QImage(data.data, 28, 28, 28, QImage.Format.Format_Grayscale8).copy()
+        self._update_hover_text()
+        self.update()
+
+    def pixel_text(self, row: int, col: int) -> str:
+        if self._pixels is None:
+            return ""
+        value = float(self._pixels[row, col])
+        normalised = (value - MNIST_MEAN) / MNIST_STD
+        return f"pixel ({row}, {col}): {round(value * 255)}/255 = {value:.2f} → normalised {normalised:+.2f}"
+
+    def _cell(self) -> tuple[QPointF, float]:
+        side = min(self.width(), self.height())
+        return QPointF((self.width() - side) / 2, (self.height() - side) / 2), side / 28
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        origin, cell = self._cell()
+        col = int((event.position().x() - origin.x()) // cell)
+        row = int((event.position().y() - origin.y()) // cell)
+        self._hover = (row, col) if 0 <= row < 28 and 0 <= col < 28 else None
+        self._update_hover_text()
+        self.update()
+
+    def leaveEvent(self, event) -> None:
+        self._hover = None
+        self._update_hover_text()
+        self.update()
+
+    def _update_hover_text(self) -> None:
+        text = self.pixel_text(*self._hover) if self._hover is not None else ""
+        self.hovered.emit(text)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        origin, cell = self._cell()
+        side = cell * 28
+        target = QRectF(origin.x(), origin.y(), side, side)
+        painter.fillRect(target, QColor(0, 0, 0))
+        if not self._image.isNull():
+            painter.drawImage(target, self._image)
+        painter.setPen(QPen(QColor(60, 60, 70), 1))
+        painter.drawRect(target.adjusted(-0.5, -0.5, 0.5, 0.5))
+        if self._hover is not None:
+            row, col = self._hover
+            painter.setPen(QPen(ACCENT, 1.5))
+            painter.drawRect(QRectF(origin.x() + col * cell, origin.y() + row * cell, cell, cell))
+        painter.end()
