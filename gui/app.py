@@ -15,6 +15,8 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="digitpad", description="Draw a digit, watch a network learn.")
     parser.add_argument("--data-dir", help="folder holding MNIST (default: $DIGITPAD_DATA, the cache, ...)")
     parser.add_argument("--checkpoint", help="a saved network to open instead of the shipped one")
+    # For bench/startup.py: quit as soon as the window has painted and the network answered.
+    parser.add_argument("--exit-when-ready", action="store_true", help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
 
@@ -58,6 +60,34 @@ def main(argv: list[str] | None = None) -> int:
     app = QApplication(sys.argv[:1])
     app.setApplicationName("digitpad")
     app.setOrganizationName("digitpad")
-    window = create_main_window(sys.argv[1:] if argv is None else argv)
+    argv = sys.argv[1:] if argv is None else argv
+    window = create_main_window(argv)
     window.show()
+    if parse_arguments(argv).exit_when_ready:
+        report_when_ready(window)
     return app.exec()
+
+
+def report_when_ready(window: MainWindow) -> None:
+    """Print when the window first painted and when it first showed a prediction, then quit."""
+    import time
+
+    from PySide6.QtCore import QTimer
+
+    from .replay import PredictionCatcher, drag_stroke
+
+    QTimer.singleShot(0, lambda: print(f"window shown {time.perf_counter():.3f}", flush=True))
+    catcher = PredictionCatcher(window)
+
+    def probe() -> None:
+        if window._model_info is None:
+            QTimer.singleShot(5, probe)
+            return
+        import numpy as np
+
+        drag_stroke(window, np.array([[0.5, 0.2], [0.5, 0.8]]))
+        catcher.wait_for(window._request_id, timeout=30)
+        print(f"first prediction {time.perf_counter():.3f}", flush=True)
+        window.close()
+
+    QTimer.singleShot(0, probe)

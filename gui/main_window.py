@@ -24,8 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from model.data import mnist_cache_dir
-from model.messages import EvalResult, Prediction, TrainConfig, TrainFinished
-from model.preprocess import preprocess
+from model.messages import EvalResult, ModelInfo, Prediction, TrainConfig, TrainFinished
 
 from .activation_view import ActivationView
 from .canvas import DrawingCanvas
@@ -33,7 +32,7 @@ from .download import MnistDownloader
 from .loss_plot import LossPlot
 from .prediction_view import InputPreview, ProbabilityView
 from .training_panel import TrainingPanel
-from .worker import ModelInfo, ModelWorker, PredictRequest
+from .worker import ModelWorker, PredictRequest
 
 PREDICT_THROTTLE_MS = 25  # while drawing, at most one prediction request per this interval
 SETTINGS_ENV = "DIGITPAD_SETTINGS"
@@ -405,18 +404,18 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def request_prediction(self) -> None:
-        """Preprocess the canvas now and ask the worker; older answers become stale."""
-        pixels = preprocess(self.canvas.image_array())
+        """Send a copy of the ink to the worker; answers to older requests become stale."""
         self._request_id += 1
-        self._current_pixels = pixels
-        self.input_preview.set_pixels(pixels)
-        self.predict_requested.emit(PredictRequest(self._request_id, pixels))
+        image = None if self.canvas.is_empty() else self.canvas.image_array()
+        self.predict_requested.emit(PredictRequest(self._request_id, image))
 
     @Slot(object)
     def _on_worker_prediction_ready(self, prediction: Prediction) -> None:
         if prediction.request_id != self._request_id:
             return  # an answer for a drawing that is no longer on the canvas
-        if prediction.probabilities.size == 0:
+        self._current_pixels = prediction.pixels
+        self.input_preview.set_pixels(prediction.pixels)
+        if prediction.probabilities is None:
             self.prediction_label.setText("")
             self.confidence_label.setText("Draw a digit")
             self.probability_view.set_probabilities(None)
@@ -511,9 +510,7 @@ class MainWindow(QMainWindow):
             self.save_requested.emit(path)
 
     def restore_shipped(self) -> None:
-        from model.checkpoint import DEFAULT_WEIGHTS
-
-        self.load_requested.emit(str(DEFAULT_WEIGHTS))
+        self.load_requested.emit("")
 
     def choose_data_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Folder holding the MNIST files")

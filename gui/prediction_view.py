@@ -7,7 +7,7 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QImage, QMouseEvent, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from model.networks import MNIST_MEAN, MNIST_STD
+from model.constants import MNIST_MEAN, MNIST_STD
 
 ACCENT = QColor(255, 170, 40)
 BAR = QColor(95, 130, 190)

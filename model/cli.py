@@ -28,7 +28,8 @@ from .messages import (
     TrainProgress,
 )
 from .networks import build_network
-from .strokes import is_training_writer, load_unipen, rasterise
+from .rasterise import rasterise
+from .strokes import is_training_writer, load_unipen
 from .training import TrainingData, evaluate, predict_labels, train_steps
 
 

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import http.client
 import os
 import struct
 import sys
 import tempfile
 import urllib.error
 import urllib.request
+import zipfile
 import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -128,12 +130,13 @@ def _idx_bytes(array: np.ndarray, magic: int) -> bytes:
 def load_keras_npz(path: Path) -> Dataset:
     """Keras's mnist.npz, checked by rebuilding the IDX bytes and comparing their MD5."""
     try:
-        with np.load(path, allow_pickle=False) as archive:
+        # Our own handle: np.load leaks it when the zip is damaged (e.g. a cut-off download).
+        with Path(path).open("rb") as handle, np.load(handle, allow_pickle=False) as archive:
             arrays = {
                 key: np.asarray(archive[key], dtype=np.uint8)
                 for key in ("x_train", "y_train", "x_test", "y_test")
             }
-    except (OSError, ValueError, KeyError, zlib.error) as error:
+    except (OSError, EOFError, ValueError, KeyError, TypeError, zlib.error, zipfile.BadZipFile) as error:
         raise DataError(f"{path} is not a readable Keras MNIST archive: {error}") from error
     pairs = {
         "train-images-idx3-ubyte": (arrays["x_train"], IMAGE_MAGIC),
@@ -194,8 +197,22 @@ def _load_location(place: Path) -> Dataset:
     raise DataError(f"no MNIST files in {place}")
 
 
+def locate_mnist(data_dir: str | os.PathLike | None = None) -> Path | None:
+    """The first place that seems to hold MNIST, without reading or verifying it (fast)."""
+    for place in candidate_locations(data_dir):
+        if place.suffix == ".npz" and place.is_file():
+            return place
+        for sub in (place, place / "MNIST" / "raw", place / "raw"):
+            if sub.is_dir() and all(_find_file(sub, name) for name in MNIST_FILES):
+                return sub
+    return None
+
+
 def find_mnist(data_dir: str | os.PathLike | None = None) -> Dataset | None:
     """The first valid MNIST copy found, or None. An explicit data_dir that is broken raises."""
+    # A mistyped folder must not silently fall back to some other copy (or the practice set).
+    if data_dir and not Path(data_dir).expanduser().exists():
+        raise DataError(f"{data_dir} does not exist")
     errors = []
     for place in candidate_locations(data_dir):
         if not place.exists():
@@ -287,7 +304,8 @@ def _download_file(
         if digest.hexdigest() != expected_md5:
             raise DataError("the downloaded file has the wrong checksum")
         os.replace(temp, final)
-    except (urllib.error.URLError, OSError, ValueError) as error:
+    # http.client's own errors (a cut-off chunk, a reply that is not HTTP) are not OSErrors.
+    except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as error:
         reason = getattr(error, "reason", None) or error
         raise DataError(f"{reason}") from error
     finally:
@@ -297,9 +315,9 @@ def _download_file(
 def load_practice_set(path: Path = PRACTICE_SET) -> Dataset:
     """The 5,000-digit MNIST subset shipped in assets/: 450 per digit to train, 50 to validate."""
     try:
-        with np.load(path, allow_pickle=False) as archive:
+        with Path(path).open("rb") as handle, np.load(handle, allow_pickle=False) as archive:
             images, labels = archive["images"], archive["labels"]
-    except (OSError, ValueError, KeyError) as error:
+    except (OSError, EOFError, ValueError, KeyError, TypeError, zlib.error, zipfile.BadZipFile) as error:
         raise DataError(f"the embedded practice set {path} cannot be read: {error}") from error
     rng = np.random.default_rng(0)
     test_index = np.concatenate([rng.permutation(np.flatnonzero(labels == d))[:50] for d in range(10)])

@@ -37,8 +37,8 @@ class TrainConfig:
             raise ValueError(f"unknown optimizer {self.optimizer!r}; choose one of {OPTIMIZERS}")
         if self.schedule not in ("onecycle", "constant"):
             raise ValueError(f"unknown schedule {self.schedule!r}")
-        if not self.epochs > 0:
-            raise ValueError("epochs must be positive")
+        if not (self.epochs > 0 and np.isfinite(self.epochs)):  # inf would overflow the step count
+            raise ValueError("epochs must be a positive number")
         if not 1 <= self.batch_size <= 65536:
             raise ValueError("batch size must be between 1 and 65536")
         if not (self.learning_rate > 0 and np.isfinite(self.learning_rate)):
@@ -104,13 +104,25 @@ class Prediction:
     """The network's answer for one drawing, tagged with the request that asked for it."""
 
     request_id: int
-    probabilities: np.ndarray  # (10,), sums to 1
+    probabilities: np.ndarray | None  # (10,), sums to 1; None for an empty canvas
+    pixels: np.ndarray | None = None  # the 28x28 input (0-1) the network saw
     layers: tuple[LayerActivation, ...] = field(default=())
 
     @property
-    def digit(self) -> int:
-        return int(np.argmax(self.probabilities))
+    def digit(self) -> int | None:
+        return None if self.probabilities is None else int(np.argmax(self.probabilities))
 
     @property
     def confidence(self) -> float:
-        return float(np.max(self.probabilities))
+        return 0.0 if self.probabilities is None else float(np.max(self.probabilities))
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What the GUI shows about the network in use."""
+
+    arch: str
+    parameters: int
+    description: str
+    source: str  # where the weights came from: "shipped weights", a file name, "training"...
+    metadata: dict = field(default_factory=dict)

@@ -12,13 +12,10 @@ import numpy as np
 import torch
 from torch import nn
 
+from .constants import IMAGE_SIZE, MNIST_MEAN, MNIST_STD, NUM_CLASSES
 from .messages import ARCHITECTURES, LayerActivation
 
-IMAGE_SIZE = 28
-NUM_CLASSES = 10
-# MNIST training-set mean and standard deviation of pixels scaled to 0-1.
-MNIST_MEAN = 0.1307
-MNIST_STD = 0.3081
+__all__ = ["IMAGE_SIZE", "MNIST_MEAN", "MNIST_STD", "NUM_CLASSES", "ArchSpec", "DigitNet", "build_network"]
 
 
 @dataclass(frozen=True)

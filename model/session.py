@@ -1,0 +1,188 @@
+"""One network, its data and its training run, driven step by step: the worker's engine.
+
+Pure Python + torch, no Qt: the GUI's worker thread wraps it in signals and slots, and tests
+drive it directly. Everything it returns is a frozen message or an owned numpy copy.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, replace
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .checkpoint import DEFAULT_WEIGHTS, CheckpointError, load_checkpoint, save_checkpoint
+from .data import DataError, Dataset, find_mnist, load_practice_set, locate_mnist
+from .messages import EvalResult, ModelInfo, Prediction, TrainConfig, TrainFinished, TrainProgress
+from .networks import DigitNet, build_network, count_parameters
+from .preprocess import preprocess
+from .training import TrainingData, train_steps
+
+PRACTICE_DESCRIPTION = "the embedded practice set (5,000 MNIST digits)"
+
+
+def describe(net: DigitNet) -> str:
+    spec = net.spec
+    if spec.kind == "cnn":
+        return "CNN: " + " → ".join([f"conv {c}" for c in spec.channels] + [f"dense {spec.fc}", "10"])
+    return "Fully connected: 784 → " + " → ".join(str(h) for h in spec.hidden) + " → 10"
+
+
+class ModelSession:
+    """Holds the current network; trains it in slices of time so the caller stays responsive."""
+
+    def __init__(self, data_dir: str | None = None) -> None:
+        self.data_dir = data_dir
+        self.net: DigitNet = build_network("cnn", seed=0)
+        self.info = self._info("untrained", {})
+        self._data: TrainingData | None = None
+        self._run = None
+        self._last_progress: TrainProgress | None = None
+        self._last_eval: EvalResult | None = None
+        self.data_warning = ""  # set when a broken MNIST copy made training fall back
+
+    # -- networks -----------------------------------------------------------------------
+    def _info(self, source: str, metadata: dict) -> ModelInfo:
+        return ModelInfo(
+            self.net.spec.kind, count_parameters(self.net), describe(self.net), source, dict(metadata)
+        )
+
+    def _adopt(self, net: DigitNet, metadata: dict, source: str) -> ModelInfo:
+        self.stop_training()
+        net.eval()
+        self.net = net
+        self.info = self._info(source, metadata)
+        return self.info
+
+    def load_initial(self, checkpoint: str | None = None) -> str:
+        """The shipped weights (or `checkpoint`); returns a warning for the user, or ""."""
+        path = checkpoint or DEFAULT_WEIGHTS
+        try:
+            self.load(path, source=None if checkpoint else "shipped weights")
+        except CheckpointError as error:
+            return f"{error} Starting with an untrained network instead."
+        return ""
+
+    def load(self, path: str | Path, source: str | None = None) -> ModelInfo:
+        """Raises CheckpointError and keeps the current network if the file is bad."""
+        net, metadata = load_checkpoint(path)
+        return self._adopt(net, metadata, source or Path(path).name)
+
+    def save(self, path: str | Path) -> None:
+        metadata = dict(self.info.metadata)
+        metadata["saved_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        save_checkpoint(path, self.net, metadata)
+
+    def new_network(self, arch: str, seed: int | None = None) -> ModelInfo:
+        return self._adopt(build_network(arch, seed=seed), {}, "untrained")
+
+    # -- prediction ---------------------------------------------------------------------
+    def predict(self, request_id: int, image: np.ndarray | None) -> Prediction:
+        """Preprocess a canvas image (uint8, ink bright) and run the network on it."""
+        pixels = None if image is None else preprocess(image)
+        if pixels is None:
+            return Prediction(request_id, None)
+        probabilities, layers = self.net.forward_with_activations(torch.from_numpy(pixels))
+        return Prediction(request_id, probabilities, pixels, tuple(layers))
+
+    # -- data -----------------------------------------------------------------------------
+    def set_data_dir(self, data_dir: str | None) -> None:
+        self.data_dir = data_dir or None
+        self._data = None
+
+    def data_description(self) -> str:
+        """What Train will use, without loading it (that happens when training starts)."""
+        if self._data is not None:
+            return self._data.name
+        found = locate_mnist(self.data_dir)
+        return f"MNIST (60,000 training digits) from {found}" if found else PRACTICE_DESCRIPTION
+
+    def training_data(self) -> TrainingData:
+        if self._data is None:
+            dataset: Dataset | None
+            self.data_warning = ""
+            try:
+                dataset = find_mnist(self.data_dir)
+            except DataError as error:
+                self.data_warning = f"{error}. Training uses the embedded practice set instead."
+                dataset = None
+            self._data = TrainingData.from_dataset(dataset or load_practice_set())
+        return self._data
+
+    # -- training -------------------------------------------------------------------------
+    @property
+    def training(self) -> bool:
+        return self._run is not None
+
+    def start_training(self, config: TrainConfig) -> ModelInfo | None:
+        """Begin a run; returns the new network's info when it starts from scratch."""
+        self.stop_training()
+        data = self.training_data()
+        adopted = None
+        if config.from_scratch or self.net.spec.kind != config.arch:
+            config = replace(config, from_scratch=True)
+            adopted = self._adopt(build_network(config.arch, seed=config.seed), {}, "training")
+        self.info = replace(
+            self.info, source="training", metadata={"config": asdict(config), "data": data.name}
+        )
+        self._last_progress = self._last_eval = None
+        self._run = train_steps(self.net, data, config)
+        return adopted
+
+    def train_for(self, seconds: float) -> list[TrainProgress | EvalResult | TrainFinished]:
+        """Steps for about `seconds` (at least one); a TrainFinished ends the list and the run."""
+        if self._run is None:
+            return []
+        messages: list[TrainProgress | EvalResult | TrainFinished] = []
+        deadline = time.perf_counter() + seconds
+        while True:
+            try:
+                message = next(self._run)
+            except StopIteration:
+                self._run = None
+                break
+            messages.append(message)
+            if isinstance(message, TrainProgress):
+                self._last_progress = message
+            elif isinstance(message, EvalResult):
+                self._last_eval = message
+            else:
+                self._finish(message)
+                break
+            if time.perf_counter() >= deadline:
+                break
+        return messages
+
+    def stop_training(self) -> TrainFinished | None:
+        """End the run now; the network keeps what it has learnt."""
+        if self._run is None:
+            return None
+        self._run.close()
+        self._run = None
+        self.net.eval()
+        last = self._last_progress
+        finished = TrainFinished(
+            reason="stopped",
+            steps=last.step if last else 0,
+            epochs=last.epoch if last else 0.0,
+            train_seconds=0.0,
+            samples_per_second=last.samples_per_second if last else 0.0,
+            final_eval=self._last_eval,
+            message="Training stopped; the network keeps what it has learnt so far.",
+        )
+        self._record(finished)
+        return finished
+
+    def _finish(self, finished: TrainFinished) -> None:
+        self._run = None
+        self.net.eval()
+        self._record(finished)
+
+    def _record(self, finished: TrainFinished) -> None:
+        metadata = dict(self.info.metadata)
+        metadata.update(epochs=finished.epochs, steps=finished.steps, reason=finished.reason)
+        if finished.final_eval is not None:
+            metadata["test_accuracy"] = finished.final_eval.accuracy
+        self.info = replace(self.info, metadata=metadata)
