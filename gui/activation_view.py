@@ -98,7 +98,7 @@ class ActivationView(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("activationView")
-        self.setMinimumHeight(230)
+        self.setMinimumHeight(180)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self._pictures: list[LayerPicture] = []
         self._layer_names: tuple[str, ...] = ()

@@ -53,7 +53,7 @@ class LossPlot(pg.GraphicsLayoutWidget):
         super().__init__(parent)
         self.setObjectName("lossPlot")
         self.setBackground((24, 24, 30))
-        self.setMinimumHeight(220)
+        self.setMinimumHeight(180)
         self.loss_plot = self.addPlot(row=0, col=0)
         self.loss_plot.setLabel("left", "loss")
         self.loss_plot.showGrid(x=True, y=True, alpha=0.15)

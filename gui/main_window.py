@@ -98,6 +98,8 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.setWindowTitle("digitpad — draw a digit, watch a network learn")
         self._request_id = 0
+        self._awaiting_answer = False  # a request is with the worker
+        self._canvas_changed = False  # the ink changed since the last request
         self._current_pixels: np.ndarray | None = None
         self._save_path: str | None = None
         self._model_info: ModelInfo | None = None
@@ -155,7 +157,7 @@ class MainWindow(QMainWindow):
         answer = QHBoxLayout()
         answer.addWidget(self.prediction_label)
         answer.addWidget(self.confidence_label, 1)
-        self.input_preview.setFixedSize(140, 140)
+        self.input_preview.setFixedSize(126, 126)
         seen_text = QVBoxLayout()
         seen_text.addWidget(self._heading("What the network sees"))
         seen_note = QLabel(
@@ -391,7 +393,9 @@ class MainWindow(QMainWindow):
 
     # -- drawing and prediction ---------------------------------------------------------
     def _on_canvas_image_changed(self) -> None:
-        if not self._predict_timer.isActive():
+        # At most one request in flight while drawing: the worker never falls behind the pen.
+        self._canvas_changed = True
+        if not self._predict_timer.isActive() and not self._awaiting_answer:
             self._predict_timer.start()
 
     def _on_canvas_stroke_finished(self) -> None:
@@ -406,6 +410,8 @@ class MainWindow(QMainWindow):
     def request_prediction(self) -> None:
         """Send a copy of the ink to the worker; answers to older requests become stale."""
         self._request_id += 1
+        self._canvas_changed = False
+        self._awaiting_answer = True
         image = None if self.canvas.is_empty() else self.canvas.image_array()
         self.predict_requested.emit(PredictRequest(self._request_id, image))
 
@@ -413,6 +419,9 @@ class MainWindow(QMainWindow):
     def _on_worker_prediction_ready(self, prediction: Prediction) -> None:
         if prediction.request_id != self._request_id:
             return  # an answer for a drawing that is no longer on the canvas
+        self._awaiting_answer = False
+        if self._canvas_changed and not self._predict_timer.isActive():
+            self._predict_timer.start()
         self._current_pixels = prediction.pixels
         self.input_preview.set_pixels(prediction.pixels)
         if prediction.probabilities is None:

@@ -21,7 +21,7 @@ class ProbabilityView(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("probabilityView")
-        self.setMinimumSize(220, 200)
+        self.setMinimumSize(200, 150)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         self._probabilities: np.ndarray | None = None
         self.setToolTip("The output layer after softmax: how likely the network thinks each digit is.")

@@ -55,6 +55,7 @@ class ModelWorker(QObject):
         self._latest: PredictRequest | None = None
         self._last_live_prediction = 0.0
         self._pump_scheduled = False
+        self._answer_scheduled = False
 
     # -- life ---------------------------------------------------------------------------
     @Slot()
@@ -84,9 +85,17 @@ class ModelWorker(QObject):
     # -- prediction ---------------------------------------------------------------------
     @Slot(object)
     def predict(self, request: PredictRequest) -> None:
+        """Remember the request; only the newest of those queued meanwhile gets answered."""
         self._latest = request
-        if self._session is not None:
-            self._answer(request)
+        if self._session is not None and not self._answer_scheduled:
+            self._answer_scheduled = True
+            QTimer.singleShot(0, self._answer_latest)
+
+    @Slot()
+    def _answer_latest(self) -> None:
+        self._answer_scheduled = False
+        if self._latest is not None:
+            self._answer(self._latest)
 
     def _answer(self, request: PredictRequest) -> None:
         assert self._session is not None

@@ -1,0 +1,166 @@
+"""Is digitpad fluid? Drawing-to-prediction latency and GUI event-loop stalls, idle and training.
+
+A timer in the GUI thread drags the mouse along digit-shaped paths at 125 Hz, as a hand would,
+releasing at the end of each digit. For every mouse event we time how long until the bars
+show a prediction that includes it (move: the next request after it; release: its own
+request). A 5 ms heartbeat timer measures how late the event loop gets to it (its stalls).
+
+    python bench/responsiveness.py [--seconds 20] [--data-dir DIR] [--arch cnn]
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ["QT_QPA_PLATFORM"] = os.environ.get("QT_QPA_PLATFORM") or "offscreen"
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import numpy as np
+from PySide6.QtCore import QElapsedTimer, QEventLoop, Qt, QTimer
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
+
+from gui.app import create_main_window
+from model.messages import TrainConfig
+
+HEARTBEAT_MS = 5
+MOVE_MS = 8
+
+
+def digit_path(index: int, points: int = 60) -> list[tuple[float, float]]:
+    """A looping curve (an 8, a 0 or a 2-like hook) in canvas fractions."""
+    t = np.linspace(0, 2 * math.pi, points)
+    kind = index % 3
+    if kind == 0:
+        x, y = 0.5 + 0.18 * np.sin(2 * t), 0.5 - 0.3 * np.cos(t)
+    elif kind == 1:
+        x, y = 0.5 + 0.2 * np.sin(t), 0.5 - 0.3 * np.cos(t)
+    else:
+        x, y = 0.3 + 0.4 * t / (2 * math.pi), 0.2 + 0.6 * np.sin(t / 4) ** 2
+    return list(zip(x.tolist(), y.tolist(), strict=True))
+
+
+class Probe:
+    """Drives the mouse and records latencies; every method runs in the GUI thread."""
+
+    def __init__(self, window) -> None:
+        self.window = window
+        self.clock = QElapsedTimer()
+        self.clock.start()
+        self.pending: list[tuple[float, int, str]] = []  # (event time ms, request id needed, kind)
+        self.latencies: dict[str, list[float]] = {"move": [], "release": []}
+        self.beats: list[float] = []
+        self.last_beat = self.clock.nsecsElapsed() / 1e6
+        self.path: list[tuple[float, float]] = []
+        self.digits = 0
+        window.prediction_shown.connect(self.on_shown)
+        self.heartbeat = QTimer(interval=HEARTBEAT_MS, timerType=Qt.TimerType.PreciseTimer)
+        self.heartbeat.timeout.connect(self.on_beat)
+        self.mover = QTimer(interval=MOVE_MS, timerType=Qt.TimerType.PreciseTimer)
+        self.mover.timeout.connect(self.on_move)
+
+    def now(self) -> float:
+        return self.clock.nsecsElapsed() / 1e6
+
+    def start(self) -> None:
+        self.heartbeat.start()
+        self.mover.start()
+
+    def stop(self) -> None:
+        self.heartbeat.stop()
+        self.mover.stop()
+
+    def reset(self) -> None:
+        self.latencies = {"move": [], "release": []}
+        self.beats = []
+        self.pending = []
+
+    def on_beat(self) -> None:
+        now = self.now()
+        self.beats.append(now - self.last_beat - HEARTBEAT_MS)
+        self.last_beat = now
+
+    def on_move(self) -> None:
+        canvas = self.window.canvas
+        left, none = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+        if not self.path:
+            self.path = digit_path(self.digits)
+            self.digits += 1
+            canvas.clear()
+            QTest.mousePress(canvas, left, none, canvas.widget_point(*self.path[0]).toPoint())
+            self.path.pop(0)
+            return
+        point = canvas.widget_point(*self.path.pop(0)).toPoint()
+        if self.path:
+            QTest.mouseMove(canvas, point)
+            # A move is shown once a request made after it is answered.
+            self.pending.append((self.now(), self.window._request_id + 1, "move"))
+        else:
+            QTest.mouseRelease(canvas, left, none, point)
+            self.pending.append((self.now(), self.window._request_id, "release"))
+
+    def on_shown(self, probabilities) -> None:
+        now, shown = self.now(), self.window._request_id
+        keep = []
+        for at, needed, kind in self.pending:
+            if shown >= needed:
+                self.latencies[kind].append(now - at)
+            else:
+                keep.append((at, needed, kind))
+        self.pending = keep
+
+
+def percentiles(values: list[float]) -> str:
+    if not values:
+        return "no samples"
+    a = np.asarray(values)
+    p50, p99 = np.percentile(a, [50, 99])
+    return f"p50 {p50:5.1f} ms  p99 {p99:5.1f} ms  max {a.max():5.1f} ms  (n={len(a)})"
+
+
+def run_phase(app: QApplication, probe: Probe, seconds: float, name: str) -> dict[str, list[float]]:
+    probe.reset()
+    loop = QEventLoop()
+    QTimer.singleShot(int(seconds * 1000), loop.quit)
+    loop.exec()
+    print(f"\n{name}")
+    print(f"  drawing → prediction (mouse move):    {percentiles(probe.latencies['move'])}")
+    print(f"  drawing → prediction (mouse release): {percentiles(probe.latencies['release'])}")
+    print(f"  event-loop stall (heartbeat lateness): {percentiles(probe.beats)}")
+    return {**probe.latencies, "stall": list(probe.beats)}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=20.0, help="length of each phase")
+    parser.add_argument("--data-dir", help="MNIST folder for the training phase (else the practice set)")
+    parser.add_argument("--arch", default="cnn", choices=("cnn", "mlp"))
+    args = parser.parse_args()
+    app = QApplication([])
+    window = create_main_window(["--data-dir", args.data_dir] if args.data_dir else [])
+    window.resize(1280, 860)
+    window.show()
+    deadline = time.monotonic() + 60
+    while window._model_info is None and time.monotonic() < deadline:
+        app.processEvents()
+    time.sleep(2)  # let the optimiser warm-up thread finish, as it would before a user trains
+    app.processEvents()
+    probe = Probe(window)
+    probe.start()
+    run_phase(app, probe, 3, "warm-up (not counted)")
+    run_phase(app, probe, args.seconds, "IDLE: drawing while the network only predicts")
+    window.train_requested.emit(TrainConfig(arch=args.arch, epochs=50))
+    run_phase(app, probe, 3, "training warm-up (not counted)")
+    run_phase(app, probe, args.seconds, f"TRAINING ({args.arch}): drawing while the network trains")
+    probe.stop()
+    window.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
