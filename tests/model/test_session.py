@@ -1,0 +1,114 @@
+"""ModelSession: the worker's Qt-free engine, driven directly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from model.checkpoint import CheckpointError, save_checkpoint
+from model.messages import EvalResult, TrainConfig, TrainFinished, TrainProgress
+from model.networks import build_network
+from model.session import PRACTICE_DESCRIPTION, ModelSession
+
+
+def canvas_with_bar() -> np.ndarray:
+    """A 280x280 canvas holding a vertical bar of ink, like a drawn 1."""
+    image = np.zeros((280, 280), dtype=np.uint8)
+    image[60:220, 130:150] = 255
+    return image
+
+
+def test_empty_canvas_gets_no_prediction() -> None:
+    session = ModelSession()
+    for image in (None, np.zeros((280, 280), dtype=np.uint8)):
+        prediction = session.predict(7, image)
+        assert prediction.request_id == 7
+        assert prediction.probabilities is None and prediction.digit is None
+        assert prediction.layers == ()
+
+
+@pytest.mark.parametrize("arch", ["cnn", "mlp"])
+def test_prediction_carries_input_and_every_layer(arch: str) -> None:
+    session = ModelSession()
+    session.new_network(arch, seed=0)
+    prediction = session.predict(1, canvas_with_bar())
+    assert prediction.probabilities.shape == (10,)
+    assert prediction.probabilities.sum() == pytest.approx(1.0, abs=1e-5)
+    assert prediction.pixels.shape == (28, 28)
+    assert 0 <= prediction.pixels.min() <= prediction.pixels.max() <= 1
+    names = [layer.name for layer in prediction.layers]
+    assert names[0] == "input" and names[-1] == "output"
+    assert names[1:-1] == [info.name for info in session.net.stage_infos[:-1]]
+    np.testing.assert_allclose(prediction.layers[-1].values, prediction.probabilities)
+    np.testing.assert_array_equal(prediction.layers[0].values[0], prediction.pixels)
+
+
+def test_without_mnist_training_uses_the_practice_set(tmp_path: Path) -> None:
+    session = ModelSession(str(tmp_path / "nothing-here"))
+    assert session.data_description() == PRACTICE_DESCRIPTION
+    assert len(session.training_data().train_y) == 4500
+
+
+def test_a_run_trains_in_slices_and_ends_with_a_finished_message(tmp_path: Path) -> None:
+    session = ModelSession(str(tmp_path))
+    before = session.predict(1, canvas_with_bar()).probabilities
+    adopted = session.start_training(TrainConfig(arch="mlp", epochs=0.15, batch_size=64, evals_per_epoch=10))
+    assert adopted is not None and adopted.arch == "mlp" and session.training
+    messages = []
+    while session.training:
+        messages += session.train_for(0.01)
+    assert isinstance(messages[-1], TrainFinished) and messages[-1].reason == "completed"
+    steps = [m for m in messages if isinstance(m, TrainProgress)]
+    assert [m.step for m in steps] == list(range(1, len(steps) + 1))
+    assert any(isinstance(m, EvalResult) for m in messages)
+    assert session.info.metadata["steps"] == len(steps)
+    assert not np.allclose(session.predict(2, canvas_with_bar()).probabilities, before)
+
+
+def test_stop_keeps_what_was_learnt(tmp_path: Path) -> None:
+    session = ModelSession(str(tmp_path))
+    session.start_training(TrainConfig(arch="mlp", epochs=5, batch_size=32))
+    session.train_for(0.05)
+    weights = [p.detach().clone() for p in session.net.parameters()]
+    finished = session.stop_training()
+    assert finished is not None and finished.reason == "stopped" and finished.steps >= 1
+    assert not session.training
+    assert session.train_for(0.05) == []
+    assert all((a == b).all() for a, b in zip(weights, session.net.parameters(), strict=True))
+    assert session.stop_training() is None
+
+
+def test_continuing_keeps_the_weights_and_scratch_replaces_them(tmp_path: Path) -> None:
+    session = ModelSession(str(tmp_path))
+    session.new_network("mlp", seed=3)
+    net = session.net
+    assert session.start_training(TrainConfig(arch="mlp", epochs=1, from_scratch=False)) is None
+    assert session.net is net
+    session.stop_training()
+    assert session.start_training(TrainConfig(arch="mlp", epochs=1, from_scratch=True)) is not None
+    assert session.net is not net
+    session.stop_training()
+
+
+def test_a_bad_checkpoint_keeps_the_current_network(tmp_path: Path) -> None:
+    session = ModelSession()
+    session.new_network("mlp", seed=1)
+    net = session.net
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"not a checkpoint")
+    with pytest.raises(CheckpointError):
+        session.load(bad)
+    assert session.net is net
+    good = tmp_path / "good.pt"
+    save_checkpoint(good, build_network("cnn", seed=2), {"note": "hi"})
+    info = session.load(good)
+    assert info.arch == "cnn" and info.source == "good.pt" and info.metadata["note"] == "hi"
+
+
+def test_missing_shipped_weights_give_a_warning_not_a_crash(tmp_path: Path) -> None:
+    session = ModelSession()
+    warning = session.load_initial(str(tmp_path / "missing.pt"))
+    assert "untrained" in warning
+    assert session.predict(1, canvas_with_bar()).probabilities.shape == (10,)
