@@ -12,6 +12,7 @@ import os
 import pickle
 import tempfile
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,10 @@ class CheckpointError(Exception):
 def save_checkpoint(path: str | os.PathLike, net: DigitNet, metadata: dict[str, Any] | None = None) -> None:
     """Write atomically: the file at `path` is either the old one or the complete new one."""
     path = Path(path)
+    if not _is_plain(dict(metadata or {})):
+        raise CheckpointError(
+            f"Could not save {path.name}: its metadata must be plain numbers, strings, lists and dicts."
+        )
     payload = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -49,11 +54,30 @@ def save_checkpoint(path: str | os.PathLike, net: DigitNet, metadata: dict[str, 
             os.fsync(out.fileno())
         os.replace(temp_name, path)
     except (OSError, RuntimeError) as error:
-        Path(temp_name).unlink(missing_ok=True)
         reason = getattr(error, "strerror", None) or str(error)
         raise CheckpointError(
             f"Could not save {path.name}: {reason}. The previous file is unchanged."
         ) from error
+    finally:
+        # Whatever stopped the save (even an interrupt), no temporary file is left behind.
+        Path(temp_name).unlink(missing_ok=True)
+
+
+def _is_plain(value: Any) -> bool:
+    """Whether `weights_only` loading will accept it back: a numpy float would not, for one."""
+    if type(value) in (list, tuple):
+        return all(_is_plain(item) for item in value)
+    if type(value) is dict:
+        return all(_is_plain(key) and _is_plain(item) for key, item in value.items())
+    return type(value) in (str, int, float, bool, type(None))  # exact types: np.float64 is a float
+
+
+def _check_archive(path: Path) -> None:
+    """torch does not check the zip's CRCs, so a flipped bit in the weights would load silently."""
+    with zipfile.ZipFile(path) as archive:
+        damaged = archive.testzip()
+    if damaged is not None:
+        raise zipfile.BadZipFile(f"bad CRC-32 for {damaged}")
 
 
 def load_checkpoint(path: str | os.PathLike) -> tuple[DigitNet, dict[str, Any]]:
@@ -61,6 +85,7 @@ def load_checkpoint(path: str | os.PathLike) -> tuple[DigitNet, dict[str, Any]]:
     path = Path(path)
     name = path.name
     try:
+        _check_archive(path)
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError as error:
         raise CheckpointError(f"{name} does not exist.") from error
@@ -82,6 +107,8 @@ def load_checkpoint(path: str | os.PathLike) -> tuple[DigitNet, dict[str, Any]]:
         AttributeError,
         KeyError,
         IndexError,
+        NotImplementedError,
+        zlib.error,
     ) as error:
         raise CheckpointError(f"{name} is damaged or not a digitpad checkpoint.") from error
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:

@@ -192,6 +192,9 @@ def train_steps(
                 f"{config.learning_rate:g} is too high. The weights from before were restored."
             )
             break
+        if step % SNAPSHOT_EVERY == 0:
+            # These weights just gave a finite loss; after the update below they may not.
+            snapshot = copy.deepcopy(net.state_dict())
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -201,8 +204,6 @@ def train_steps(
         train_seconds += elapsed
         rate = config.batch_size / max(elapsed, 1e-9)
         samples_per_second = rate if step == 1 else 0.9 * samples_per_second + 0.1 * rate
-        if step % SNAPSHOT_EVERY == 0:
-            snapshot = copy.deepcopy(net.state_dict())
         yield TrainProgress(
             step=step,
             total_steps=total_steps,

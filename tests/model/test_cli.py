@@ -1,0 +1,100 @@
+"""`python -m model`: one JSON line on success, one "error:" line (no traceback) on failure."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from model.checkpoint import load_checkpoint
+from model.cli import main
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def run_cli(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ)  # HOME and the cache are the test's own (see conftest)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    env["OMP_NUM_THREADS"] = "1"  # same thread count for train and evaluate; spares the cores
+    return subprocess.run(
+        [sys.executable, "-m", "model", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=180,
+        check=False,
+    )
+
+
+def assert_one_line_error(returncode: int, stdout: str, stderr: str, *fragments: str) -> None:
+    assert returncode != 0
+    assert "Traceback" not in stderr
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1, stderr
+    assert lines[0].startswith("error: ")
+    for fragment in fragments:
+        assert fragment in lines[0]
+    assert stdout == ""
+
+
+def test_evaluate_a_corrupt_checkpoint(tmp_path):
+    corrupt = tmp_path / "corrupt.pt"
+    corrupt.write_bytes(b"PK\x03\x04" + bytes(range(256)) * 4)
+    result = run_cli("evaluate", "--checkpoint", corrupt, cwd=Path.cwd())
+    assert_one_line_error(result.returncode, result.stdout, result.stderr, "corrupt.pt", "damaged")
+
+
+# In-process from here on: `main` is what `python -m model` runs, minus a torch start-up.
+
+
+def test_train_with_a_missing_data_dir(tmp_path, capsys):
+    missing = tmp_path / "nonexistent"
+    code = main(["train", "--data-dir", str(missing), "--epochs", "0.01"])
+    captured = capsys.readouterr()
+    assert_one_line_error(code, captured.out, captured.err, str(missing), "does not exist")
+
+
+def test_train_with_a_bad_setting(mnist_dir, capsys):
+    code = main(["train", "--data-dir", str(mnist_dir), "--epochs", "-1"])
+    captured = capsys.readouterr()
+    assert_one_line_error(code, captured.out, captured.err, "epochs")
+
+
+@pytest.mark.slow
+def test_train_then_evaluate_on_real_mnist(mnist_dir, tmp_path, capsys):
+    out = tmp_path / "x.pt"
+    trained = run_cli(
+        "train", "--data-dir", mnist_dir, "--arch", "mlp", "--epochs", "0.05", "--seed", "3", "--out", out,
+        cwd=Path.cwd(),
+    )  # fmt: skip
+    assert trained.returncode == 0, trained.stderr
+    assert "Traceback" not in trained.stderr
+    assert "Warning" not in trained.stderr
+    lines = trained.stdout.strip().splitlines()
+    assert len(lines) == 1
+    summary = json.loads(lines[0])
+    assert {"test_accuracy", "train_seconds", "epochs", "samples_per_second"} <= summary.keys()
+    # 0.05 epochs of 60,000 in batches of 128: ceil(23.44) = 24 steps = 24*128/60000 epochs.
+    assert summary["steps"] == 24
+    assert summary["epochs"] == pytest.approx(24 * 128 / 60_000, abs=1e-3)
+    assert summary["reason"] == "completed"
+    assert 0.5 < summary["test_accuracy"] <= 1.0  # 24 steps already beat chance by far
+    assert summary["train_seconds"] > 0 and summary["samples_per_second"] > 0
+
+    net, metadata = load_checkpoint(out)
+    assert net.spec.kind == "mlp"
+    assert metadata["test_accuracy"] == summary["test_accuracy"]
+    assert metadata["config"]["seed"] == 3
+
+    assert main(["evaluate", "--checkpoint", str(out), "--data-dir", str(mnist_dir)]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 1
+    report = json.loads(lines[0])
+    assert report["test_accuracy"] == summary["test_accuracy"]
+    assert report["arch"] == "mlp"
+    assert set(report["per_digit_accuracy"]) == {str(d) for d in range(10)}
