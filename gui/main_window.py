@@ -34,7 +34,7 @@ from .prediction_view import InputPreview, ProbabilityView
 from .training_panel import TrainingPanel
 from .worker import ModelWorker, PredictRequest
 
-PREDICT_THROTTLE_MS = 25  # while drawing, at most one prediction request per this interval
+PREDICT_THROTTLE_MS = 10  # while drawing, coalesce mouse events arriving within this interval
 SETTINGS_ENV = "DIGITPAD_SETTINGS"
 
 

@@ -114,7 +114,9 @@ def load_checkpoint(path: str | os.PathLike) -> tuple[DigitNet, dict[str, Any]]:
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise CheckpointError(f"{name} is not a digitpad checkpoint.")
     version = payload.get("format_version")
-    if not isinstance(version, int) or version > FORMAT_VERSION:
+    if not isinstance(version, int):
+        raise CheckpointError(f"{name} is a damaged digitpad checkpoint (it has no format version).")
+    if version > FORMAT_VERSION:
         raise CheckpointError(
             f"{name} was saved by a newer digitpad (format {version}); please update digitpad to open it."
         )

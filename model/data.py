@@ -213,16 +213,15 @@ def find_mnist(data_dir: str | os.PathLike | None = None) -> Dataset | None:
     # A mistyped folder must not silently fall back to some other copy (or the practice set).
     if data_dir and not Path(data_dir).expanduser().exists():
         raise DataError(f"{data_dir} does not exist")
-    errors = []
     for place in candidate_locations(data_dir):
         if not place.exists():
             continue
         try:
             return _load_location(place)
-        except DataError as error:
+        except DataError:
             if data_dir and place == Path(data_dir).expanduser():
                 raise
-            errors.append(str(error))
+            # A broken copy elsewhere (an old cache, another tool's folder) is passed over.
     return None
 
 
