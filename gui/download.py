@@ -28,13 +28,44 @@ class MnistDownloader(QObject):
 
     @Slot()
     def run(self) -> None:
+        """Runs in the QThread, which must end at once on cancel (the window waits for it on close).
+
+        A stalled server blocks a socket read for the whole timeout (30 s) where the cancel flag
+        cannot be seen, so the transfer runs in a daemon thread that holds no Qt object, and this
+        slot polls it: on cancel it returns at once and the transfer ends on its own later.
+        """
         target = self._target or str(mnist_cache_dir())
         kwargs = {"mirrors": self._mirrors} if self._mirrors else {}
-        try:
-            download_mnist(target, progress=self.progress.emit, cancelled=self._cancel.is_set, **kwargs)
-        except DownloadCancelled:
-            self.failed.emit("")
-        except DataError as error:
-            self.failed.emit(f"MNIST could not be downloaded: {error}")
-        else:
+        cancel, done = self._cancel, threading.Event()
+        latest: list[tuple[str, int, int]] = []
+        outcome: list[str | None] = []  # None: success, "": cancelled, else a message
+
+        def transfer() -> None:
+            try:
+                download_mnist(
+                    target, progress=lambda *p: latest.insert(0, p), cancelled=cancel.is_set, **kwargs
+                )
+                outcome.append(None)
+            except DownloadCancelled:
+                outcome.append("")
+            except DataError as error:
+                outcome.append(f"MNIST could not be downloaded: {error}")
+            except Exception as error:  # a bug must not leave the window waiting forever
+                outcome.append(f"MNIST could not be downloaded: {error!r}")
+            finally:
+                done.set()
+
+        threading.Thread(target=transfer, name="digitpad-download", daemon=True).start()
+        reported = None
+        while not done.wait(0.05):
+            if cancel.is_set():
+                self.failed.emit("")
+                return
+            if latest and latest[0] != reported:
+                reported = latest[0]
+                del latest[1:]
+                self.progress.emit(*reported)
+        if outcome[0] is None:
             self.succeeded.emit(target)
+        else:
+            self.failed.emit(outcome[0])

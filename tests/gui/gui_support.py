@@ -1,0 +1,122 @@
+"""Helpers shared by the GUI test modules.
+
+tests/gui/conftest.py is not importable by name (tests/ and tests/model/ have a conftest.py
+too and there are no __init__.py files), so its `drag` and `polyline` are loaded by path, once.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from functools import partial
+from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtTest import QTest
+
+_NAME = "digitpad_gui_conftest"
+if _NAME not in sys.modules:
+    _spec = importlib.util.spec_from_file_location(_NAME, Path(__file__).with_name("conftest.py"))
+    assert _spec is not None and _spec.loader is not None
+    sys.modules[_NAME] = importlib.util.module_from_spec(_spec)
+    _spec.loader.exec_module(sys.modules[_NAME])
+
+drag: Callable[..., None] = sys.modules[_NAME].drag
+polyline: Callable[..., list[tuple[float, float]]] = sys.modules[_NAME].polyline
+
+REPO = Path(__file__).resolve().parents[2]
+SHARED_MNIST = REPO.parent / "shared" / "datasets" / "mnist"
+PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY")
+
+VERTICAL = polyline((0.5, 0.15), (0.5, 0.85))  # a "1"
+SEVEN = polyline((0.25, 0.2), (0.75, 0.2), (0.45, 0.85))
+HORIZONTAL = polyline((0.2, 0.5), (0.8, 0.5))
+
+
+def drag_with(canvas, button: Qt.MouseButton, points: Sequence[tuple[float, float]]) -> None:
+    """Like conftest's drag, with any mouse button (the right button erases)."""
+
+    def at(x: float, y: float) -> QPoint:
+        return canvas.widget_point(x, y).toPoint()
+
+    QTest.mousePress(canvas, button, Qt.KeyboardModifier.NoModifier, at(*points[0]))
+    for x, y in points[1:]:
+        QTest.mouseMove(canvas, at(x, y))
+    QTest.mouseRelease(canvas, button, Qt.KeyboardModifier.NoModifier, at(*points[-1]))
+
+
+def ink(canvas, level: int = 128) -> int:
+    """How many canvas pixels are brighter than `level`."""
+    return int(np.count_nonzero(canvas.image_array() > level))
+
+
+class _Quiet:
+    def log_message(self, format: str, *args) -> None:  # no request log on stderr
+        pass
+
+
+class _Files(_Quiet, SimpleHTTPRequestHandler):
+    pass
+
+
+class _NotFound(_Quiet, BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        self.send_error(404, "Not Found")
+
+
+class _Stall(_Quiet, BaseHTTPRequestHandler):
+    """Promises a megabyte, sends a little, then goes silent until released."""
+
+    requested: threading.Event
+    release: threading.Event
+
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Length", str(1 << 20))
+        self.end_headers()
+        self.wfile.write(b"\0" * 1000)
+        self.wfile.flush()
+        self.requested.set()
+        self.release.wait(60)
+
+
+@contextmanager
+def _serving(handler) -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, name="test-http", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+def serve_directory(directory: Path):
+    """A local mirror serving the files of `directory`; yields its URL."""
+    return _serving(partial(_Files, directory=str(directory)))
+
+
+def serve_not_found():
+    """A mirror that answers 404 to everything."""
+    return _serving(_NotFound)
+
+
+@contextmanager
+def serve_stalling() -> Iterator[tuple[str, threading.Event]]:
+    """A mirror that stalls mid-file; yields (url, event set once a request is being served)."""
+    requested, release = threading.Event(), threading.Event()
+    handler = type("Stall", (_Stall,), {"requested": requested, "release": release})
+    try:
+        with _serving(handler) as url:
+            yield url, requested
+            release.set()
+    finally:
+        release.set()
