@@ -1,16 +1,22 @@
-"""Fetching MNIST in its own thread, with progress and a cancel that takes effect at once."""
+"""Fetching MNIST in a background thread, with progress and a cancel that takes effect at once."""
 
 from __future__ import annotations
 
 import threading
 
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QObject, Signal
 
 from model.data import DataError, DownloadCancelled, download_mnist, mnist_cache_dir
 
 
 class MnistDownloader(QObject):
-    """Lives in a short-lived QThread; the cancel flag is a threading.Event set from the GUI."""
+    """Lives in the GUI thread; the transfer runs in a daemon thread that holds no Qt object.
+
+    Its signals are emitted from that thread and delivered, queued, to GUI-thread receivers.
+    A stalled server can block a socket read for the whole timeout, where the cancel flag is
+    not seen: so cancel() answers at once and any later word from the transfer is ignored;
+    the transfer then ends on its own and removes its partial file.
+    """
 
     progress = Signal(str, int, int)  # file name, bytes done, bytes total (0 if unknown)
     succeeded = Signal(str)  # the folder now holding verified MNIST
@@ -20,52 +26,35 @@ class MnistDownloader(QObject):
         super().__init__()
         self._cancel = threading.Event()
         self._mirrors = mirrors
-        self._target = target
+        self.target = target or str(mnist_cache_dir())
+
+    def start(self) -> None:
+        threading.Thread(target=self._transfer, name="digitpad-download", daemon=True).start()
 
     def cancel(self) -> None:
-        """Thread-safe: the download loop checks the flag between blocks."""
-        self._cancel.set()
+        if not self._cancel.is_set():
+            self._cancel.set()
+            self.failed.emit("")
 
-    @Slot()
-    def run(self) -> None:
-        """Runs in the QThread, which must end at once on cancel (the window waits for it on close).
+    def _report(self, name: str, done: int, total: int) -> None:
+        if not self._cancel.is_set():
+            self.progress.emit(name, done, total)
 
-        A stalled server blocks a socket read for the whole timeout (30 s) where the cancel flag
-        cannot be seen, so the transfer runs in a daemon thread that holds no Qt object, and this
-        slot polls it: on cancel it returns at once and the transfer ends on its own later.
-        """
-        target = self._target or str(mnist_cache_dir())
+    def _transfer(self) -> None:
         kwargs = {"mirrors": self._mirrors} if self._mirrors else {}
-        cancel, done = self._cancel, threading.Event()
-        latest: list[tuple[str, int, int]] = []
-        outcome: list[str | None] = []  # None: success, "": cancelled, else a message
-
-        def transfer() -> None:
-            try:
-                download_mnist(
-                    target, progress=lambda *p: latest.insert(0, p), cancelled=cancel.is_set, **kwargs
-                )
-                outcome.append(None)
-            except DownloadCancelled:
-                outcome.append("")
-            except DataError as error:
-                outcome.append(f"MNIST could not be downloaded: {error}")
-            except Exception as error:  # a bug must not leave the window waiting forever
-                outcome.append(f"MNIST could not be downloaded: {error!r}")
-            finally:
-                done.set()
-
-        threading.Thread(target=transfer, name="digitpad-download", daemon=True).start()
-        reported = None
-        while not done.wait(0.05):
-            if cancel.is_set():
-                self.failed.emit("")
-                return
-            if latest and latest[0] != reported:
-                reported = latest[0]
-                del latest[1:]
-                self.progress.emit(*reported)
-        if outcome[0] is None:
-            self.succeeded.emit(target)
+        try:
+            download_mnist(self.target, progress=self._report, cancelled=self._cancel.is_set, **kwargs)
+        except DownloadCancelled:
+            return
+        except DataError as error:
+            message = f"MNIST could not be downloaded: {error}"
+        except Exception as error:  # a bug must not leave the window waiting forever
+            message = f"MNIST could not be downloaded: {error!r}"
         else:
-            self.failed.emit(outcome[0])
+            message = None
+        if self._cancel.is_set():
+            return
+        if message is None:
+            self.succeeded.emit(self.target)
+        else:
+            self.failed.emit(message)

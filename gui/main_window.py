@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from model.data import mnist_cache_dir
 from model.messages import EvalResult, ModelInfo, Prediction, TrainConfig, TrainFinished
 
 from .activation_view import ActivationView
@@ -103,7 +102,6 @@ class MainWindow(QMainWindow):
         self._current_pixels: np.ndarray | None = None
         self._save_path: str | None = None
         self._model_info: ModelInfo | None = None
-        self._download_thread: QThread | None = None
         self._downloader: MnistDownloader | None = None
         self._closing = False
         self._build_views()
@@ -528,13 +526,10 @@ class MainWindow(QMainWindow):
 
     # -- download ---------------------------------------------------------------------------
     def start_download(self, mirrors: tuple[str, ...] | None = None, target: str | None = None) -> None:
-        """Download MNIST in a thread of its own; progress shows in the status bar."""
-        if self._download_thread is not None:
+        """Download MNIST in the background; progress shows in the status bar."""
+        if self._downloader is not None:
             return
-        self._download_thread = QThread(self)
         self._downloader = MnistDownloader(mirrors or None, target)
-        self._downloader.moveToThread(self._download_thread)
-        self._download_thread.started.connect(self._downloader.run)
         self._downloader.progress.connect(self._on_download_progress)
         self._downloader.succeeded.connect(self._on_download_succeeded)
         self._downloader.failed.connect(self._on_download_failed)
@@ -542,8 +537,8 @@ class MainWindow(QMainWindow):
         self.download_bar.show()
         self.cancel_download_button.show()
         self.download_action.setEnabled(False)
-        self.statusBar().showMessage(f"Downloading MNIST into {target or mnist_cache_dir()}…")
-        self._download_thread.start()
+        self.statusBar().showMessage(f"Downloading MNIST into {self._downloader.target}…")
+        self._downloader.start()
 
     def cancel_download(self) -> None:
         if self._downloader is not None:
@@ -551,8 +546,8 @@ class MainWindow(QMainWindow):
 
     @Slot(str, int, int)
     def _on_download_progress(self, name: str, done: int, total: int) -> None:
-        sizes = {"train-images-idx3-ubyte": 0, "train-labels-idx1-ubyte": 1, "t10k-images-idx3-ubyte": 2}
-        part = sizes.get(name, 3)
+        order = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte")
+        part = order.index(name) if name in order else 3
         fraction = done / total if total else 0.0
         self.download_bar.setValue(int((part + fraction) / 4 * 100))
 
@@ -566,9 +561,8 @@ class MainWindow(QMainWindow):
     def _on_download_failed(self, message: str) -> None:
         self._end_download()
         if message:
-            self.notice.show_message(
-                f"{message} Training keeps using the embedded practice set; try again later."
-            )
+            fallback = "Training keeps using the embedded practice set; try again later."
+            self.notice.show_message(f"{message} {fallback}")
         else:
             self.statusBar().showMessage("Download cancelled.", 5000)
 
@@ -577,11 +571,7 @@ class MainWindow(QMainWindow):
         self.cancel_download_button.hide()
         self.download_action.setEnabled(True)
         self.statusBar().clearMessage()
-        if self._download_thread is not None:
-            self._download_thread.quit()
-            self._download_thread.wait()
-            self._download_thread = None
-            self._downloader = None
+        self._downloader = None
 
     # -- misc -----------------------------------------------------------------------------
     def show_about(self) -> None:
@@ -599,10 +589,6 @@ class MainWindow(QMainWindow):
             self._closing = True
             self._save_settings()
             self.cancel_download()
-            if self._download_thread is not None:
-                self._download_thread.quit()
-                self._download_thread.wait()
-                self._download_thread = None
             self._worker_thread.quit()
             self._worker_thread.wait()
             self.worker.shutdown()

@@ -30,6 +30,7 @@ def window(qtbot) -> Iterator[MainWindow]:
 
 def drag(canvas, points: Sequence[tuple[float, float]]) -> None:
     """Press, move through and release at points given as fractions (0-1) of the canvas square."""
+
     def at(x: float, y: float) -> QPoint:
         return canvas.widget_point(x, y).toPoint()
 
