@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import stat
 import tempfile
 import zipfile
 import zlib
@@ -52,6 +53,8 @@ def save_checkpoint(path: str | os.PathLike, net: DigitNet, metadata: dict[str, 
             torch.save(payload, out)
             out.flush()
             os.fsync(out.fileno())
+        # mkstemp makes the file private (0600); a saved network is an ordinary document.
+        os.chmod(temp_name, stat.S_IMODE(path.stat().st_mode) if path.exists() else 0o644)
         os.replace(temp_name, path)
     except (OSError, RuntimeError) as error:
         reason = getattr(error, "strerror", None) or str(error)
