@@ -132,11 +132,11 @@ class ActivationView(QWidget):
         font.setPointSizeF(8.5)
         painter.setFont(font)
         line = painter.fontMetrics().height()
+        # Columns share the width by how much there is to show; the output keeps room for its text.
         weights = [
-            3.0 if p.labels else max(4.0, 6.0 * p.image.width() / max(p.image.height(), 1) ** 0.5 / 4)
+            3.5 if p.labels else min(10.0, max(4.0, (p.image.width() * p.image.height()) ** 0.5 / 12))
             for p in self._pictures
         ]
-        weights = [min(w, 10.0) for w in weights]
         arrow = 18.0
         usable = self.width() - arrow * (len(self._pictures) - 1) - 8
         x = 4.0
@@ -182,8 +182,8 @@ class ActivationView(QWidget):
     def _fitted(pic: LayerPicture, area: QRectF) -> QRectF:
         image_w, image_h = pic.image.width(), pic.image.height()
         scale = min(area.width() / image_w, area.height() / image_h)
-        if scale >= 1:
-            scale = math.floor(scale)  # whole pixels keep neurons crisp
+        if scale >= 3:
+            scale = math.floor(scale)  # whole pixels keep neurons evenly sized
         w, h = image_w * scale, image_h * scale
         return QRectF(area.x() + (area.width() - w) / 2, area.y(), w, h)
 

@@ -65,6 +65,8 @@ class LossPlot(pg.GraphicsLayoutWidget):
         self.accuracy_plot.setLabel("bottom", "epoch")
         self.accuracy_plot.showGrid(x=True, y=True, alpha=0.15)
         self.accuracy_plot.setXLink(self.loss_plot)
+        for plot in (self.loss_plot, self.accuracy_plot):
+            plot.getAxis("bottom").enableAutoSIPrefix(False)
         self.ci.layout.setRowStretchFactor(0, 3)
         self.ci.layout.setRowStretchFactor(1, 2)
         self.raw_curve = self.loss_plot.plot(pen=pg.mkPen((110, 140, 200, 90), width=1), name="batch loss")
@@ -83,7 +85,8 @@ class LossPlot(pg.GraphicsLayoutWidget):
         self.smooth = CurveBuffer()
         self.validation = CurveBuffer(4096)
         self.accuracy = CurveBuffer(4096)
-        self._smoothed: float | None = None
+        self._average = 0.0
+        self._seen = 0
         self._dirty = False
         self._timer = QTimer(self)
         self._timer.setInterval(REFRESH_MS)
@@ -92,19 +95,18 @@ class LossPlot(pg.GraphicsLayoutWidget):
     def clear_curves(self) -> None:
         for buffer in (self.raw, self.smooth, self.validation, self.accuracy):
             buffer.clear()
-        self._smoothed = None
+        self._average, self._seen = 0.0, 0
         self._dirty = True
         self._refresh()
 
     def add_progress(self, messages: tuple[TrainProgress, ...]) -> None:
         for message in messages:
             self.raw.append(message.epoch, message.loss)
-            self._smoothed = (
-                message.loss
-                if self._smoothed is None
-                else SMOOTHING * self._smoothed + (1 - SMOOTHING) * message.loss
-            )
-            self.smooth.append(message.epoch, self._smoothed)
+            # An exponential moving average, bias-corrected so it starts at the first losses.
+            self._average = SMOOTHING * self._average + (1 - SMOOTHING) * message.loss
+            self._seen += 1
+            smoothed = self._average / (1 - SMOOTHING**self._seen)
+            self.smooth.append(message.epoch, smoothed)
         self._mark_dirty()
 
     def add_evaluation(self, result: EvalResult) -> None:
