@@ -14,6 +14,7 @@ from PySide6.QtGui import (
     QPainter,
     QPaintEvent,
     QPen,
+    QPointingDevice,
     QResizeEvent,
     QTabletEvent,
 )
@@ -23,6 +24,8 @@ from model.strokes import PEN_WIDTH_FRACTION
 
 INK = 255
 BACKGROUND = QColor(18, 18, 22)
+# The user's pen-width scale, relative to the pen the network was trained with (1.0).
+PEN_SCALE_MIN, PEN_SCALE_MAX, PEN_SCALE_DEFAULT = 0.5, 2.0, 1.0
 
 
 @dataclass
@@ -31,6 +34,7 @@ class Stroke:
 
     erase: bool
     points: list[tuple[float, float]] = field(default_factory=list)
+    pen_scale: float = PEN_SCALE_DEFAULT  # each stroke keeps its width through undo and resizing
 
 
 class DrawingCanvas(QWidget):
@@ -57,12 +61,14 @@ class DrawingCanvas(QWidget):
         self.setToolTip(
             "Draw a digit with the left button or a pen. Right button erases.\n"
             f"Undo {QKeySequence(QKeySequence.StandardKey.Undo).toString()}, "
-            "clear with Esc or Delete."
+            "clear with Esc or Delete.\n"
+            "Pen width: Edit menu (the network was trained with the normal pen)."
         )
         self._strokes: list[Stroke] = []
         self._redo: list[Stroke] = []
         self._current: Stroke | None = None
         self._eraser_mode = False
+        self._pen_scale = PEN_SCALE_DEFAULT
         self._image = QImage(1, 1, QImage.Format.Format_Grayscale8)
         self._image.fill(0)
 
@@ -101,8 +107,24 @@ class DrawingCanvas(QWidget):
         origin, side = self._origin(), self._side()
         return QPointF(origin.x() + x * side, origin.y() + y * side)
 
-    def pen_width(self) -> float:
-        return max(1.0, PEN_WIDTH_FRACTION * self._side())
+    @property
+    def pen_scale(self) -> float:
+        return self._pen_scale
+
+    def set_pen_scale(self, scale: float) -> None:
+        """Width of the strokes drawn from now on, times the normal pen's; clamped to 0.5-2."""
+        try:
+            scale = float(scale)
+        except (TypeError, ValueError):
+            scale = PEN_SCALE_DEFAULT
+        if scale != scale:  # NaN
+            scale = PEN_SCALE_DEFAULT
+        self._pen_scale = min(max(scale, PEN_SCALE_MIN), PEN_SCALE_MAX)
+
+    def pen_width(self, scale: float | None = None) -> float:
+        """The pen's diameter in pixels (the current pen unless a stroke's scale is given)."""
+        scale = self._pen_scale if scale is None else scale
+        return max(1.0, PEN_WIDTH_FRACTION * self._side() * scale)
 
     def clear(self) -> None:
         """Wipe the drawing and its undo history."""
@@ -160,9 +182,10 @@ class DrawingCanvas(QWidget):
         event.accept()
 
     def tabletEvent(self, event: QTabletEvent) -> None:
+        """A pen draws like the left button; its eraser end (or the Eraser toggle) erases."""
         kind = event.type()
         if kind == QTabletEvent.Type.TabletPress and self._current is None:
-            eraser = event.pointerType() == event.pointerType().Eraser
+            eraser = event.pointerType() == QPointingDevice.PointerType.Eraser
             self._begin(event.position(), self._eraser_mode or eraser)
         elif kind == QTabletEvent.Type.TabletMove and self._current is not None:
             self._extend(event.position())
@@ -207,9 +230,9 @@ class DrawingCanvas(QWidget):
         origin, side = self._origin(), self._side()
         return ((position.x() - origin.x()) / side, (position.y() - origin.y()) / side)
 
-    def _pen(self, erase: bool) -> QPen:
+    def _pen(self, erase: bool, scale: float) -> QPen:
         pen = QPen(QColor(0, 0, 0) if erase else QColor(INK, INK, INK))
-        pen.setWidthF(self.pen_width() * (1.6 if erase else 1.0))
+        pen.setWidthF(self.pen_width(scale) * (1.6 if erase else 1.0))
         pen.setCapStyle(Qt.PenCapStyle.RoundCap)
         pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
         return pen
@@ -220,7 +243,7 @@ class DrawingCanvas(QWidget):
         points = [QPointF(x * side, y * side) for x, y in stroke.points[max(0, start - 1) :]]
         painter = QPainter(self._image)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        pen = self._pen(stroke.erase)
+        pen = self._pen(stroke.erase, stroke.pen_scale)
         if len(points) == 1:
             # A zero-length line paints nothing, so a click leaves an explicit dot.
             painter.setPen(Qt.PenStyle.NoPen)
@@ -251,7 +274,7 @@ class DrawingCanvas(QWidget):
             self._paint_segment(stroke, 0)
 
     def _begin(self, position: QPointF, erase: bool) -> None:
-        self._current = Stroke(erase, [self._to_relative(position)])
+        self._current = Stroke(erase, [self._to_relative(position)], self._pen_scale)
         dirty = self._paint_segment(self._current, 0)
         self.update(dirty.translated(self._origin()).toAlignedRect())
         self.image_changed.emit()
