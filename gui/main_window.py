@@ -7,7 +7,7 @@ from dataclasses import asdict
 
 import numpy as np
 from PySide6.QtCore import QByteArray, QSettings, Qt, QThread, QTimer, Signal, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QFont, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QFont, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
     QFrame,
@@ -26,15 +26,22 @@ from PySide6.QtWidgets import (
 from model.messages import EvalResult, ModelInfo, Prediction, TrainConfig, TrainFinished
 
 from .activation_view import ActivationView
-from .canvas import DrawingCanvas
+from .canvas import PEN_SCALE_DEFAULT, PEN_SCALE_MAX, PEN_SCALE_MIN, DrawingCanvas
 from .download import MnistDownloader
 from .loss_plot import LossPlot
 from .prediction_view import InputPreview, ProbabilityView
-from .training_panel import TrainingPanel
+from .training_panel import ARCH_LABELS, OPTIMIZER_LABELS, TrainingPanel
 from .worker import ModelWorker, PredictRequest
 
 PREDICT_THROTTLE_MS = 10  # while drawing, coalesce mouse events arriving within this interval
 SETTINGS_ENV = "DIGITPAD_SETTINGS"
+# Edit menu pen widths: scale of the normal pen -> (menu text, tooltip).
+PEN_SCALES = {
+    0.7: ("&Thin pen", "New strokes 0.7× as wide as the normal pen."),
+    1.0: ("&Normal pen", "New strokes as wide as the digits the network learnt from."),
+    1.4: ("Thic&k pen", "New strokes 1.4× as wide as the normal pen."),
+}
+PEN_NOTE = "The network was trained with the normal pen: it reads digits drawn with it best."
 
 
 def open_settings() -> QSettings:
@@ -43,6 +50,28 @@ def open_settings() -> QSettings:
     if path:
         return QSettings(path, QSettings.Format.IniFormat)
     return QSettings("digitpad", "digitpad")
+
+
+def _saved_number(
+    settings: QSettings, key: str, default: float, low: float, high: float, whole: bool = False
+) -> float:
+    """The number saved at `key` if it parses and lies in [low, high] (whole if asked), else default."""
+    value = settings.value(key)
+    if isinstance(value, QByteArray):
+        value = bytes(value.data()).decode("ascii", "replace")
+    try:
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
+        return default
+    if not low <= number <= high or (whole and not number.is_integer()):  # also refuses NaN
+        return default
+    return number
+
+
+def _saved_choice(settings: QSettings, key: str, default: str, choices) -> str:
+    """The name saved at `key` if it is one of `choices`, else default."""
+    value = settings.value(key)
+    return value if isinstance(value, str) and value in choices else default
 
 
 class NoticeBar(QFrame):
@@ -309,6 +338,21 @@ class MainWindow(QMainWindow):
             "Draw to erase",
             checkable=True,
         )
+        edit_menu.addSeparator()
+        edit_menu.setToolTipsVisible(True)
+        self.pen_actions = QActionGroup(self)
+        self.pen_actions.setExclusive(True)
+        for scale, (text, tip) in PEN_SCALES.items():
+            action = self._action(
+                edit_menu,
+                text,
+                lambda _checked=False, scale=scale: self.canvas.set_pen_scale(scale),
+                tip=f"{tip} {PEN_NOTE}",
+                checkable=True,
+            )
+            action.setData(scale)
+            self.pen_actions.addAction(action)
+        self._check_pen_action()
         self.undo_action.setEnabled(False)
         self.redo_action.setEnabled(False)
         self.undo_button.setDefaultAction(self.undo_action)
@@ -365,25 +409,52 @@ class MainWindow(QMainWindow):
 
     # -- settings -------------------------------------------------------------------------
     def _restore_settings(self) -> None:
+        """Each saved preference that is missing, unreadable or out of range gets its default."""
         settings = open_settings()
         geometry = settings.value("window/geometry")
+        # restoreGeometry refuses bytes it cannot parse (and changes nothing then), and moves a
+        # window saved off-screen (on a monitor since unplugged, say) back onto a screen.
         if isinstance(geometry, QByteArray) and not geometry.isEmpty():
             self.restoreGeometry(geometry)
-        try:
-            config = TrainConfig(
-                arch=str(settings.value("train/arch", "cnn")),
-                epochs=float(settings.value("train/epochs", TrainConfig.epochs)),
-                batch_size=int(settings.value("train/batch_size", TrainConfig.batch_size)),
-                learning_rate=float(settings.value("train/learning_rate", TrainConfig.learning_rate)),
-                optimizer=str(settings.value("train/optimizer", TrainConfig.optimizer)),
-            )
-        except (TypeError, ValueError):
-            config = TrainConfig()  # corrupt or out-of-range preferences: fall back to defaults
-        self.training_panel.set_config(config)
+        panel, defaults = self.training_panel, TrainConfig()
+        config = TrainConfig(
+            arch=_saved_choice(settings, "train/arch", defaults.arch, ARCH_LABELS),
+            epochs=_saved_number(
+                settings, "train/epochs", defaults.epochs, panel.epochs.minimum(), panel.epochs.maximum()
+            ),
+            batch_size=int(
+                _saved_number(
+                    settings,
+                    "train/batch_size",
+                    defaults.batch_size,
+                    panel.batch_size.minimum(),
+                    panel.batch_size.maximum(),
+                    whole=True,
+                )
+            ),
+            learning_rate=_saved_number(
+                settings,
+                "train/learning_rate",
+                defaults.learning_rate,
+                panel.learning_rate.minimum(),
+                panel.learning_rate.maximum(),
+            ),
+            optimizer=_saved_choice(settings, "train/optimizer", defaults.optimizer, OPTIMIZER_LABELS),
+        )
+        panel.set_config(config)
+        self.canvas.set_pen_scale(
+            _saved_number(settings, "canvas/pen_scale", PEN_SCALE_DEFAULT, PEN_SCALE_MIN, PEN_SCALE_MAX)
+        )
+        self._check_pen_action()
+
+    def _check_pen_action(self) -> None:
+        for action in self.pen_actions.actions():
+            action.setChecked(abs(action.data() - self.canvas.pen_scale) < 1e-6)
 
     def _save_settings(self) -> None:
         settings = open_settings()
         settings.setValue("window/geometry", self.saveGeometry())
+        settings.setValue("canvas/pen_scale", self.canvas.pen_scale)
         config = asdict(self.training_panel.config())
         for key in ("arch", "epochs", "batch_size", "learning_rate", "optimizer"):
             settings.setValue(f"train/{key}", config[key])

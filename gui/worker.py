@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 
 CHUNK_SECONDS = 0.03  # longest stretch of training before queued requests are served
 LIVE_PREDICTION_INTERVAL = 0.1  # seconds between re-predictions of the drawing while training
+WARM_UP_POLL_MS = 20  # while the optimisers' first import runs aside, training checks this often
+_OPTIMISERS_READY = threading.Event()  # set once the warm-up thread has created an optimiser
 
 
 @dataclass(frozen=True)
@@ -202,6 +204,13 @@ class ModelWorker(QObject):
         self._pump_scheduled = False
         if self._state != "running" or not self._session.training:
             return
+        if not _OPTIMISERS_READY.is_set():
+            # The first optimiser imports torch._dynamo: seconds spent under an import lock
+            # the warm-up thread holds. Wait for it without blocking the event loop, so that
+            # predictions, pause, stop and closing the window are served meanwhile.
+            self._pump_scheduled = True
+            QTimer.singleShot(WARM_UP_POLL_MS, self._pump)
+            return
         try:
             messages = self._session.train_for(CHUNK_SECONDS)
         except Exception as error:  # a bug must not kill the thread or lose the network
@@ -229,9 +238,16 @@ class ModelWorker(QObject):
 
 
 def _warm_up_optimisers() -> None:
-    import torch
+    try:
+        import torch
 
-    torch.optim.Adam([torch.zeros(1, requires_grad=True)])
+        torch.optim.Adam([torch.zeros(1, requires_grad=True)])
+    except Exception:
+        # Only a head start: it fails when the app quits mid-import, say, and then the
+        # first training run simply does the import itself.
+        pass
+    finally:
+        _OPTIMISERS_READY.set()
 
 
 __all__ = ["ModelWorker", "PredictRequest", "Prediction"]
