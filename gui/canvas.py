@@ -199,6 +199,10 @@ class DrawingCanvas(QWidget):
         if side != self._image.width():
             self._image = QImage(side, side, QImage.Format.Format_Grayscale8)
             self._repaint_all()
+            if not self.is_empty():
+                # The ink was redrawn at the new size (a notice appearing above shrinks the
+                # canvas, say): the answer shown must be for the drawing as it is now.
+                self.image_changed.emit()
         super().resizeEvent(event)
 
     # -- painting -----------------------------------------------------------------------

@@ -100,7 +100,12 @@ class ModelSession:
         return f"MNIST (60,000 training digits) from {found}" if found else PRACTICE_DESCRIPTION
 
     def training_data(self) -> TrainingData:
-        if self._data is None:
+        """MNIST if a valid copy is found, else the practice set (with a warning if one was broken).
+
+        A fallback caused by a broken copy is not kept: the next run looks again, so repairing
+        the files (or letting a copy finish) and pressing Train again is enough.
+        """
+        if self._data is None or self.data_warning:
             dataset: Dataset | None
             self.data_warning = ""
             try:

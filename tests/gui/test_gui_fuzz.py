@@ -58,6 +58,7 @@ action = st.one_of(
     st.just(("clear",)),
     st.just(("eraser",)),
     st.tuples(st.just("pen"), st.sampled_from([0, 1, 2])),
+    st.tuples(st.just("resize"), st.integers(600, 1400), st.integers(500, 1000)),
 )
 window_size = st.tuples(st.integers(600, 1400), st.integers(500, 1000))
 
@@ -141,8 +142,11 @@ def perform(qtbot, window, steps, history: History) -> None:
             history.strokes = history.redo = 0
         elif kind == "eraser":
             window.eraser_action.trigger()
-        else:
+        elif kind == "pen":
             window.pen_actions.actions()[step[1]].trigger()
+        else:  # the strokes are repainted at the new size, and read again
+            window.resize(step[1], step[2])
+            qtbot.wait(1)
         assert canvas.stroke_count() == history.strokes
         assert canvas.can_redo() == (history.redo > 0)
         assert window.undo_action.isEnabled() == (history.strokes > 0)
@@ -168,6 +172,7 @@ def test_random_drawing_sessions_always_end_in_a_defined_answer(qtbot, window, s
     window.prediction_shown.connect(shown.append)
     try:
         perform(qtbot, window, steps, History())
+        qtbot.wait(5)  # let a last resize arrive
         qtbot.waitUntil(lambda: settled(window), timeout=10000)
         nothing_to_read = preprocess(window.canvas.image_array()) is None
         if shown:
@@ -186,12 +191,12 @@ def test_random_drawing_sessions_always_end_in_a_defined_answer(qtbot, window, s
         assert window.prediction_label.text() == ""
 
 
-@GUI_FUZZ
+@settings(GUI_FUZZ, max_examples=15)
 @given(
     steps=st.lists(
         st.sampled_from([("undo",), ("redo",), ("clear",), ("dot", (0.5, 0.5)), ("dot", (0.0, 1.0))]),
-        min_size=20,
-        max_size=80,
+        min_size=10,
+        max_size=60,
     )
 )
 def test_rapid_undo_redo_clear_interleavings(qtbot, window, steps):
