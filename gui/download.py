@@ -47,7 +47,7 @@ class MnistDownloader(QObject):
         except DownloadCancelled:
             return
         except DataError as error:
-            message = f"MNIST could not be downloaded: {error}"
+            message = f"MNIST could not be downloaded: {error}."
         except Exception as error:  # a bug must not leave the window waiting forever
             message = f"MNIST could not be downloaded: {error!r}"
         else:

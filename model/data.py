@@ -91,11 +91,21 @@ def read_idx_file(path: Path, name: str) -> np.ndarray:
     try:
         raw = path.read_bytes()
         content = gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw
-    except (OSError, EOFError, zlib.error, gzip.BadGzipFile) as error:
-        raise DataError(f"{path.name} cannot be read: {error}") from error
+    except (EOFError, zlib.error, gzip.BadGzipFile) as error:  # BadGzipFile is an OSError too
+        raise DataError(f"{path.name} in {path.parent} cannot be read: it is cut short or damaged") from error
+    except OSError as error:
+        raise DataError(f"{path.name} in {path.parent} cannot be read ({_reason(error)})") from error
     if hashlib.md5(content).hexdigest() != MNIST_FILES[name][1]:
-        raise DataError(f"{path.name} is damaged or not the original MNIST (checksum mismatch)")
+        raise DataError(
+            f"{path.name} in {path.parent} is damaged or not the original MNIST"
+            " (its checksum differs from the published one)"
+        )
     return parse_idx(content, IMAGE_MAGIC if "images" in name else LABEL_MAGIC)
+
+
+def _reason(error: OSError) -> str:
+    """An OSError in words ("Permission denied"), without its errno and repeated path."""
+    return error.strerror or str(error)
 
 
 def _find_file(directory: Path, name: str) -> Path | None:
@@ -194,7 +204,9 @@ def _load_location(place: Path) -> Dataset:
     for sub in (place, place / "MNIST" / "raw", place / "raw"):
         if sub.is_dir() and _find_file(sub, "train-images-idx3-ubyte") is not None:
             return load_idx_directory(sub)
-    raise DataError(f"no MNIST files in {place}")
+    if place.is_file():
+        raise DataError(f"{place} is a file, not a folder holding MNIST")
+    raise DataError(f"there are no MNIST files in {place}")
 
 
 def locate_mnist(data_dir: str | os.PathLike | None = None) -> Path | None:
@@ -212,7 +224,7 @@ def find_mnist(data_dir: str | os.PathLike | None = None) -> Dataset | None:
     """The first valid MNIST copy found, or None. An explicit data_dir that is broken raises."""
     # A mistyped folder must not silently fall back to some other copy (or the practice set).
     if data_dir and not Path(data_dir).expanduser().exists():
-        raise DataError(f"{data_dir} does not exist")
+        raise DataError(f"the folder {data_dir} does not exist")
     for place in candidate_locations(data_dir):
         if not place.exists():
             continue
@@ -241,7 +253,7 @@ def download_mnist(
     try:
         target.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        raise DataError(f"cannot create the data folder {target}: {error}") from error
+        raise DataError(f"cannot create the data folder {target} ({_reason(error)})") from error
     mirrors = tuple(mirrors)
     for name, (gz_md5, _) in MNIST_FILES.items():
         final = target / (name + ".gz")
@@ -257,7 +269,7 @@ def download_mnist(
             except DataError as error:
                 failures.append(f"{mirror}: {error}")
         else:
-            raise DataError(f"could not download {name}.gz (" + "; ".join(failures) + ")")
+            raise DataError(f"no mirror could send {name}.gz (" + "; ".join(failures) + ")")
     return load_idx_directory(target)
 
 
@@ -305,8 +317,8 @@ def _download_file(
         os.replace(temp, final)
     # http.client's own errors (a cut-off chunk, a reply that is not HTTP) are not OSErrors.
     except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as error:
-        reason = getattr(error, "reason", None) or error
-        raise DataError(f"{reason}") from error
+        reason = getattr(error, "reason", None) or error  # a URLError wraps the OSError
+        raise DataError(_reason(reason) if isinstance(reason, OSError) else str(reason)) from error
     finally:
         temp.unlink(missing_ok=True)
 

@@ -111,7 +111,10 @@ class ModelSession:
             try:
                 dataset = find_mnist(self.data_dir)
             except DataError as error:
-                self.data_warning = f"{error}. Training uses the embedded practice set instead."
+                self.data_warning = (
+                    f"The MNIST data you chose cannot be used: {error}. "
+                    "Training uses the embedded practice set instead."
+                )
                 dataset = None
             self._data = TrainingData.from_dataset(dataset or load_practice_set())
         return self._data

@@ -135,6 +135,23 @@ def make_optimizer(net: nn.Module, config: TrainConfig) -> torch.optim.Optimizer
     return torch.optim.Adam(net.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
 
 
+def divergence_message(what: str, value: float, step: int, config: TrainConfig, snapshot_step: int) -> str:
+    """What happened and what was done about it, for the person who pressed Train."""
+    became = "infinite" if math.isinf(value) else "not a number (NaN)"
+    rate = config.learning_rate
+    rate_text = f"{rate:,.0f}" if 1e3 <= rate < 1e12 else f"{rate:g}"
+    if snapshot_step:
+        restored = f"Its weights after step {snapshot_step}, the last ones known to be good, were restored."
+    elif config.from_scratch:
+        restored = "Its freshly initialised weights from the start of the run were restored."
+    else:
+        restored = "Its weights from before this run were restored."
+    return (
+        f"At step {step} the {what} became {became}: a learning rate of {rate_text} is too high "
+        f"for this network; try a smaller one. {restored}"
+    )
+
+
 def total_steps_for(config: TrainConfig, train_size: int) -> int:
     return max(1, math.ceil(config.epochs * train_size / config.batch_size))
 
@@ -166,6 +183,7 @@ def train_steps(
         else None
     )
     snapshot = copy.deepcopy(net.state_dict())
+    snapshot_step = 0  # how many updates the snapshot's weights had had
     order = torch.randperm(train_size, generator=generator)
     cursor = 0
     train_seconds = 0.0
@@ -187,14 +205,12 @@ def train_steps(
         if not math.isfinite(loss_value):
             net.load_state_dict(snapshot)
             reason = "diverged"
-            message = (
-                f"The loss became {loss_value} at step {step}: the learning rate "
-                f"{config.learning_rate:g} is too high. The weights from before were restored."
-            )
+            message = divergence_message("loss", loss_value, step, config, snapshot_step)
             break
         if step % SNAPSHOT_EVERY == 0:
             # These weights just gave a finite loss; after the update below they may not.
             snapshot = copy.deepcopy(net.state_dict())
+            snapshot_step = step - 1
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -217,10 +233,8 @@ def train_steps(
             val_loss, accuracy = evaluate(net, data.test_x, data.test_y)
             if not math.isfinite(val_loss):
                 net.load_state_dict(snapshot)
-                reason, message = (
-                    "diverged",
-                    "The validation loss is not a number: the weights from before were restored.",
-                )
+                reason = "diverged"
+                message = divergence_message("validation loss", val_loss, step, config, snapshot_step)
                 break
             last_eval = EvalResult(step, step / steps_per_epoch, val_loss, accuracy, train_seconds)
             yield last_eval
