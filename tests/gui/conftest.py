@@ -2,16 +2,33 @@
 
 from __future__ import annotations
 
+import gc
 import itertools
 from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QCoreApplication, QEvent, QPoint, Qt
 from PySide6.QtTest import QTest
 
 from gui.app import create_main_window
 from gui.main_window import MainWindow
+
+
+@pytest.fixture(autouse=True)
+def _qt_garbage_collected_in_the_gui_thread() -> Iterator[None]:
+    """Delete closed windows and collect their garbage here, in the GUI thread.
+
+    pyqtgraph keeps Python-owned QObjects (its menus...) in reference cycles. Left to the
+    cyclic garbage collector, they are deleted in whatever thread it runs in next, the next
+    window's worker thread say, which deadlocks or crashes Qt. So after each test: run the
+    deletions pytest-qt queued, collect, then freeze what is left (a failed test's traceback
+    keeps its window alive) so that no later collection, in any thread, ever deletes it.
+    """
+    yield
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    gc.collect()
+    gc.freeze()
 
 
 @pytest.fixture

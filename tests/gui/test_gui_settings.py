@@ -6,6 +6,7 @@ Each test writes it by hand, garbage included, before the window is created.
 
 from __future__ import annotations
 
+import gc
 import math
 import os
 from collections.abc import Iterator
@@ -15,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from gui_support import VERTICAL, drag, ink
-from PySide6.QtCore import QByteArray, QRect, QSettings
+from PySide6.QtCore import QByteArray, QCoreApplication, QEvent, QRect, QSettings
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QMainWindow
 
@@ -58,6 +59,10 @@ def opened(qtbot) -> Iterator[QMainWindow]:
     finally:
         window.close()
         assert not window._worker_thread.isRunning()
+        # Gone now, in this thread: the next window's worker must not collect its garbage.
+        window.deleteLater()
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+        gc.collect()
 
 
 def shown(window) -> dict[str, object]:
