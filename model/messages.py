@@ -6,12 +6,13 @@ tensors, modules and optimizers stay with the worker that owns the network.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 ARCHITECTURES = ("cnn", "mlp")
 OPTIMIZERS = ("adam", "adamw", "sgd")
+PRECISIONS = ("auto", "float32", "bfloat16")
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,11 @@ class TrainConfig:
     seed: int = 0
     evals_per_epoch: int = 4  # validation passes per epoch (the plot's accuracy points)
     from_scratch: bool = True  # False continues from the current weights
+    betas: tuple[float, float] = (0.9, 0.999)  # adam/adamw: decay of the gradient's running mean and square
+    # "auto": bfloat16 mixed precision where the CPU multiplies bfloat16 natively (AMX or
+    # AVX-512 BF16: about 1.5x faster steps), float32 elsewhere. Evaluation is always float32.
+    precision: str = "auto"
+    eval_from: float = 0.0  # no validation pass before this epoch (the last step always has one)
 
     def __post_init__(self) -> None:
         if self.arch not in ARCHITECTURES:
@@ -45,6 +51,34 @@ class TrainConfig:
             raise ValueError("learning rate must be a positive number")
         if self.evals_per_epoch < 0:
             raise ValueError("evals_per_epoch must be >= 0")
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"unknown precision {self.precision!r}; choose one of {PRECISIONS}")
+        if len(self.betas) != 2 or not all(0.0 <= b < 1.0 for b in self.betas):
+            raise ValueError("betas must be two numbers in [0, 1)")
+        if not (self.eval_from >= 0 and np.isfinite(self.eval_from)):
+            raise ValueError("eval_from must be a number of epochs >= 0")
+
+
+def fast_config(**changes) -> TrainConfig:
+    """The recipe tuned for the shortest time to 99% test accuracy on a CPU (bench/speed.py).
+
+    One pass over MNIST with no augmentation, large batches and a high one-cycle learning
+    rate with short Adam memories (betas 0.7, 0.9); validation only from epoch 1.0 on, where
+    99% is crossed, ten times per epoch. It trains the default network, like the Train button.
+    """
+    recipe = TrainConfig(
+        epochs=1.2,
+        batch_size=256,
+        learning_rate=1e-2,
+        betas=(0.7, 0.9),
+        augment=False,
+        evals_per_epoch=10,
+        eval_from=1.0,
+    )
+    return replace(recipe, **changes)
+
+
+RECIPES = {"default": TrainConfig, "fast": fast_config}
 
 
 @dataclass(frozen=True)

@@ -24,31 +24,50 @@ class ArchSpec:
 
     kind: str = "cnn"
     hidden: tuple[int, ...] = (256, 128)  # mlp: hidden layer widths
-    channels: tuple[int, ...] = (32, 64)  # cnn: channels of each conv block (each halves H and W)
-    fc: int = 128  # cnn: width of the dense layer before the output
-    dropout: float = 0.25
+    channels: tuple[int, ...] = (16, 32)  # cnn: channels of each conv block (each halves H and W)
+    fc: int = 256  # cnn: width of the dense layer before the output (0: none)
+    dropout: float = 0.0
+    # cnn: kernel size of each conv block; () means 5 for the first block and 3 after it.
+    kernels: tuple[int, ...] = ()
+    # cnn: max-pool right after the convolution, then normalise and ReLU on a quarter of the
+    # pixels (about a third less work per training step); False is the order of earlier
+    # checkpoints: convolution, normalisation, ReLU, max-pool.
+    pool_first: bool = True
 
     def __post_init__(self) -> None:
         if self.kind not in ARCHITECTURES:
             raise ValueError(f"unknown architecture {self.kind!r}")
         if self.kind == "mlp" and not self.hidden:
             raise ValueError("an mlp needs at least one hidden layer")
-        if self.kind == "cnn" and not 1 <= len(self.channels) <= 2:
-            raise ValueError("a cnn has one or two conv blocks")
-        if any(int(n) <= 0 for n in (*self.hidden, *self.channels, self.fc)):
+        if self.kind == "cnn" and not 1 <= len(self.channels) <= 3:
+            raise ValueError("a cnn has one to three conv blocks")
+        if any(int(n) <= 0 for n in (*self.hidden, *self.channels)) or int(self.fc) < 0:
             raise ValueError("layer widths must be positive")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ValueError("dropout must be in [0, 1)")
+        if not self.kernels:
+            object.__setattr__(self, "kernels", tuple(5 if i == 0 else 3 for i in range(len(self.channels))))
+        if self.kind == "cnn" and len(self.kernels) != len(self.channels):
+            raise ValueError("a cnn needs one kernel size per conv block")
+        if any(int(k) < 1 or int(k) % 2 == 0 for k in self.kernels):
+            raise ValueError("kernel sizes must be odd and positive")
 
     def to_dict(self) -> dict:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict) -> ArchSpec:
+        kind = str(data["kind"])
+        channels = tuple(int(n) for n in data.get("channels", cls.channels))
         return cls(
-            kind=str(data["kind"]),
+            kind=kind,
             hidden=tuple(int(n) for n in data.get("hidden", cls.hidden)),
-            channels=tuple(int(n) for n in data.get("channels", cls.channels)),
+            channels=channels,
             fc=int(data.get("fc", cls.fc)),
             dropout=float(data.get("dropout", cls.dropout)),
+            # Checkpoints from before these fields were written by 3x3, pool-last networks.
+            kernels=tuple(int(k) for k in data.get("kernels", (3,) * len(channels))),
+            pool_first=bool(data.get("pool_first", False)),
         )
 
 
@@ -61,6 +80,24 @@ class Normalize(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return (x - MNIST_MEAN) / MNIST_STD
+
+
+class MaxPool(nn.MaxPool2d):
+    """2x2 max-pooling; without gradients it takes the maximum of four strided views.
+
+    Same values as nn.MaxPool2d(2), about twice as fast on channels-last feature maps when
+    no gradient is needed (evaluation, live predictions), where no argmax indices are kept.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if torch.is_grad_enabled() and x.requires_grad:
+            return super().forward(x)
+        h, w = x.shape[-2] // 2 * 2, x.shape[-1] // 2 * 2
+        rows = torch.maximum(x[..., 0:h:2, :w], x[..., 1:h:2, :w])
+        return torch.maximum(rows[..., 0::2], rows[..., 1::2])
 
 
 @dataclass(frozen=True)
@@ -89,30 +126,40 @@ class DigitNet(nn.Module):
             stages.append(nn.Sequential(*stages_in, nn.Linear(width, NUM_CLASSES)))
         else:
             in_channels, size = 1, IMAGE_SIZE
-            for i, channels in enumerate(spec.channels, start=1):
+            for i, (channels, kernel) in enumerate(zip(spec.channels, spec.kernels, strict=True), start=1):
+                conv = nn.Conv2d(in_channels, channels, kernel, padding=kernel // 2, bias=False)
+                if spec.pool_first:
+                    block = [conv, MaxPool(), nn.BatchNorm2d(channels), nn.ReLU(inplace=True)]
+                    formula = "relu(norm(maxpool(W∗x)) + b)"
+                else:
+                    block = [conv, nn.BatchNorm2d(channels), nn.ReLU(inplace=True), MaxPool()]
+                    formula = "maxpool(relu(norm(W∗x) + b))"
+                stages.append(nn.Sequential(*block))
+                infos.append(StageInfo(f"conv {i}", "conv", formula))
+                in_channels, size = channels, size // 2
+            features = in_channels * size * size
+            if spec.fc:
                 stages.append(
                     nn.Sequential(
-                        nn.Conv2d(in_channels, channels, 3, padding=1, bias=False),
-                        nn.BatchNorm2d(channels),
+                        nn.Flatten(),
+                        nn.Dropout(spec.dropout),
+                        nn.Linear(features, spec.fc),
                         nn.ReLU(),
-                        nn.MaxPool2d(2),
                     )
                 )
-                infos.append(StageInfo(f"conv {i}", "conv", "maxpool(relu(norm(W∗x) + b))"))
-                in_channels, size = channels, size // 2
-            stages.append(
-                nn.Sequential(
-                    nn.Flatten(),
-                    nn.Dropout(spec.dropout),
-                    nn.Linear(in_channels * size * size, spec.fc),
-                    nn.ReLU(),
+                infos.append(StageInfo("dense", "dense", "relu(W·x + b)"))
+                stages.append(nn.Sequential(nn.Dropout(spec.dropout), nn.Linear(spec.fc, NUM_CLASSES)))
+            else:
+                stages.append(
+                    nn.Sequential(nn.Flatten(), nn.Dropout(spec.dropout), nn.Linear(features, NUM_CLASSES))
                 )
-            )
-            infos.append(StageInfo("dense", "dense", "relu(W·x + b)"))
-            stages.append(nn.Sequential(nn.Dropout(spec.dropout), nn.Linear(spec.fc, NUM_CLASSES)))
         infos.append(StageInfo("output", "output", "softmax(W·x + b)"))
         self.stages = nn.ModuleList(stages)
         self.stage_infos = tuple(infos)
+        if spec.kind == "cnn":
+            # Channels-last feature maps: oneDNN's convolutions and pooling are much faster
+            # on this layout than on the default one (about 1.4x per training step here).
+            self.to(memory_format=torch.channels_last)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.normalize(x)

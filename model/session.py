@@ -26,7 +26,8 @@ PRACTICE_DESCRIPTION = "the embedded practice set (5,000 MNIST digits)"
 def describe(net: DigitNet) -> str:
     spec = net.spec
     if spec.kind == "cnn":
-        return "CNN: " + " → ".join([f"conv {c}" for c in spec.channels] + [f"dense {spec.fc}", "10"])
+        dense = [f"dense {spec.fc}"] if spec.fc else []
+        return "CNN: " + " → ".join([f"conv {c}" for c in spec.channels] + dense + ["10"])
     return "Fully connected: 784 → " + " → ".join(str(h) for h in spec.hidden) + " → 10"
 
 

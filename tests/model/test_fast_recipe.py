@@ -1,0 +1,162 @@
+"""The faster CNN layout, the fast recipe and their options: small, Qt-free, no MNIST needed."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from model import cli, training
+from model.checkpoint import DEFAULT_WEIGHTS, load_checkpoint, save_checkpoint
+from model.messages import RECIPES, EvalResult, TrainConfig, TrainFinished, fast_config
+from model.networks import ArchSpec, DigitNet, MaxPool, build_network
+from model.training import TrainingData, train_steps
+
+
+@pytest.fixture
+def bar_data(bars) -> TrainingData:
+    return TrainingData.from_dataset(bars)
+
+
+def test_default_spec_is_the_fast_layout():
+    spec = ArchSpec()
+    assert spec.kind == "cnn" and spec.pool_first
+    assert spec.kernels == (5, 3)  # () is made concrete, so checkpoints store real sizes
+    assert ArchSpec.from_dict(spec.to_dict()) == spec
+
+
+def test_old_checkpoint_specs_keep_their_layout():
+    """Specs saved before kernels / pool_first existed: 3x3 kernels, pooling last."""
+    old = {"kind": "cnn", "hidden": [256, 128], "channels": [32, 64], "fc": 128, "dropout": 0.25}
+    spec = ArchSpec.from_dict(old)
+    assert spec.kernels == (3, 3) and not spec.pool_first
+    names = set(DigitNet(spec).state_dict())
+    assert "stages.0.1.running_mean" in names  # conv, norm, relu, pool: as the old weights expect
+
+
+def test_shipped_weights_still_load_and_predict():
+    net, _ = load_checkpoint(DEFAULT_WEIGHTS)
+    probabilities, layers = net.forward_with_activations(torch.zeros(1, 28, 28))
+    assert probabilities.shape == (10,) and abs(probabilities.sum() - 1) < 1e-5
+    assert [layer.name for layer in layers][:3] == ["input", "conv 1", "conv 2"]
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        ArchSpec(),
+        ArchSpec("cnn", channels=(4, 8, 8), kernels=(3, 3, 3), fc=0),
+        ArchSpec("cnn", channels=(6,), fc=12, pool_first=False),
+        ArchSpec("cnn", channels=(4, 8), kernels=(7, 5), fc=0, dropout=0.2),
+    ],
+)
+def test_cnn_variants_run_show_their_stages_and_round_trip(spec, tmp_path):
+    net = build_network(spec, seed=0)
+    _, layers = net.forward_with_activations(torch.rand(1, 28, 28))
+    names = [layer.name for layer in layers]
+    assert names[0] == "input" and names[-1] == "output"
+    assert names[1 : 1 + len(spec.channels)] == [f"conv {i}" for i in range(1, len(spec.channels) + 1)]
+    assert ("dense" in names) == bool(spec.fc)
+    size = 28
+    for channels, layer in zip(spec.channels, layers[1:], strict=False):
+        size //= 2
+        assert layer.shape == (channels, size, size)
+        assert layer.values.flags["C_CONTIGUOUS"]  # a plain copy, whatever the memory format
+    path = tmp_path / "net.pt"
+    save_checkpoint(path, net)
+    loaded, _ = load_checkpoint(path)
+    assert loaded.spec == spec
+    x = torch.rand(3, 1, 28, 28)
+    net.eval()
+    with torch.no_grad():
+        assert torch.allclose(loaded(x), net(x))
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"channels": (4, 8, 8, 8)},
+        {"channels": (4, 8), "kernels": (3,)},
+        {"kernels": (4, 3)},
+        {"fc": -1},
+        {"dropout": 1.0},
+    ],
+)
+def test_arch_spec_rejects_bad_values(bad):
+    with pytest.raises(ValueError):
+        ArchSpec("cnn", **bad)
+
+
+@pytest.mark.parametrize("shape", [(5, 16, 28, 28), (2, 8, 7, 7), (1, 4, 14, 14)])
+def test_max_pool_without_gradients_matches_torch(shape):
+    x = torch.randn(*shape).contiguous(memory_format=torch.channels_last)
+    with torch.inference_mode():
+        assert torch.equal(MaxPool()(x), F.max_pool2d(x, 2))
+    y = torch.randn(*shape, requires_grad=True)
+    out = MaxPool()(y)
+    assert torch.equal(out, F.max_pool2d(y, 2))
+    out.sum().backward()
+    assert y.grad is not None and y.grad.sum() == out.numel()
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [{"precision": "float16"}, {"betas": (0.9, 1.0)}, {"betas": (0.9,)}, {"eval_from": -1.0}],
+)
+def test_train_config_rejects_bad_new_values(bad):
+    with pytest.raises(ValueError):
+        TrainConfig(**bad)
+
+
+def test_fast_recipe_is_a_train_config():
+    fast = fast_config(seed=3)
+    assert isinstance(fast, TrainConfig) and fast.seed == 3
+    assert not fast.augment and fast.eval_from > 0
+    assert RECIPES["fast"]() == fast_config() and RECIPES["default"]() == TrainConfig()
+
+
+def test_no_evaluation_before_eval_from(bar_data):
+    # 200 images in batches of 20: ten steps per epoch, an evaluation every 2 steps from epoch 1.
+    config = TrainConfig(arch="mlp", batch_size=20, augment=False, epochs=2, evals_per_epoch=5, eval_from=1.0)
+    messages = list(train_steps(build_network("mlp", seed=0), bar_data, config))
+    assert [m.step for m in messages if isinstance(m, EvalResult)] == [10, 12, 14, 16, 18, 20]
+
+
+@pytest.mark.parametrize("precision", ["float32", "bfloat16"])
+def test_cnn_trains_in_either_precision(bar_data, precision):
+    net = build_network(ArchSpec("cnn", channels=(4, 8), fc=16), seed=0)
+    config = TrainConfig(batch_size=20, epochs=0.5, evals_per_epoch=0, precision=precision)
+    messages = list(train_steps(net, bar_data, config))
+    assert isinstance(messages[-1], TrainFinished) and messages[-1].reason == "completed"
+    assert all(p.dtype == torch.float32 for p in net.parameters())  # autocast keeps float32 weights
+
+
+def test_auto_precision_follows_the_cpu(monkeypatch):
+    monkeypatch.setattr(training, "native_bfloat16", lambda: False)
+    assert not training.uses_bfloat16(TrainConfig())
+    assert training.uses_bfloat16(TrainConfig(precision="bfloat16"))
+    monkeypatch.setattr(training, "native_bfloat16", lambda: True)
+    assert training.uses_bfloat16(TrainConfig())
+    assert not training.uses_bfloat16(TrainConfig(precision="float32"))
+
+
+def test_cli_recipe_with_overrides():
+    args = cli.build_parser().parse_args(["train", "--recipe", "fast", "--seed", "4", "--epochs", "0.5"])
+    config = cli.recipe_config(args)
+    assert config == fast_config(seed=4, epochs=0.5)
+    default = cli.recipe_config(cli.build_parser().parse_args(["train", "--no-augment"]))
+    assert default == TrainConfig(augment=False)
+
+
+def test_cli_until_accuracy_with_the_fast_recipe(bars, monkeypatch, capsys):
+    monkeypatch.setattr(cli, "load_dataset", lambda *args, **kwargs: bars)
+    code = cli.main(
+        ["train", "--recipe", "fast", "--arch", "mlp", "--batch-size", "20", "--epochs", "3",
+         "--eval-from", "0", "--until-accuracy", "0.5"]
+    )  # fmt: skip
+    assert code == 0
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert summary["reason"] == "target reached" and summary["epochs"] < 3
+    assert summary["wall_seconds"] >= summary["train_seconds"] > 0
