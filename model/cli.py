@@ -91,7 +91,7 @@ def command_train(args: argparse.Namespace) -> int:
             bar.update(message)
         elif isinstance(message, EvalResult):
             bar.evaluated(message)
-        else:
+        elif isinstance(message, TrainFinished):
             finished = message
     bar.close()
     wall_seconds = time.perf_counter() - started

@@ -95,6 +95,15 @@ class TrainProgress:
 
 
 @dataclass(frozen=True)
+class EvalProgress:
+    """Part of a validation pass is done: a driver may pause here (nothing to show)."""
+
+    step: int
+    done: int  # images evaluated so far
+    total: int
+
+
+@dataclass(frozen=True)
 class EvalResult:
     """Loss and accuracy on the held-out set at some point of a run."""
 

@@ -15,7 +15,15 @@ import torch
 
 from .checkpoint import DEFAULT_WEIGHTS, CheckpointError, load_checkpoint, save_checkpoint
 from .data import DataError, Dataset, find_mnist, load_practice_set, locate_mnist
-from .messages import EvalResult, ModelInfo, Prediction, TrainConfig, TrainFinished, TrainProgress
+from .messages import (
+    EvalProgress,
+    EvalResult,
+    ModelInfo,
+    Prediction,
+    TrainConfig,
+    TrainFinished,
+    TrainProgress,
+)
 from .networks import DigitNet, build_network, count_parameters
 from .preprocess import preprocess
 from .training import TrainingData, train_steps
@@ -152,12 +160,16 @@ class ModelSession:
             except StopIteration:
                 self._run = None
                 break
-            messages.append(message)
-            if isinstance(message, TrainProgress):
+            if isinstance(message, EvalProgress):
+                pass  # mid-evaluation: nothing to report, but the slice may end here
+            elif isinstance(message, TrainProgress):
                 self._last_progress = message
+                messages.append(message)
             elif isinstance(message, EvalResult):
                 self._last_eval = message
+                messages.append(message)
             else:
+                messages.append(message)
                 self._finish(message)
                 break
             if time.perf_counter() >= deadline:

@@ -7,6 +7,7 @@ asking for the next step, stopping is closing the generator.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import copy
 import functools
@@ -21,9 +22,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from .data import Dataset
-from .messages import EvalResult, TrainConfig, TrainFinished, TrainProgress
+from .messages import EvalProgress, EvalResult, TrainConfig, TrainFinished, TrainProgress
 
-Message = TrainProgress | EvalResult | TrainFinished
+Message = TrainProgress | EvalProgress | EvalResult | TrainFinished
 EVAL_BATCH = 500  # small enough for the feature maps to stay in cache
 SNAPSHOT_EVERY = 25  # steps between copies of known-good weights, restored on divergence
 
@@ -89,22 +90,36 @@ def random_affine(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
 
 
-@torch.inference_mode()
-def evaluate(
+def evaluation_parts(
     net: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int = EVAL_BATCH
-) -> tuple[float, float]:
-    """Mean cross-entropy and accuracy over a whole set, in eval mode, in float32."""
+) -> Iterator[tuple[int, float, int]]:
+    """Evaluate batch by batch in eval mode and float32, yielding after each batch the images
+    done so far, their summed cross-entropy and how many were right.
+
+    A caller can pause between batches (the GUI's worker answers predictions there); the
+    network stays in eval mode until the generator ends or is closed.
+    """
     was_training = net.training
     net.eval()
     total_loss, correct = 0.0, 0
     try:
         for start in range(0, len(y), batch_size):
-            logits = net(x[start : start + batch_size])
-            target = y[start : start + batch_size]
-            total_loss += F.cross_entropy(logits, target, reduction="sum").item()
-            correct += (logits.argmax(1) == target).sum().item()
+            with torch.inference_mode():
+                logits = net(x[start : start + batch_size])
+                target = y[start : start + batch_size]
+                total_loss += F.cross_entropy(logits, target, reduction="sum").item()
+                correct += (logits.argmax(1) == target).sum().item()
+            yield min(len(y), start + batch_size), total_loss, correct
     finally:
         net.train(was_training)
+
+
+def evaluate(
+    net: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int = EVAL_BATCH
+) -> tuple[float, float]:
+    """Mean cross-entropy and accuracy over a whole set, in eval mode, in float32."""
+    last = collections.deque(evaluation_parts(net, x, y, batch_size), maxlen=1)
+    _, total_loss, correct = last[0] if last else (0, 0.0, 0)
     return total_loss / max(1, len(y)), correct / max(1, len(y))
 
 
@@ -266,7 +281,12 @@ def train_steps(
             learning_rate=optimizer.param_groups[0]["lr"],
         )
         if (eval_interval and step % eval_interval == 0 and step >= first_eval) or step == total_steps:
-            val_loss, accuracy = evaluate(net, data.test_x, data.test_y)
+            size, part = len(data.test_y), (0, 0.0, 0)
+            with contextlib.closing(evaluation_parts(net, data.test_x, data.test_y)) as parts:
+                for part in parts:
+                    if part[0] < size:  # a place to pause: a whole pass takes a few tenths of a second
+                        yield EvalProgress(step, part[0], size)
+            val_loss, accuracy = part[1] / max(1, size), part[2] / max(1, size)
             if not math.isfinite(val_loss):
                 net.load_state_dict(snapshot)
                 reason = "diverged"

@@ -10,7 +10,7 @@ import torch.nn.functional as F
 
 from model import cli, training
 from model.checkpoint import DEFAULT_WEIGHTS, load_checkpoint, save_checkpoint
-from model.messages import RECIPES, EvalResult, TrainConfig, TrainFinished, fast_config
+from model.messages import RECIPES, EvalProgress, EvalResult, TrainConfig, TrainFinished, fast_config
 from model.networks import ArchSpec, DigitNet, MaxPool, build_network
 from model.training import TrainingData, train_steps
 
@@ -160,3 +160,55 @@ def test_cli_until_accuracy_with_the_fast_recipe(bars, monkeypatch, capsys):
     summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert summary["reason"] == "target reached" and summary["epochs"] < 3
     assert summary["wall_seconds"] >= summary["train_seconds"] > 0
+
+
+def test_evaluation_can_pause_between_batches(bar_data):
+    """A validation pass yields between its batches, so the GUI's worker can answer meanwhile."""
+    big = TrainingData(
+        "bars",
+        bar_data.train_x,
+        bar_data.train_y,
+        bar_data.test_x.repeat(12, 1, 1, 1),
+        bar_data.test_y.repeat(12),
+    )  # 1,200 test images: three batches of 500
+    net = build_network("mlp", seed=0)
+    config = TrainConfig(arch="mlp", batch_size=20, augment=False, epochs=0.1, evals_per_epoch=0)
+    run = train_steps(net, big, config)
+    seen = []
+    for message in run:
+        seen.append(message)
+        if isinstance(message, EvalProgress):
+            assert not net.training  # paused mid-pass, still in eval mode
+    parts = [(m.done, m.total) for m in seen if isinstance(m, EvalProgress)]
+    assert parts == [(500, 1200), (1000, 1200)]
+    result = next(m for m in seen if isinstance(m, EvalResult))
+    assert result.accuracy == pytest.approx(training.evaluate(net, big.test_x, big.test_y)[1])
+
+    net = build_network("mlp", seed=0)
+    run = train_steps(net, big, config)
+    next(m for m in run if isinstance(m, EvalProgress))
+    run.close()  # stopped mid-evaluation
+    assert net.training
+
+
+def test_session_slices_end_mid_evaluation(bar_data):
+    from model.session import ModelSession
+
+    big = TrainingData(
+        "bars",
+        bar_data.train_x,
+        bar_data.train_y,
+        bar_data.test_x.repeat(12, 1, 1, 1),
+        bar_data.test_y.repeat(12),
+    )
+    session = ModelSession()
+    session._data = big
+    session.start_training(
+        TrainConfig(arch="mlp", batch_size=20, augment=False, epochs=0.1, evals_per_epoch=0)
+    )
+    slices = []
+    while session.training:
+        slices.append(session.train_for(0.0))  # one message at a time
+    kinds = [[type(m).__name__ for m in s] for s in slices]
+    assert ["TrainProgress"] in kinds and [] in kinds  # a slice that ended mid-evaluation
+    assert kinds[-1] == ["EvalResult", "TrainFinished"] or kinds[-2:] == [["EvalResult"], ["TrainFinished"]]
