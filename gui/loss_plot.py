@@ -11,7 +11,7 @@ from model.messages import EvalResult, TrainProgress
 
 MAX_POINTS = 20_000  # past this the raw curves are halved: memory stays bounded on long runs
 SMOOTHING = 0.98
-REFRESH_MS = 33
+REFRESH_MS = 200  # at most 5 repaints a second: each one (~25 ms) takes CPU from training
 
 
 class CurveBuffer:
@@ -88,6 +88,7 @@ class LossPlot(pg.GraphicsLayoutWidget):
         self._average = 0.0
         self._seen = 0
         self._dirty = False
+        self._evaluations_dirty = False  # their scatter symbols are costly to rebuild: only when new
         self._timer = QTimer(self)
         self._timer.setInterval(REFRESH_MS)
         self._timer.timeout.connect(self._refresh)
@@ -96,7 +97,7 @@ class LossPlot(pg.GraphicsLayoutWidget):
         for buffer in (self.raw, self.smooth, self.validation, self.accuracy):
             buffer.clear()
         self._average, self._seen = 0.0, 0
-        self._dirty = True
+        self._dirty = self._evaluations_dirty = True
         self._refresh()
 
     def add_progress(self, messages: tuple[TrainProgress, ...]) -> None:
@@ -112,6 +113,7 @@ class LossPlot(pg.GraphicsLayoutWidget):
     def add_evaluation(self, result: EvalResult) -> None:
         self.validation.append(result.epoch, result.loss)
         self.accuracy.append(result.epoch, result.accuracy)
+        self._evaluations_dirty = True
         self._mark_dirty()
 
     def point_count(self) -> int:
@@ -130,5 +132,11 @@ class LossPlot(pg.GraphicsLayoutWidget):
         self._dirty = False
         self.raw_curve.setData(*self.raw.data())
         self.smooth_curve.setData(*self.smooth.data())
-        self.val_curve.setData(*self.validation.data())
-        self.accuracy_curve.setData(*self.accuracy.data())
+        if self._evaluations_dirty:
+            self._evaluations_dirty = False
+            self.val_curve.setData(*self.validation.data())
+            self.accuracy_curve.setData(*self.accuracy.data())
+        # Settle the auto-ranges now: left to the paint, they change the view while it is
+        # painted, and every refresh would be painted twice.
+        for plot in (self.loss_plot, self.accuracy_plot):
+            plot.getViewBox().prepareForPaint()

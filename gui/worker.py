@@ -22,8 +22,13 @@ from model.messages import EvalResult, Prediction, TrainConfig, TrainFinished, T
 if TYPE_CHECKING:
     from model.session import ModelSession
 
-CHUNK_SECONDS = 0.03  # longest stretch of training before queued requests are served
-LIVE_PREDICTION_INTERVAL = 0.1  # seconds between re-predictions of the drawing while training
+# Longest stretch of training before queued requests are served. 0: one optimiser step, or
+# one batch of a validation pass, per slice; a drawing waits for at most that (~25 ms).
+CHUNK_SECONDS = 0.0
+PROGRESS_INTERVAL = 0.05  # seconds between progress signals (each repaints the panel's labels)
+LIVE_PREDICTION_INTERVAL = 0.2  # seconds between re-predictions of the drawing while training
+# (each one is a forward pass here and a repaint of the activations in the GUI thread: at
+# 10 a second, they and the loss plot's repaints cost a third of the training speed)
 WARM_UP_POLL_MS = 20  # while the optimisers' first import runs aside, training checks this often
 _OPTIMISERS_READY = threading.Event()  # set once the warm-up thread has created an optimiser
 
@@ -56,6 +61,8 @@ class ModelWorker(QObject):
         self._state = "idle"
         self._latest: PredictRequest | None = None
         self._last_live_prediction = 0.0
+        self._pending_progress: list[TrainProgress] = []  # steps not yet sent to the window
+        self._last_progress_sent = 0.0
         self._pump_scheduled = False
         self._answer_scheduled = False
 
@@ -166,6 +173,7 @@ class ModelWorker(QObject):
     @Slot()
     def pause(self) -> None:
         if self._state == "running":
+            self._send_progress()
             self._set_state("paused")
             self._repredict()
 
@@ -177,6 +185,7 @@ class ModelWorker(QObject):
 
     @Slot()
     def stop(self) -> None:
+        self._send_progress()
         finished = self._end_run()
         if finished is not None:
             self.training_finished.emit(finished)
@@ -184,9 +193,16 @@ class ModelWorker(QObject):
             self._repredict()
 
     def _end_run(self) -> TrainFinished | None:
+        self._pending_progress.clear()  # a run ended or replaced: its unsent steps are stale
         finished = self._session.stop_training() if self._session is not None else None
         self._set_state("idle")
         return finished
+
+    def _send_progress(self) -> None:
+        if self._pending_progress:
+            self.progress.emit(tuple(self._pending_progress))
+            self._pending_progress.clear()
+        self._last_progress_sent = time.perf_counter()
 
     def _set_state(self, state: str) -> None:
         if state != self._state:
@@ -218,9 +234,10 @@ class ModelWorker(QObject):
             self._end_run()
             self.failed.emit(f"Training stopped because of an internal error: {error}")
             return
-        steps = tuple(m for m in messages if isinstance(m, TrainProgress))
-        if steps:
-            self.progress.emit(steps)
+        steps = [m for m in messages if isinstance(m, TrainProgress)]
+        self._pending_progress.extend(steps)
+        if len(steps) < len(messages) or time.perf_counter() - self._last_progress_sent >= PROGRESS_INTERVAL:
+            self._send_progress()  # before an evaluation or the end, so the window sees them in order
         for message in messages:
             if isinstance(message, EvalResult):
                 self.evaluated.emit(message)
