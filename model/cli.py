@@ -29,7 +29,7 @@ from .messages import (
     TrainFinished,
     TrainProgress,
 )
-from .networks import build_network
+from .networks import ArchSpec, build_network
 from .rasterise import rasterise
 from .strokes import is_training_writer, load_unipen
 from .training import TrainingData, evaluate, predict_labels, train_steps
@@ -85,7 +85,7 @@ def command_train(args: argparse.Namespace) -> int:
     bar = ProgressBar()
     finished: TrainFinished | None = None
     started = time.perf_counter()  # wall_seconds: from a fresh network, evaluations included
-    net = build_network(config.arch, seed=config.seed)
+    net = build_network(arch_spec(config.arch, args.spec), seed=config.seed)
     for message in train_steps(net, data, config, until_accuracy=args.until_accuracy):
         if isinstance(message, TrainProgress):
             bar.update(message)
@@ -124,6 +124,21 @@ def command_train(args: argparse.Namespace) -> int:
     print(f"test accuracy {test_accuracy:.4%} after {finished.epochs:.2f} epochs", file=sys.stderr)
     print(json.dumps(summary))
     return 0
+
+
+def arch_spec(arch: str, spec: str | None) -> ArchSpec | str:
+    """The default network of `arch`, or the one a JSON object of ArchSpec fields describes."""
+    if not spec:
+        return arch
+    try:
+        fields = json.loads(spec)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"--spec is not valid JSON: {error}") from error
+    if not isinstance(fields, dict) or not set(fields) <= set(ArchSpec.__dataclass_fields__) - {"kind"}:
+        raise ValueError(
+            f"--spec takes a JSON object of {sorted(set(ArchSpec.__dataclass_fields__) - {'kind'})}"
+        )
+    return ArchSpec(kind=arch, **{k: tuple(v) if isinstance(v, list) else v for k, v in fields.items()})
 
 
 def recipe_config(args: argparse.Namespace) -> TrainConfig:
@@ -188,6 +203,11 @@ def build_parser() -> argparse.ArgumentParser:
         "about 1.1 epochs). Options below override the recipe's values",
     )
     train.add_argument("--arch", choices=ARCHITECTURES)
+    train.add_argument(
+        "--spec",
+        help="the network's shape instead of the default, as JSON, e.g. the shipped weights' "
+        '\'{"channels": [32, 64], "kernels": [3, 3], "fc": 128, "dropout": 0.25, "pool_first": false}\'',
+    )
     train.add_argument("--epochs", type=float)
     train.add_argument("--batch-size", type=int)
     train.add_argument("--lr", type=float, help="peak learning rate")

@@ -212,3 +212,12 @@ def test_session_slices_end_mid_evaluation(bar_data):
     kinds = [[type(m).__name__ for m in s] for s in slices]
     assert ["TrainProgress"] in kinds and [] in kinds  # a slice that ended mid-evaluation
     assert kinds[-1] == ["EvalResult", "TrainFinished"] or kinds[-2:] == [["EvalResult"], ["TrainFinished"]]
+
+
+def test_cli_spec_rebuilds_the_shipped_network_shape():
+    shipped = '{"channels": [32, 64], "kernels": [3, 3], "fc": 128, "dropout": 0.25, "pool_first": false}'
+    assert cli.arch_spec("cnn", shipped) == load_checkpoint(DEFAULT_WEIGHTS)[0].spec
+    assert cli.arch_spec("cnn", None) == "cnn"
+    for bad in ("[1, 2]", '{"kind": "mlp"}', '{"channels": [0]}', "{nope"):
+        with pytest.raises(ValueError):
+            cli.arch_spec("cnn", bad)
