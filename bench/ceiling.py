@@ -22,6 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch
+from common import mnist_dir
 
 from model.data import load_dataset
 from model.messages import EvalResult, TrainConfig, TrainFinished, TrainProgress
@@ -63,10 +64,7 @@ def main() -> int:
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
-    data_dir = args.data_dir
-    shared = REPO.parent / "shared" / "datasets" / "mnist"
-    if data_dir is None and shared.is_dir() and not os.environ.get("DIGITPAD_DATA"):
-        data_dir = str(shared)
+    data_dir = mnist_dir(args.data_dir)
     data = TrainingData.from_dataset(load_dataset(data_dir, allow_practice=False))
     limit = args.minutes * 60
     config = TrainConfig(seed=args.seed)

@@ -27,6 +27,7 @@ os.environ["QT_QPA_PLATFORM"] = os.environ.get("QT_QPA_PLATFORM") or "offscreen"
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np
+from common import mnist_dir
 from PySide6.QtCore import QEventLoop, QObject, QTimer, Slot
 from PySide6.QtWidgets import QApplication
 
@@ -178,10 +179,7 @@ def main() -> int:
     parser.add_argument("--batch-size", type=int, default=TrainConfig().batch_size)
     parser.add_argument("--headless-child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    data_dir = args.data_dir
-    shared = REPO.parent / "shared" / "datasets" / "mnist"
-    if data_dir is None and shared.is_dir() and not os.environ.get("DIGITPAD_DATA"):
-        data_dir = str(shared)
+    data_dir = mnist_dir(args.data_dir)
     config = TrainConfig(epochs=50, batch_size=args.batch_size)  # the Train button's defaults
     if args.headless_child:
         data = TrainingData.from_dataset(load_dataset(data_dir))

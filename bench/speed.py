@@ -41,6 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch
 import torch.nn.functional as F
+from common import mnist_dir
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
@@ -301,10 +302,7 @@ def main() -> int:
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
-    data_dir = args.data_dir
-    shared = REPO.parent / "shared" / "datasets" / "mnist"
-    if data_dir is None and shared.is_dir() and not os.environ.get("DIGITPAD_DATA"):
-        data_dir = str(shared)
+    data_dir = mnist_dir(args.data_dir)
     loading = time.perf_counter()
     dataset = load_dataset(data_dir, allow_practice=False)
     data = TrainingData.from_dataset(dataset)
