@@ -159,7 +159,8 @@ def test_cli_until_accuracy_with_the_fast_recipe(bars, monkeypatch, capsys):
     assert code == 0
     summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert summary["reason"] == "target reached" and summary["epochs"] < 3
-    assert summary["wall_seconds"] >= summary["train_seconds"] > 0
+    # A few steps on 200 tiny images can round to 0.00 s of training; the wall clock cannot.
+    assert summary["wall_seconds"] >= summary["train_seconds"] >= 0 and summary["wall_seconds"] > 0
 
 
 def test_evaluation_can_pause_between_batches(bar_data):
