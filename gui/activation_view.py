@@ -7,13 +7,14 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, QSize, Qt
+from PySide6.QtCore import QRectF, QSize, Qt, QTimer
 from PySide6.QtGui import QColor, QFont, QImage, QLinearGradient, QPainter, QPaintEvent
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from model.messages import LayerActivation
 
 HEADER_LINES = 3
+REFRESH_MS = 33  # at most ~30 repaints a second, however fast predictions arrive
 TEXT = QColor(220, 220, 228)
 MUTED = QColor(140, 140, 150)
 GAP_VALUE = 0  # colour index of the gaps between tiles
@@ -102,6 +103,9 @@ class ActivationView(QWidget):
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self._pictures: list[LayerPicture] = []
         self._layer_names: tuple[str, ...] = ()
+        self._pending: tuple[LayerActivation, ...] | None = None
+        self._refresh = QTimer(self, singleShot=True, interval=REFRESH_MS)
+        self._refresh.timeout.connect(self._rebuild)
         self.setToolTip(
             "Each column is a layer's output for your drawing. Convolution layers show one small\n"
             "image per feature map; dense layers one square per neuron. Brighter = more active."
@@ -111,8 +115,15 @@ class ActivationView(QWidget):
         return QSize(760, 280)
 
     def set_layers(self, layers: tuple[LayerActivation, ...] | None) -> None:
-        self._pictures = [picture(layer) for layer in layers] if layers else []
+        """Show these activations; pictures are rebuilt at most REFRESH_MS apart while drawing."""
+        self._pending = layers
         self._layer_names = tuple(layer.name for layer in layers) if layers else ()
+        if not self._refresh.isActive():
+            self._refresh.start()
+
+    def _rebuild(self) -> None:
+        layers, self._pending = self._pending, None
+        self._pictures = [picture(layer) for layer in layers] if layers else []
         self.update()
 
     def layer_names(self) -> tuple[str, ...]:

@@ -208,9 +208,13 @@ class DrawingCanvas(QWidget):
     # -- painting -----------------------------------------------------------------------
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
-        painter.fillRect(self.rect(), self.palette().window())
+        dirty = QRectF(event.rect())
+        painter.fillRect(dirty, self.palette().window())
         origin = self._origin()
-        painter.drawImage(origin, self._image)
+        # While drawing only a segment's neighbourhood is dirty: copy just that part.
+        source = dirty.translated(-origin.x(), -origin.y()).intersected(QRectF(self._image.rect()))
+        if not source.isEmpty():
+            painter.drawImage(source.translated(origin), self._image, source)
         painter.setPen(QPen(QColor(90, 90, 100), 1))
         side = self._side()
         painter.drawRect(QRectF(origin.x() - 0.5, origin.y() - 0.5, side, side))
