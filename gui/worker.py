@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
-from model.messages import EvalResult, Prediction, TrainConfig, TrainFinished, TrainProgress
+from model.messages import EvalResult, TrainConfig, TrainFinished, TrainProgress
 
 if TYPE_CHECKING:
     from model.session import ModelSession
@@ -265,6 +265,3 @@ def _warm_up_optimisers() -> None:
         pass
     finally:
         _OPTIMISERS_READY.set()
-
-
-__all__ = ["ModelWorker", "PredictRequest", "Prediction"]

@@ -163,6 +163,12 @@ def corrupt_mnist(folder: Path) -> Path:
     return folder
 
 
+def choose_long_mlp_run(window) -> None:
+    panel = window.training_panel
+    panel.arch.setCurrentIndex(panel.arch.findData("mlp"))
+    panel.epochs.setValue(5.0)
+
+
 def train_and_wait_for_steps(qtbot, window) -> None:
     steps = window.loss_plot.raw.size
     qtbot.mouseClick(window.findChild(QPushButton, "trainButton"), Qt.MouseButton.LeftButton)
@@ -176,8 +182,7 @@ def test_a_corrupt_mnist_copy_given_with_data_dir_falls_back_to_the_practice_set
     window = open_window(qtbot, "--data-dir", str(folder))
     try:
         panel = window.training_panel
-        panel.arch.setCurrentIndex(panel.arch.findData("mlp"))
-        panel.epochs.setValue(5.0)
+        choose_long_mlp_run(window)
         train_and_wait_for_steps(qtbot, window)
         notice = window.notice.text()
         assert "train-images-idx3-ubyte.gz" in notice, notice
@@ -215,8 +220,7 @@ def test_an_empty_or_unusable_data_dir_falls_back_with_a_notice(qtbot, tmp_path,
     window = open_window(qtbot, "--data-dir", str(path))
     try:
         panel = window.training_panel
-        panel.arch.setCurrentIndex(panel.arch.findData("mlp"))
-        panel.epochs.setValue(5.0)
+        choose_long_mlp_run(window)
         train_and_wait_for_steps(qtbot, window)
         notice = window.notice.text()
         assert str(path) in notice and "practice set" in notice, notice

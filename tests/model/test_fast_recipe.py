@@ -163,15 +163,16 @@ def test_cli_until_accuracy_with_the_fast_recipe(bars, monkeypatch, capsys):
     assert summary["wall_seconds"] >= summary["train_seconds"] >= 0 and summary["wall_seconds"] > 0
 
 
+def with_big_test_set(data: TrainingData) -> TrainingData:
+    """The same training set with its test set repeated 12 times (1,200 images)."""
+    return TrainingData(
+        data.name, data.train_x, data.train_y, data.test_x.repeat(12, 1, 1, 1), data.test_y.repeat(12)
+    )
+
+
 def test_evaluation_can_pause_between_batches(bar_data):
     """A validation pass yields between its batches, so the GUI's worker can answer meanwhile."""
-    big = TrainingData(
-        "bars",
-        bar_data.train_x,
-        bar_data.train_y,
-        bar_data.test_x.repeat(12, 1, 1, 1),
-        bar_data.test_y.repeat(12),
-    )  # 1,200 test images: three batches of 500
+    big = with_big_test_set(bar_data)  # 1,200 test images: three batches of 500
     net = build_network("mlp", seed=0)
     config = TrainConfig(arch="mlp", batch_size=20, augment=False, epochs=0.1, evals_per_epoch=0)
     run = train_steps(net, big, config)
@@ -195,13 +196,7 @@ def test_evaluation_can_pause_between_batches(bar_data):
 def test_session_slices_end_mid_evaluation(bar_data):
     from model.session import ModelSession
 
-    big = TrainingData(
-        "bars",
-        bar_data.train_x,
-        bar_data.train_y,
-        bar_data.test_x.repeat(12, 1, 1, 1),
-        bar_data.test_y.repeat(12),
-    )
+    big = with_big_test_set(bar_data)
     session = ModelSession()
     session._data = big
     session.start_training(
