@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, QSize, Qt, QTimer
-from PySide6.QtGui import QColor, QFont, QImage, QLinearGradient, QPainter, QPaintEvent
+from PySide6.QtGui import QColor, QFont, QImage, QLinearGradient, QPainter, QPaintEvent, QTextOption
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from model.messages import LayerActivation
@@ -18,6 +18,8 @@ REFRESH_MS = 33  # at most ~30 repaints a second, however fast predictions arriv
 TEXT = QColor(220, 220, 228)
 MUTED = QColor(140, 140, 150)
 GAP_VALUE = 0  # colour index of the gaps between tiles
+DETAIL_WRAP = QTextOption(Qt.AlignmentFlag.AlignLeft)
+DETAIL_WRAP.setWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
 
 
 def _colour_table(name: str) -> list[int]:
@@ -83,6 +85,8 @@ def picture(layer: LayerActivation) -> LayerPicture:
     image = QImage(data.data, width, height, width, QImage.Format.Format_Indexed8).copy()
     table = GREY if layer.kind == "input" else HEAT
     image.setColorTable(table)
+    # Converted once here: an indexed image would be converted again at every (scaled) paint.
+    image = image.convertToFormat(QImage.Format.Format_RGB32)
     shape = "×".join(str(n) for n in values.shape)
     if layer.kind == "input":
         detail = f"{values.size} neurons ({shape})\n{layer.formula}"
@@ -91,6 +95,21 @@ def picture(layer: LayerActivation) -> LayerPicture:
     else:
         detail = f"{values.size} neurons\n{layer.formula}\n{layer.parameters:,} parameters"
     return LayerPicture(layer.name, detail, image, low, high, table, layer.kind == "output")
+
+
+def column_widths(usable: float, weights: list[float], minimums: list[float]) -> list[float]:
+    """Share `usable` by `weights`, but give each column at least its minimum where all fit."""
+    if sum(minimums) >= usable:
+        return [usable * w / sum(weights) for w in weights]
+    fixed: dict[int, float] = {}
+    while True:
+        free = usable - sum(fixed.values())
+        flexible = [i for i in range(len(weights)) if i not in fixed]
+        total = sum(weights[i] for i in flexible)
+        short = [i for i in flexible if free * weights[i] / total < minimums[i]]
+        if not short:
+            return [fixed.get(i, free * weights[i] / total) for i in range(len(weights))]
+        fixed.update((i, minimums[i]) for i in short)
 
 
 class ActivationView(QWidget):
@@ -150,10 +169,12 @@ class ActivationView(QWidget):
         ]
         arrow = 18.0
         usable = self.width() - arrow * (len(self._pictures) - 1) - 8
+        metrics = painter.fontMetrics()
+        text_widths = [max(map(metrics.horizontalAdvance, p.detail.splitlines())) + 4 for p in self._pictures]
+        widths = column_widths(usable, weights, text_widths)
         x = 4.0
         header = line * (HEADER_LINES + 1) + 6
-        for index, (pic, weight) in enumerate(zip(self._pictures, weights, strict=True)):
-            width = usable * weight / sum(weights)
+        for index, (pic, width) in enumerate(zip(self._pictures, widths, strict=True)):
             painter.setPen(TEXT)
             bold = QFont(font)
             bold.setBold(True)
@@ -161,11 +182,9 @@ class ActivationView(QWidget):
             painter.drawText(QRectF(x, 4, width, line), Qt.AlignmentFlag.AlignLeft, pic.title)
             painter.setFont(font)
             painter.setPen(MUTED)
-            painter.drawText(
-                QRectF(x, 4 + line, width, line * HEADER_LINES),
-                Qt.AlignmentFlag.AlignLeft | Qt.TextFlag.TextWordWrap,
-                pic.detail,
-            )
+            # Formulas such as relu(norm(maxpool(W∗x)) + b) have few spaces: break them
+            # anywhere rather than clip them in a narrow column.
+            painter.drawText(QRectF(x, 4 + line, width, line * HEADER_LINES), pic.detail, DETAIL_WRAP)
             scale_height = 10.0
             area = QRectF(
                 x,

@@ -2,16 +2,31 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QGraphicsItem, QWidget
 
 from model.messages import EvalResult, TrainProgress
 
 MAX_POINTS = 20_000  # past this the raw curves are halved: memory stays bounded on long runs
-SMOOTHING = 0.98
-REFRESH_MS = 200  # at most 5 repaints a second: each one (~25 ms) takes CPU from training
+SMOOTHING = 0.95  # the smoothed curve averages about the last 20 batches
+REFRESH_MS = 200  # at most 5 repaints a second: each one takes CPU from training
+NICE_MANTISSAS = (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0)
+
+
+def nice_ceiling(value: float) -> float:
+    """The smallest round number (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8 times a power of ten) >= value.
+
+    Axis ranges move in these steps, so they change a few times per run, not at every batch:
+    an unchanged axis is a cached picture, a changed one costs milliseconds to lay out again.
+    """
+    if not value > 0:
+        return 1.0
+    power = 10.0 ** math.floor(math.log10(value))
+    return next(m * power for m in NICE_MANTISSAS if m * power >= value * (1 - 1e-9))
 
 
 class CurveBuffer:
@@ -67,6 +82,12 @@ class LossPlot(pg.GraphicsLayoutWidget):
         self.accuracy_plot.setXLink(self.loss_plot)
         for plot in (self.loss_plot, self.accuracy_plot):
             plot.getAxis("bottom").enableAutoSIPrefix(False)
+            plot.disableAutoRange()  # _refresh sets round ranges that change only now and then
+            for name in ("left", "bottom"):
+                # Axes with their grid lines and labels are repainted from a pixmap until
+                # their range changes: replaying them costs more than the curves.
+                plot.getAxis(name).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        self.loss_plot.legend.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.ci.layout.setRowStretchFactor(0, 3)
         self.ci.layout.setRowStretchFactor(1, 2)
         self.raw_curve = self.loss_plot.plot(pen=pg.mkPen((110, 140, 200, 90), width=1), name="batch loss")
@@ -88,7 +109,9 @@ class LossPlot(pg.GraphicsLayoutWidget):
         self._average = 0.0
         self._seen = 0
         self._dirty = False
+        self._ranges: dict[tuple[int, str], tuple[float, float]] = {}  # (plot, axis) -> range shown
         self._evaluations_dirty = False  # their scatter symbols are costly to rebuild: only when new
+        self._show_empty_ranges()
         self._timer = QTimer(self)
         self._timer.setInterval(REFRESH_MS)
         self._timer.timeout.connect(self._refresh)
@@ -98,6 +121,7 @@ class LossPlot(pg.GraphicsLayoutWidget):
             buffer.clear()
         self._average, self._seen = 0.0, 0
         self._dirty = self._evaluations_dirty = True
+        self._show_empty_ranges()
         self._refresh()
 
     def add_progress(self, messages: tuple[TrainProgress, ...]) -> None:
@@ -136,7 +160,34 @@ class LossPlot(pg.GraphicsLayoutWidget):
             self._evaluations_dirty = False
             self.val_curve.setData(*self.validation.data())
             self.accuracy_curve.setData(*self.accuracy.data())
-        # Settle the auto-ranges now: left to the paint, they change the view while it is
-        # painted, and every refresh would be painted twice.
-        for plot in (self.loss_plot, self.accuracy_plot):
-            plot.getViewBox().prepareForPaint()
+        self._fit_ranges()
+
+    def _show_empty_ranges(self) -> None:
+        self._set_range(self.loss_plot, "x", 0.0, 1.0)
+        self._set_range(self.loss_plot, "y", 0.0, 2.5)  # an untrained net's loss is ln 10 = 2.3
+        self._set_range(self.accuracy_plot, "y", 0.0, 1.0)
+
+    def _fit_ranges(self) -> None:
+        """Show all points in round ranges: epochs from 0, loss from 0, accuracy up to 1."""
+        epochs = np.concatenate([self.raw.data()[0], self.validation.data()[0]])
+        if not len(epochs):
+            return
+        self._set_range(self.loss_plot, "x", 0.0, nice_ceiling(float(epochs.max())))
+        losses = np.concatenate([self.raw.data()[1], self.validation.data()[1]])
+        finite = losses[np.isfinite(losses)]
+        if len(finite):
+            self._set_range(self.loss_plot, "y", 0.0, nice_ceiling(float(finite.max())))
+        accuracies = self.accuracy.data()[1]
+        if len(accuracies):
+            # Accuracy starts near 0.9 after a fraction of an epoch: zoom to tenths below 1.
+            low = math.floor(10 * float(accuracies.min())) / 10
+            self._set_range(self.accuracy_plot, "y", min(low, 0.9), 1.0)
+
+    def _set_range(self, plot: pg.PlotItem, axis: str, low: float, high: float) -> None:
+        if self._ranges.get((id(plot), axis)) == (low, high):
+            return
+        self._ranges[(id(plot), axis)] = (low, high)
+        if axis == "x":
+            plot.setXRange(low, high, padding=0.02)
+        else:
+            plot.setYRange(low, high, padding=0.02)

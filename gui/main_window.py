@@ -28,12 +28,13 @@ from model.messages import EvalResult, ModelInfo, Prediction, TrainConfig, Train
 from .activation_view import ActivationView
 from .canvas import PEN_SCALE_DEFAULT, PEN_SCALE_MAX, PEN_SCALE_MIN, DrawingCanvas
 from .download import MnistDownloader
+from .live_label import LiveLabel
 from .loss_plot import LossPlot
 from .prediction_view import InputPreview, ProbabilityView
 from .training_panel import ARCH_LABELS, OPTIMIZER_LABELS, TrainingPanel
 from .worker import ModelWorker, PredictRequest
 
-PREDICT_THROTTLE_MS = 10  # while drawing, coalesce mouse events arriving within this interval
+PREDICT_THROTTLE_MS = 0  # while drawing, coalesce the mouse events already queued
 SETTINGS_ENV = "DIGITPAD_SETTINGS"
 # Edit menu pen widths: scale of the normal pen -> (menu text, tooltip).
 PEN_SCALES = {
@@ -148,18 +149,16 @@ class MainWindow(QMainWindow):
         self.training_panel = TrainingPanel()
         self.notice = NoticeBar()
 
-        self.prediction_label = QLabel("")
+        self.prediction_label = LiveLabel("88", "")
         self.prediction_label.setObjectName("predictionLabel")
         self.prediction_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         big = QFont(self.font())
         big.setPointSize(44)
         big.setBold(True)
         self.prediction_label.setFont(big)
-        self.prediction_label.setMinimumWidth(80)
         self.prediction_label.setStyleSheet("color: #ffaa28;")
-        self.confidence_label = QLabel("Draw a digit")
+        self.confidence_label = LiveLabel("100% sure it is a 8 ", "Draw a digit")
         self.confidence_label.setObjectName("confidenceLabel")
-        self.confidence_label.setWordWrap(True)
         self.pixel_label = QLabel("Hover a pixel to see its value")
         self.pixel_label.setObjectName("pixelLabel")
         self.pixel_label.setStyleSheet("color: #9a9aa6;")
@@ -183,7 +182,8 @@ class MainWindow(QMainWindow):
 
         answer = QHBoxLayout()
         answer.addWidget(self.prediction_label)
-        answer.addWidget(self.confidence_label, 1)
+        answer.addWidget(self.confidence_label)
+        answer.addStretch(1)
         self.input_preview.setFixedSize(126, 126)
         seen_text = QVBoxLayout()
         seen_text.addWidget(self._heading("What the network sees"))

@@ -20,6 +20,8 @@ from PySide6.QtWidgets import (
 
 from model.messages import TrainConfig, TrainProgress
 
+from .live_label import LiveLabel
+
 ARCH_LABELS = {"cnn": "Small CNN (2 conv + dense)", "mlp": "Fully connected (784 → 256 → 128 → 10)"}
 OPTIMIZER_LABELS = {"adam": "Adam", "adamw": "AdamW", "sgd": "SGD + momentum"}
 
@@ -85,11 +87,11 @@ class TrainingPanel(QGroupBox):
         buttons.addWidget(self.train_button)
         buttons.addWidget(self.stop_button)
 
-        self.epoch_label = QLabel("–")
-        self.step_label = QLabel("–")
-        self.speed_label = QLabel("–")
-        self.time_label = QLabel("–")
-        self.accuracy_label = QLabel("–")
+        self.epoch_label = LiveLabel("0000.00 of 0000.0", "–")
+        self.step_label = LiveLabel("0,000,000 of 0,000,000", "–")
+        self.speed_label = LiveLabel("0,000,000 digits/s", "–")
+        self.time_label = LiveLabel("00000:00", "–")
+        self.accuracy_label = LiveLabel("100.00%", "–")
         stats = QGridLayout()
         for row, (name, label) in enumerate(
             [

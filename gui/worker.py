@@ -25,7 +25,8 @@ if TYPE_CHECKING:
 # Longest stretch of training before queued requests are served. 0: one optimiser step, or
 # one batch of a validation pass, per slice; a drawing waits for at most that (~25 ms).
 CHUNK_SECONDS = 0.0
-PROGRESS_INTERVAL = 0.05  # seconds between progress signals (each repaints the panel's labels)
+PROGRESS_INTERVAL = 0.2  # seconds between progress signals (each repaints the panel's labels; the plot
+# repaints at most as often)
 LIVE_PREDICTION_INTERVAL = 0.2  # seconds between re-predictions of the drawing while training
 # (each one is a forward pass here and a repaint of the activations in the GUI thread: at
 # 10 a second, they and the loss plot's repaints cost a third of the training speed)
@@ -60,6 +61,7 @@ class ModelWorker(QObject):
         self._session: ModelSession | None = None
         self._state = "idle"
         self._latest: PredictRequest | None = None
+        self._unanswered = False  # the latest request has not been answered yet
         self._last_live_prediction = 0.0
         self._pending_progress: list[TrainProgress] = []  # steps not yet sent to the window
         self._last_progress_sent = 0.0
@@ -96,6 +98,7 @@ class ModelWorker(QObject):
     def predict(self, request: PredictRequest) -> None:
         """Remember the request; only the newest of those queued meanwhile gets answered."""
         self._latest = request
+        self._unanswered = True
         if self._session is not None and not self._answer_scheduled:
             self._answer_scheduled = True
             QTimer.singleShot(0, self._answer_latest)
@@ -103,11 +106,12 @@ class ModelWorker(QObject):
     @Slot()
     def _answer_latest(self) -> None:
         self._answer_scheduled = False
-        if self._latest is not None:
+        if self._unanswered and self._latest is not None:
             self._answer(self._latest)
 
     def _answer(self, request: PredictRequest) -> None:
         assert self._session is not None
+        self._unanswered = False
         self.prediction_ready.emit(self._session.predict(request.request_id, request.image))
 
     def _repredict(self) -> None:
@@ -220,6 +224,9 @@ class ModelWorker(QObject):
         self._pump_scheduled = False
         if self._state != "running" or not self._session.training:
             return
+        # A request that arrived during the last slice was queued behind this pump: answer it
+        # first, so a drawing waits for at most one slice, not two.
+        self._answer_latest()
         if not _OPTIMISERS_READY.is_set():
             # The first optimiser imports torch._dynamo: seconds spent under an import lock
             # the warm-up thread holds. Wait for it without blocking the event loop, so that

@@ -1,0 +1,31 @@
+"""A label for text that changes many times a second (training statistics, the confidence)."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import QLabel, QWidget
+
+
+class LiveLabel(QLabel):
+    """A QLabel whose size is fixed, wide enough for `template`.
+
+    Setting a label's text invalidates the layouts above it, up to the main window, which then
+    lays everything out again (and the main window's layout even animates the move). A label
+    of fixed size does not: a new text repaints the label alone.
+    """
+
+    def __init__(self, template: str, text: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(text, parent)
+        self._template = template
+        self._fit()
+
+    def setFont(self, font: QFont) -> None:  # the fixed size follows the font
+        super().setFont(font)
+        self._fit()
+
+    def _fit(self) -> None:
+        metrics = self.fontMetrics()
+        margins = self.contentsMargins()
+        width = metrics.horizontalAdvance(self._template) + margins.left() + margins.right() + 2
+        height = metrics.height() + margins.top() + margins.bottom()
+        self.setFixedSize(width, height)
