@@ -387,6 +387,7 @@ class MainWindow(QMainWindow):
         self.worker = ModelWorker(data_dir, checkpoint)
         self.worker.moveToThread(self._worker_thread)
         self._worker_thread.started.connect(self.worker.start)
+        self._worker_thread.finished.connect(self.worker.stop_timers, Qt.ConnectionType.DirectConnection)
         self.predict_requested.connect(self.worker.predict)
         self.train_requested.connect(self.worker.start_training)
         self.pause_requested.connect(self.worker.pause)

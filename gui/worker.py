@@ -31,6 +31,11 @@ LIVE_PREDICTION_INTERVAL = 0.2  # seconds between re-predictions of the drawing 
 # (each one is a forward pass here and a repaint of the activations in the GUI thread: at
 # 10 a second, they and the loss plot's repaints cost a third of the training speed)
 WARM_UP_POLL_MS = 20  # while the optimisers' first import runs aside, training checks this often
+# While the pen moves, the window sends the strokes drawn meanwhile as soon as it sees an
+# answer. After answering, the next step waits up to PEN_GRACE_MS for that request rather than
+# leave it queued behind a whole step (~20-40 ms): a drawing then waits for one step, not two.
+PEN_GRACE_MS = 5
+PEN_ACTIVE_SECONDS = 0.1  # "the pen moves": a request came in this recently
 _OPTIMISERS_READY = threading.Event()  # set once the warm-up thread has created an optimiser
 
 
@@ -65,8 +70,11 @@ class ModelWorker(QObject):
         self._last_live_prediction = 0.0
         self._pending_progress: list[TrainProgress] = []  # steps not yet sent to the window
         self._last_progress_sent = 0.0
-        self._pump_scheduled = False
         self._answer_scheduled = False
+        self._last_request = -1.0  # perf_counter() when the window last asked for a prediction
+        self._in_pen_grace = False  # the next step is waiting for the pen's follow-up request
+        self._pump_timer = QTimer(self, singleShot=True)  # moves to the worker thread with us
+        self._pump_timer.timeout.connect(self._pump)
 
     # -- life ---------------------------------------------------------------------------
     @Slot()
@@ -87,6 +95,10 @@ class ModelWorker(QObject):
             self._answer(self._latest)
 
     @Slot()
+    def stop_timers(self) -> None:
+        """Called in the worker thread as it finishes: a timer can only be stopped in its thread."""
+        self._pump_timer.stop()
+
     def shutdown(self) -> None:
         """Stop training; the thread's event loop has already ended when this is called."""
         if self._session is not None:
@@ -99,15 +111,21 @@ class ModelWorker(QObject):
         """Remember the request; only the newest of those queued meanwhile gets answered."""
         self._latest = request
         self._unanswered = True
+        self._last_request = time.perf_counter()
         if self._session is not None and not self._answer_scheduled:
             self._answer_scheduled = True
             QTimer.singleShot(0, self._answer_latest)
 
     @Slot()
-    def _answer_latest(self) -> None:
+    def _answer_latest(self) -> bool:
+        """Answer the newest request if it is still unanswered; True if it was."""
         self._answer_scheduled = False
-        if self._unanswered and self._latest is not None:
-            self._answer(self._latest)
+        if not (self._unanswered and self._latest is not None):
+            return False
+        self._answer(self._latest)
+        if self._in_pen_grace:
+            self._schedule_pump()  # the follow-up came: train on at once
+        return True
 
     def _answer(self, request: PredictRequest) -> None:
         assert self._session is not None
@@ -213,26 +231,28 @@ class ModelWorker(QObject):
             self._state = state
             self.training_state.emit(state)
 
-    def _schedule_pump(self) -> None:
-        if not self._pump_scheduled:
-            self._pump_scheduled = True
-            QTimer.singleShot(0, self._pump)
+    def _schedule_pump(self, delay_ms: int = 0) -> None:
+        self._pump_timer.start(delay_ms)
 
     @Slot()
     def _pump(self) -> None:
         """Train for about CHUNK_SECONDS, report, then give the event loop a turn."""
-        self._pump_scheduled = False
         if self._state != "running" or not self._session.training:
             return
         # A request that arrived during the last slice was queued behind this pump: answer it
-        # first, so a drawing waits for at most one slice, not two.
-        self._answer_latest()
+        # first, then give the pen's follow-up request a moment to arrive.
+        answered = self._answer_latest()
+        pen_moving = time.perf_counter() - self._last_request < PEN_ACTIVE_SECONDS
+        if answered and pen_moving and not self._in_pen_grace:
+            self._in_pen_grace = True
+            self._schedule_pump(PEN_GRACE_MS)
+            return
+        self._in_pen_grace = False
         if not _OPTIMISERS_READY.is_set():
             # The first optimiser imports torch._dynamo: seconds spent under an import lock
             # the warm-up thread holds. Wait for it without blocking the event loop, so that
             # predictions, pause, stop and closing the window are served meanwhile.
-            self._pump_scheduled = True
-            QTimer.singleShot(WARM_UP_POLL_MS, self._pump)
+            self._schedule_pump(WARM_UP_POLL_MS)
             return
         try:
             messages = self._session.train_for(CHUNK_SECONDS)

@@ -140,20 +140,48 @@ class RecordingSession:
         return []
 
 
-def test_a_drawing_queued_behind_a_training_slice_is_answered_before_the_next_one(qtbot, monkeypatch):
+@pytest.fixture
+def training_worker(monkeypatch):
+    """A worker in this thread, mid-run, whose session only records what it is asked."""
     monkeypatch.setattr(gui.worker._OPTIMISERS_READY, "is_set", lambda: True)
     worker = ModelWorker()
-    session = RecordingSession()
-    worker._session = session
+    worker._session = RecordingSession()
     worker._state = "running"
-    # The order of events in the worker's queue when a request arrives during a slice:
-    # the next slice was scheduled first, then the request.
-    worker.predict(PredictRequest(7, np.zeros((28, 28), np.uint8)))
-    worker._pump()
-    assert session.calls[:2] == ["predict 7", "train"]
+    yield worker
     worker._state = "idle"
-    QCoreApplication.processEvents()  # the answer the request scheduled finds nothing left to do
-    assert session.calls.count("predict 7") <= 2  # the first answer, and at most one live re-prediction
+    QCoreApplication.processEvents()
+
+
+def request(request_id: int) -> PredictRequest:
+    return PredictRequest(request_id, np.zeros((28, 28), np.uint8))
+
+
+def test_a_drawing_queued_behind_a_training_step_is_answered_before_the_next_one(qtbot, training_worker):
+    calls = training_worker._session.calls
+    # The order of the worker's queue when a request arrives during a step: the next step
+    # was scheduled first, then the request.
+    training_worker.predict(request(7))
+    training_worker._pump()
+    assert calls == ["predict 7"]
+    qtbot.waitUntil(lambda: "train" in calls, timeout=1000)  # no follow-up came: training goes on
+    assert calls.index("predict 7") < calls.index("train")
+
+
+def test_the_pens_follow_up_request_is_answered_before_the_next_step(qtbot, training_worker):
+    calls = training_worker._session.calls
+    training_worker.predict(request(7))
+    training_worker._pump()
+    training_worker.predict(request(8))  # what the window sends on seeing answer 7
+    qtbot.waitUntil(lambda: "train" in calls, timeout=1000)
+    assert calls[:3] == ["predict 7", "predict 8", "train"]
+
+
+def test_without_a_moving_pen_training_does_not_wait(training_worker):
+    calls = training_worker._session.calls
+    training_worker.predict(request(7))
+    training_worker._last_request -= 1.0  # the request came a second ago: the pen is still
+    training_worker._pump()
+    assert calls[:2] == ["predict 7", "train"]
 
 
 def test_activation_columns_are_shared_by_weight_but_never_narrower_than_their_text():
