@@ -123,6 +123,7 @@ class ActivationView(QWidget):
         self._pictures: list[LayerPicture] = []
         self._layer_names: tuple[str, ...] = ()
         self._pending: tuple[LayerActivation, ...] | None = None
+        self._has_pending = False  # _pending (None included) is waiting to be shown
         self._refresh = QTimer(self, singleShot=True, interval=REFRESH_MS)
         self._refresh.timeout.connect(self._rebuild)
         self.setToolTip(
@@ -134,14 +135,19 @@ class ActivationView(QWidget):
         return QSize(760, 280)
 
     def set_layers(self, layers: tuple[LayerActivation, ...] | None) -> None:
-        """Show these activations; pictures are rebuilt at most REFRESH_MS apart while drawing."""
+        """Show these activations: at once, unless the last ones came less than REFRESH_MS ago;
+        then the newest of those arriving meanwhile is shown when that time is up."""
         self._pending = layers
+        self._has_pending = True
         self._layer_names = tuple(layer.name for layer in layers) if layers else ()
         if not self._refresh.isActive():
+            self._rebuild()
             self._refresh.start()
 
     def _rebuild(self) -> None:
-        layers, self._pending = self._pending, None
+        if not self._has_pending:
+            return
+        layers, self._pending, self._has_pending = self._pending, None, False
         self._pictures = [picture(layer) for layer in layers] if layers else []
         self.update()
 

@@ -90,8 +90,9 @@ class LossPlot(pg.GraphicsLayoutWidget):
         self.loss_plot.legend.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.ci.layout.setRowStretchFactor(0, 3)
         self.ci.layout.setRowStretchFactor(1, 2)
-        self.raw_curve = self.loss_plot.plot(pen=pg.mkPen((110, 140, 200, 90), width=1), name="batch loss")
-        self.smooth_curve = self.loss_plot.plot(pen=pg.mkPen((120, 180, 255), width=2), name="smoothed")
+        self.raw_curve = self.loss_plot.plot(pen=pg.mkPen((110, 140, 200, 70), width=1), name="batch loss")
+        # One pixel wide: a wider line goes through the path stroker and costs twice the repaint.
+        self.smooth_curve = self.loss_plot.plot(pen=pg.mkPen((130, 190, 255), width=1), name="smoothed")
         self.val_curve = self.loss_plot.plot(
             pen=pg.mkPen((255, 170, 40), width=2),
             symbol="o",
@@ -145,9 +146,12 @@ class LossPlot(pg.GraphicsLayoutWidget):
         return sum(b.size for b in (self.raw, self.smooth, self.validation, self.accuracy))
 
     def _mark_dirty(self) -> None:
+        """Refresh now if the last refresh is old enough, else when it is: the new points are
+        painted in the same frame as the rest of the window's news, never later than REFRESH_MS."""
         self._dirty = True
         if not self._timer.isActive():
-            self._timer.start()
+            self._refresh()
+            self._timer.start()  # the quiet time after this refresh
 
     def _refresh(self) -> None:
         if not self._dirty:

@@ -25,11 +25,10 @@ if TYPE_CHECKING:
 # Longest stretch of training before queued requests are served. 0: one optimiser step, or
 # one batch of a validation pass, per slice; a drawing waits for at most that (~25 ms).
 CHUNK_SECONDS = 0.0
-PROGRESS_INTERVAL = 0.2  # seconds between progress signals (each repaints the panel's labels; the plot
-# repaints at most as often)
-LIVE_PREDICTION_INTERVAL = 0.2  # seconds between re-predictions of the drawing while training
-# (each one is a forward pass here and a repaint of the activations in the GUI thread: at
-# 10 a second, they and the loss plot's repaints cost a third of the training speed)
+# Seconds between progress signals while training; each goes with a re-prediction of the
+# drawing, so the window shows the network learning to read it. Each is also a repaint of the
+# labels, the plot, the bars and the activations: at 5 a second they cost the training ~5%.
+PROGRESS_INTERVAL = 0.2
 WARM_UP_POLL_MS = 20  # while the optimisers' first import runs aside, training checks this often
 # While the pen moves, the window sends the strokes drawn meanwhile as soon as it sees an
 # answer. After answering, the next step waits up to PEN_GRACE_MS for that request rather than
@@ -67,9 +66,8 @@ class ModelWorker(QObject):
         self._state = "idle"
         self._latest: PredictRequest | None = None
         self._unanswered = False  # the latest request has not been answered yet
-        self._last_live_prediction = 0.0
         self._pending_progress: list[TrainProgress] = []  # steps not yet sent to the window
-        self._last_progress_sent = 0.0
+        self._last_report = 0.0  # perf_counter() of the last timed progress and live prediction
         self._answer_scheduled = False
         self._last_request = -1.0  # perf_counter() when the window last asked for a prediction
         self._in_pen_grace = False  # the next step is waiting for the pen's follow-up request
@@ -224,7 +222,6 @@ class ModelWorker(QObject):
         if self._pending_progress:
             self.progress.emit(tuple(self._pending_progress))
             self._pending_progress.clear()
-        self._last_progress_sent = time.perf_counter()
 
     def _set_state(self, state: str) -> None:
         if state != self._state:
@@ -263,7 +260,14 @@ class ModelWorker(QObject):
             return
         steps = [m for m in messages if isinstance(m, TrainProgress)]
         self._pending_progress.extend(steps)
-        if len(steps) < len(messages) or time.perf_counter() - self._last_progress_sent >= PROGRESS_INTERVAL:
+        now = time.perf_counter()
+        report_due = now - self._last_report >= PROGRESS_INTERVAL
+        if report_due:
+            self._last_report = now
+            # The drawing's live prediction first, then the progress: the window receives both
+            # at once and paints the new answer, the labels and the plot in a single frame.
+            self._repredict()
+        if report_due or len(steps) < len(messages):
             self._send_progress()  # before an evaluation or the end, so the window sees them in order
         for message in messages:
             if isinstance(message, EvalResult):
@@ -274,10 +278,6 @@ class ModelWorker(QObject):
                 self.model_changed.emit(self._session.info)
                 self._repredict()
                 return
-        now = time.perf_counter()
-        if now - self._last_live_prediction >= LIVE_PREDICTION_INTERVAL:
-            self._last_live_prediction = now
-            self._repredict()
         self._schedule_pump()
 
 
