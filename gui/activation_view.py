@@ -8,13 +8,14 @@ from dataclasses import dataclass
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, QSize, Qt, QTimer
-from PySide6.QtGui import QColor, QFont, QImage, QLinearGradient, QPainter, QPaintEvent, QTextOption
+from PySide6.QtGui import QColor, QFont, QImage, QLinearGradient, QPainter, QPaintEvent, QPixmap, QTextOption
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from model.messages import LayerActivation
 
 HEADER_LINES = 3
 REFRESH_MS = 33  # at most ~30 repaints a second, however fast predictions arrive
+BACKGROUND = QColor(24, 24, 30)
 TEXT = QColor(220, 220, 228)
 MUTED = QColor(140, 140, 150)
 GAP_VALUE = 0  # colour index of the gaps between tiles
@@ -51,13 +52,10 @@ def mosaic(values: np.ndarray) -> np.ndarray:
     if channels == 1:
         return values[0]
     rows, cols = tile_grid(channels)
-    out = np.full((rows * (height + 1) - 1, cols * (width + 1) - 1), np.nan)
-    for index in range(channels):
-        r, c = divmod(index, cols)
-        out[r * (height + 1) : r * (height + 1) + height, c * (width + 1) : c * (width + 1) + width] = values[
-            index
-        ]
-    return out
+    tiles = np.full((rows * cols, height + 1, width + 1), np.nan)  # each map with a gap below and right
+    tiles[:channels, :height, :width] = values
+    grid = tiles.reshape(rows, cols, height + 1, width + 1).transpose(0, 2, 1, 3)
+    return grid.reshape(rows * (height + 1), cols * (width + 1))[:-1, :-1]
 
 
 @dataclass
@@ -124,6 +122,10 @@ class ActivationView(QWidget):
         self._layer_names: tuple[str, ...] = ()
         self._pending: tuple[LayerActivation, ...] | None = None
         self._has_pending = False  # _pending (None included) is waiting to be shown
+        # The parts that stay put while the drawing changes, painted once per size and network.
+        self._background = QPixmap()
+        self._background_key: tuple | None = None
+        self._columns: list[tuple[QRectF, QRectF]] = []  # (picture target, scale top label) per layer
         self._refresh = QTimer(self, singleShot=True, interval=REFRESH_MS)
         self._refresh.timeout.connect(self._rebuild)
         self.setToolTip(
@@ -156,18 +158,47 @@ class ActivationView(QWidget):
 
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
-        painter.fillRect(self.rect(), QColor(24, 24, 30))
         if not self._pictures:
+            painter.fillRect(self.rect(), BACKGROUND)
             painter.setPen(MUTED)
             painter.drawText(
                 self.rect(), Qt.AlignmentFlag.AlignCenter, "Draw a digit to see every layer light up"
             )
             painter.end()
             return
+        layers = [(p.title, p.detail, p.image.size()) for p in self._pictures]
+        key = (self.size(), self.devicePixelRatioF(), layers)
+        if key != self._background_key:
+            self._background_key = key
+            self._background, self._columns = self._layout_background()
+        # What changes with every prediction: the pictures and the top of each colour scale.
+        painter.drawPixmap(0, 0, self._background)
+        painter.setFont(self._small_font())
+        painter.setPen(MUTED)
+        for pic, (target, scale_label) in zip(self._pictures, self._columns, strict=True):
+            painter.drawImage(target, pic.image)
+            painter.drawText(scale_label, Qt.AlignmentFlag.AlignRight, f"{pic.high:.3g}")
+        painter.end()
+
+    def _small_font(self) -> QFont:
         font = QFont(self.font())
         font.setPointSizeF(8.5)
+        return font
+
+    def _layout_background(self) -> tuple[QPixmap, list[tuple[QRectF, QRectF]]]:
+        """Paint what stays put while the drawing changes (names, formulas, scales, arrows) once,
+        and say where each picture and its scale's top value go."""
+        ratio = self.devicePixelRatioF()  # sharp on high-DPI screens too
+        pixmap = QPixmap(self.size() * ratio)
+        pixmap.setDevicePixelRatio(ratio)
+        pixmap.fill(BACKGROUND)
+        painter = QPainter(pixmap)
+        font = self._small_font()
+        bold = QFont(font)
+        bold.setBold(True)
         painter.setFont(font)
-        line = painter.fontMetrics().height()
+        metrics = painter.fontMetrics()
+        line = metrics.height()
         # Columns share the width by how much there is to show; the output keeps room for its text.
         weights = [
             3.5 if p.labels else min(10.0, max(4.0, (p.image.width() * p.image.height()) ** 0.5 / 12))
@@ -175,15 +206,14 @@ class ActivationView(QWidget):
         ]
         arrow = 18.0
         usable = self.width() - arrow * (len(self._pictures) - 1) - 8
-        metrics = painter.fontMetrics()
         text_widths = [max(map(metrics.horizontalAdvance, p.detail.splitlines())) + 4 for p in self._pictures]
         widths = column_widths(usable, weights, text_widths)
+        columns = []
         x = 4.0
         header = line * (HEADER_LINES + 1) + 6
+        scale_height = 10.0
         for index, (pic, width) in enumerate(zip(self._pictures, widths, strict=True)):
             painter.setPen(TEXT)
-            bold = QFont(font)
-            bold.setBold(True)
             painter.setFont(bold)
             painter.drawText(QRectF(x, 4, width, line), Qt.AlignmentFlag.AlignLeft, pic.title)
             painter.setFont(font)
@@ -191,28 +221,24 @@ class ActivationView(QWidget):
             # Formulas such as relu(norm(maxpool(W∗x)) + b) have few spaces: break them
             # anywhere rather than clip them in a narrow column.
             painter.drawText(QRectF(x, 4 + line, width, line * HEADER_LINES), pic.detail, DETAIL_WRAP)
-            scale_height = 10.0
             area = QRectF(
                 x,
                 header,
                 width - (14 if pic.labels else 0),
                 self.height() - header - scale_height - line - 10,
             )
-            self._draw_image(painter, pic, area)
+            target = self._fitted(pic, area)
             if pic.labels:
-                self._draw_digit_labels(painter, pic, area)
-            self._draw_scale(
-                painter,
-                pic,
-                QRectF(x, self.height() - scale_height - line - 4, min(width, 120), scale_height),
-                line,
-            )
+                self._draw_digit_labels(painter, pic, target)
+            scale = QRectF(x, self.height() - scale_height - line - 4, min(width, 120), scale_height)
+            self._draw_scale(painter, pic, scale)
+            columns.append((target, QRectF(scale.left(), scale.bottom() + 1, scale.width(), line)))
             x += width
             if index < len(self._pictures) - 1:
-                painter.setPen(MUTED)
                 painter.drawText(QRectF(x, header, arrow, area.height()), Qt.AlignmentFlag.AlignCenter, "→")
                 x += arrow
         painter.end()
+        return pixmap, columns
 
     @staticmethod
     def _fitted(pic: LayerPicture, area: QRectF) -> QRectF:
@@ -223,13 +249,9 @@ class ActivationView(QWidget):
         w, h = image_w * scale, image_h * scale
         return QRectF(area.x() + (area.width() - w) / 2, area.y(), w, h)
 
-    def _draw_image(self, painter: QPainter, pic: LayerPicture, area: QRectF) -> None:
-        painter.drawImage(self._fitted(pic, area), pic.image)
-
-    def _draw_digit_labels(self, painter: QPainter, pic: LayerPicture, area: QRectF) -> None:
-        target = self._fitted(pic, area)
+    @staticmethod
+    def _draw_digit_labels(painter: QPainter, pic: LayerPicture, target: QRectF) -> None:
         cell = target.height() / pic.image.height()
-        painter.setPen(MUTED)
         for digit in range(pic.image.height()):
             painter.drawText(
                 QRectF(target.right() + 2, target.top() + digit * cell, 14, cell),
@@ -237,19 +259,15 @@ class ActivationView(QWidget):
                 str(digit),
             )
 
-    def _draw_scale(self, painter: QPainter, pic: LayerPicture, rect: QRectF, line: float) -> None:
+    @staticmethod
+    def _draw_scale(painter: QPainter, pic: LayerPicture, rect: QRectF) -> None:
+        """The colour bar and its fixed low end; the high end changes and is painted each time."""
         gradient = QLinearGradient(rect.topLeft(), rect.topRight())
         for stop in (0.0, 0.25, 0.5, 0.75, 1.0):
             gradient.setColorAt(stop, QColor.fromRgba(pic.table[1 + int(stop * 254)]))
         painter.fillRect(rect, gradient)
-        painter.setPen(MUTED)
         painter.drawText(
-            QRectF(rect.left(), rect.bottom() + 1, rect.width(), line),
+            QRectF(rect.left(), rect.bottom() + 1, rect.width(), painter.fontMetrics().height()),
             Qt.AlignmentFlag.AlignLeft,
             f"{pic.low:g}",
-        )
-        painter.drawText(
-            QRectF(rect.left(), rect.bottom() + 1, rect.width(), line),
-            Qt.AlignmentFlag.AlignRight,
-            f"{pic.high:.3g}",
         )

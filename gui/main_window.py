@@ -490,8 +490,14 @@ class MainWindow(QMainWindow):
         if prediction.request_id != self._request_id:
             return  # an answer for a drawing that is no longer on the canvas
         self._awaiting_answer = False
-        if self._canvas_changed and not self._predict_timer.isActive():
-            self._predict_timer.start()
+        self._show(prediction)
+        if self._canvas_changed:
+            # The pen moved meanwhile: ask again now, so the worker computes the next answer
+            # while this one is being painted.
+            self._predict_timer.stop()
+            self.request_prediction()
+
+    def _show(self, prediction: Prediction) -> None:
         self._current_pixels = prediction.pixels
         self.input_preview.set_pixels(prediction.pixels)
         if prediction.probabilities is None:

@@ -193,3 +193,17 @@ def test_activation_columns_are_shared_by_weight_but_never_narrower_than_their_t
     assert widths[2] == pytest.approx(150) and widths[0] >= 50 and widths[1] > widths[0]
     # When the text cannot fit anywhere, the weights decide (and the text wraps).
     assert column_widths(100, [1, 3], [90, 90]) == pytest.approx([25, 75])
+
+
+def test_feature_maps_are_tiled_row_by_row_with_one_pixel_gaps():
+    from gui.activation_view import mosaic, tile_grid
+
+    maps = np.random.default_rng(0).random((5, 3, 4))
+    grid = mosaic(maps)
+    rows, cols = tile_grid(5)
+    assert grid.shape == (rows * 4 - 1, cols * 5 - 1)
+    for index in range(5):
+        r, c = divmod(index, cols)
+        assert np.array_equal(grid[r * 4 : r * 4 + 3, c * 5 : c * 5 + 4], maps[index])
+    assert np.isnan(grid[3]).all() and np.isnan(grid[:, 4]).all()  # the gaps
+    assert np.isnan(grid[4:, 5 * (5 - cols) :]).all()  # the unused tiles of the last row
