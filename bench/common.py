@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 SHARED_MNIST = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "mnist"
@@ -14,3 +15,11 @@ def mnist_dir(data_dir: str | None) -> str | None:
     if data_dir is None and SHARED_MNIST.is_dir() and not os.environ.get("DIGITPAD_DATA"):
         return str(SHARED_MNIST)
     return data_dir
+
+
+def isolate_user_files() -> None:
+    """Bench windows use fresh settings and never restore or keep a network of a user's session
+    (the kept network lives next to the settings file): every run starts from the shipped weights."""
+    if not os.environ.get("DIGITPAD_SETTINGS"):
+        folder = Path(tempfile.mkdtemp(prefix="digitpad-bench-"))
+        os.environ["DIGITPAD_SETTINGS"] = str(folder / "settings.ini")

@@ -21,6 +21,7 @@ os.environ["QT_QPA_PLATFORM"] = os.environ.get("QT_QPA_PLATFORM") or "offscreen"
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np
+from common import isolate_user_files
 from PySide6.QtWidgets import QApplication
 
 from gui.app import create_main_window
@@ -50,6 +51,7 @@ def main() -> int:
     parser.add_argument("--checkpoint", help="network to measure (default: the shipped one)")
     parser.add_argument("--limit", type=int, default=0, help="replay only this many digits (a spread sample)")
     args = parser.parse_args()
+    isolate_user_files()
     if not args.strokes.is_file():
         print(f"error: {args.strokes} not found", file=sys.stderr)
         return 2

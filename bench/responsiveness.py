@@ -21,6 +21,7 @@ os.environ["QT_QPA_PLATFORM"] = os.environ.get("QT_QPA_PLATFORM") or "offscreen"
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np
+from common import isolate_user_files
 from PySide6.QtCore import QElapsedTimer, QEventLoop, Qt, QTimer
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
@@ -141,6 +142,7 @@ def main() -> int:
     parser.add_argument("--data-dir", help="MNIST folder for the training phase (else the practice set)")
     parser.add_argument("--arch", default="cnn", choices=("cnn", "mlp"))
     args = parser.parse_args()
+    isolate_user_files()
     app = QApplication([])
     window = create_main_window(["--data-dir", args.data_dir] if args.data_dir else [])
     window.resize(1280, 860)

@@ -19,6 +19,7 @@ os.environ["QT_QPA_PLATFORM"] = os.environ.get("QT_QPA_PLATFORM") or "offscreen"
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from common import isolate_user_files
 from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtWidgets import QApplication
 from responsiveness import Probe
@@ -44,6 +45,7 @@ def main() -> int:
     )
     parser.add_argument("--every", type=float, default=30.0, help="seconds between reports")
     args = parser.parse_args()
+    isolate_user_files()
     app = QApplication([])
     window = create_main_window(["--data-dir", args.data_dir] if args.data_dir else [])
     window.resize(1280, 860)

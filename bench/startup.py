@@ -17,6 +17,8 @@ import sys
 import time
 from pathlib import Path
 
+from common import isolate_user_files
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -43,6 +45,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
+    isolate_user_files()
     one_run()  # warm the file cache, as a second launch would be
     shown, ready = zip(*(one_run() for _ in range(args.runs)), strict=True)
     print(

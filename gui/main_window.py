@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 from dataclasses import asdict
+from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QByteArray, QSettings, Qt, QThread, QTimer, Signal, Slot
+from PySide6.QtCore import QByteArray, QSettings, QStandardPaths, Qt, QThread, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QFont, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -43,6 +44,19 @@ PEN_SCALES = {
     1.4: ("Thic&k pen", "New strokes 1.4× as wide as the normal pen."),
 }
 PEN_NOTE = "The network was trained with the normal pen: it reads digits drawn with it best."
+
+
+def last_session_path() -> Path:
+    """Where training not saved to a file is kept when the window closes, for the next launch.
+
+    Next to the settings file when DIGITPAD_SETTINGS names one (tests, portable installs),
+    else in the user's data folder.
+    """
+    override = os.environ.get(SETTINGS_ENV)
+    if override:
+        return Path(override).with_name("last-session.pt")
+    data = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.GenericDataLocation)
+    return Path(data) / "digitpad" / "last-session.pt"
 
 
 def open_settings() -> QSettings:
@@ -384,7 +398,7 @@ class MainWindow(QMainWindow):
     def _start_worker(self, data_dir: str | None, checkpoint: str | None) -> None:
         self._worker_thread = QThread(self)
         self._worker_thread.setObjectName("digitpad-worker")
-        self.worker = ModelWorker(data_dir, checkpoint)
+        self.worker = ModelWorker(data_dir, checkpoint, str(last_session_path()))
         self.worker.moveToThread(self._worker_thread)
         self._worker_thread.started.connect(self.worker.start)
         self._worker_thread.finished.connect(self.worker.stop_timers, Qt.ConnectionType.DirectConnection)

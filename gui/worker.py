@@ -8,10 +8,12 @@ shared across threads and no locks are needed; only frozen messages and numpy co
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 import traceback
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -58,10 +60,13 @@ class ModelWorker(QObject):
     failed = Signal(str)  # a message for the user
     saved = Signal(str)  # path
 
-    def __init__(self, data_dir: str | None = None, checkpoint: str | None = None) -> None:
+    def __init__(
+        self, data_dir: str | None = None, checkpoint: str | None = None, last_session: str | None = None
+    ) -> None:
         super().__init__()
         self._data_dir = data_dir
         self._checkpoint = checkpoint
+        self._last_session = last_session  # where unsaved training is kept between launches
         self._session: ModelSession | None = None
         self._state = "idle"
         self._latest: PredictRequest | None = None
@@ -83,7 +88,7 @@ class ModelWorker(QObject):
         # The first optimiser lazily imports torch._dynamo (~2 s): do it aside, not on Train.
         threading.Thread(target=_warm_up_optimisers, name="digitpad-warm-up", daemon=True).start()
         self._session = ModelSession(self._data_dir)
-        warning = self._session.load_initial(self._checkpoint)
+        warning = self._session.load_initial(self._checkpoint, self._last_session)
         self.model_changed.emit(self._session.info)
         if warning:
             self.failed.emit(warning)
@@ -98,10 +103,23 @@ class ModelWorker(QObject):
         self._pump_timer.stop()
 
     def shutdown(self) -> None:
-        """Stop training; the thread's event loop has already ended when this is called."""
-        if self._session is not None:
-            self._session.stop_training()
+        """Stop training and keep unsaved training for the next launch.
+
+        Called in the GUI thread once this thread has finished: nothing else touches the network.
+        """
+        from model.checkpoint import CheckpointError
+
         self._state = "idle"
+        if self._session is None:
+            return
+        self._session.stop_training()
+        if self._last_session:
+            try:
+                Path(self._last_session).parent.mkdir(parents=True, exist_ok=True)
+                self._session.keep_for_next_session(self._last_session)
+            except (CheckpointError, OSError) as error:
+                # The window is gone: there is no one left to tell but the terminal.
+                print(f"digitpad: the trained network could not be kept: {error}", file=sys.stderr)
 
     # -- prediction ---------------------------------------------------------------------
     @Slot(object)

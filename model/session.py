@@ -29,6 +29,7 @@ from .preprocess import preprocess
 from .training import TrainingData, train_steps
 
 PRACTICE_DESCRIPTION = "the embedded practice set (5,000 MNIST digits)"
+RESTORED_SOURCE = "restored from the last session"
 
 
 def describe(net: DigitNet) -> str:
@@ -51,6 +52,7 @@ class ModelSession:
         self._last_progress: TrainProgress | None = None
         self._last_eval: EvalResult | None = None
         self.data_warning = ""  # set when a broken MNIST copy made training fall back
+        self.unsaved_training = False  # the weights were trained since they were opened or saved
 
     # -- networks -----------------------------------------------------------------------
     def _info(self, source: str, metadata: dict) -> ModelInfo:
@@ -63,16 +65,39 @@ class ModelSession:
         net.eval()
         self.net = net
         self.info = self._info(source, metadata)
+        self.unsaved_training = False
         return self.info
 
-    def load_initial(self, checkpoint: str | None = None) -> str:
-        """The shipped weights (or `checkpoint`); returns a warning for the user, or ""."""
+    def load_initial(self, checkpoint: str | None = None, last_session: str | Path | None = None) -> str:
+        """Open `checkpoint`, else the network kept from the last session, else the shipped weights.
+
+        Returns a message for the user ("" when there is nothing to say).
+        """
+        if checkpoint is None and last_session is not None and Path(last_session).exists():
+            try:
+                self.load(last_session, source=RESTORED_SOURCE)
+            except CheckpointError as error:
+                self.load_initial()
+                return f"The network kept from your last session could not be restored: {error}"
+            self.unsaved_training = True  # still only in the session file: keep it next time too
+            return (
+                "Restored the network you trained last time (not saved to a file of yours). "
+                "File › Save keeps it; Network › Restore the shipped weights goes back to the pretrained one."
+            )
         path = checkpoint or DEFAULT_WEIGHTS
         try:
             self.load(path, source=None if checkpoint else "shipped weights")
         except CheckpointError as error:
             return f"{error} Starting with an untrained network instead."
         return ""
+
+    def keep_for_next_session(self, path: str | Path) -> None:
+        """On quitting: write the network to `path` if it holds unsaved training, else remove
+        `path`, so that the next launch opens what is open now. Raises CheckpointError."""
+        if self.unsaved_training:
+            save_checkpoint(path, self.net, {**self.info.metadata, "kept_at_exit": True})
+        else:
+            Path(path).unlink(missing_ok=True)
 
     def load(self, path: str | Path, source: str | None = None) -> ModelInfo:
         """Raises CheckpointError and keeps the current network if the file is bad."""
@@ -83,6 +108,7 @@ class ModelSession:
         metadata = dict(self.info.metadata)
         metadata["saved_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         save_checkpoint(path, self.net, metadata)
+        self.unsaved_training = False
 
     def new_network(self, arch: str, seed: int | None = None) -> ModelInfo:
         return self._adopt(build_network(arch, seed=seed), {}, "untrained")
@@ -164,6 +190,7 @@ class ModelSession:
                 pass  # mid-evaluation: nothing to report, but the slice may end here
             elif isinstance(message, TrainProgress):
                 self._last_progress = message
+                self.unsaved_training = True
                 messages.append(message)
             elif isinstance(message, EvalResult):
                 self._last_eval = message
