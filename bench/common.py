@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 from pathlib import Path
 
 SHARED_MNIST = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "mnist"
@@ -23,3 +24,21 @@ def isolate_user_files() -> None:
     if not os.environ.get("DIGITPAD_SETTINGS"):
         folder = Path(tempfile.mkdtemp(prefix="digitpad-bench-"))
         os.environ["DIGITPAD_SETTINGS"] = str(folder / "settings.ini")
+
+
+def open_window(argv: list[str]):
+    """The real main window (offscreen unless a display is set), shown at 1280x860 with fresh
+    settings, once its network answers. Returns (QApplication, MainWindow)."""
+    from PySide6.QtWidgets import QApplication
+
+    from gui.app import create_main_window
+
+    isolate_user_files()
+    app = QApplication.instance() or QApplication([])
+    window = create_main_window(argv)
+    window.resize(1280, 860)
+    window.show()
+    deadline = time.monotonic() + 60
+    while window._model_info is None and time.monotonic() < deadline:
+        app.processEvents()
+    return app, window

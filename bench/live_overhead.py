@@ -29,11 +29,10 @@ os.environ["QT_QPA_PLATFORM"] = os.environ.get("QT_QPA_PLATFORM") or "offscreen"
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np
-from common import isolate_user_files, mnist_dir
+from common import isolate_user_files, mnist_dir, open_window
 from PySide6.QtCore import QEventLoop, QObject, QTimer, Slot
 from PySide6.QtWidgets import QApplication
 
-from gui.app import create_main_window
 from gui.replay import drag_stroke
 from model.data import load_dataset
 from model.messages import TrainConfig, TrainProgress
@@ -192,13 +191,7 @@ def main() -> int:
         print(json.dumps({"samples_per_second": headless_rate(data, config, args.seconds)}))
         return 0
 
-    app = QApplication([])
-    window = create_main_window(["--data-dir", data_dir] if data_dir else [])
-    window.resize(1280, 860)
-    window.show()
-    deadline = time.monotonic() + 60
-    while window._model_info is None and time.monotonic() < deadline:
-        app.processEvents()
+    app, window = open_window(["--data-dir", data_dir] if data_dir else [])
     time.sleep(2)  # the optimiser warm-up thread, as before a user presses Train
     app.processEvents()
 

@@ -21,10 +21,8 @@ os.environ["QT_QPA_PLATFORM"] = os.environ.get("QT_QPA_PLATFORM") or "offscreen"
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np
-from common import isolate_user_files
-from PySide6.QtWidgets import QApplication
+from common import open_window
 
-from gui.app import create_main_window
 from gui.replay import PredictionCatcher, read_digit
 from model.strokes import is_training_writer, load_unipen
 
@@ -51,7 +49,6 @@ def main() -> int:
     parser.add_argument("--checkpoint", help="network to measure (default: the shipped one)")
     parser.add_argument("--limit", type=int, default=0, help="replay only this many digits (a spread sample)")
     args = parser.parse_args()
-    isolate_user_files()
     if not args.strokes.is_file():
         print(f"error: {args.strokes} not found", file=sys.stderr)
         return 2
@@ -63,14 +60,8 @@ def main() -> int:
                 np.arange(len(digits.labels)), np.linspace(0, len(digits.labels) - 1, args.limit).astype(int)
             )
         )
-    app = QApplication([])
-    window = create_main_window(["--checkpoint", args.checkpoint] if args.checkpoint else [])
-    window.resize(1280, 860)
-    window.show()
+    _app, window = open_window(["--checkpoint", args.checkpoint] if args.checkpoint else [])
     catcher = PredictionCatcher(window)
-    deadline = time.monotonic() + 30
-    while window._model_info is None and time.monotonic() < deadline:
-        app.processEvents()
     print(f"model: {window.model_label.text()}; canvas {window.canvas.width()}x{window.canvas.height()} px")
     predicted = np.full(len(digits.labels), -1)
     try:

@@ -21,12 +21,11 @@ os.environ["QT_QPA_PLATFORM"] = os.environ.get("QT_QPA_PLATFORM") or "offscreen"
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np
-from common import isolate_user_files
+from common import open_window
 from PySide6.QtCore import QElapsedTimer, QEventLoop, Qt, QTimer
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
-from gui.app import create_main_window
 from model.messages import TrainConfig
 
 HEARTBEAT_MS = 5
@@ -142,14 +141,7 @@ def main() -> int:
     parser.add_argument("--data-dir", help="MNIST folder for the training phase (else the practice set)")
     parser.add_argument("--arch", default="cnn", choices=("cnn", "mlp"))
     args = parser.parse_args()
-    isolate_user_files()
-    app = QApplication([])
-    window = create_main_window(["--data-dir", args.data_dir] if args.data_dir else [])
-    window.resize(1280, 860)
-    window.show()
-    deadline = time.monotonic() + 60
-    while window._model_info is None and time.monotonic() < deadline:
-        app.processEvents()
+    app, window = open_window(["--data-dir", args.data_dir] if args.data_dir else [])
     time.sleep(2)  # let the optimiser warm-up thread finish, as it would before a user trains
     app.processEvents()
     probe = Probe(window)

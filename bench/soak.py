@@ -19,12 +19,10 @@ os.environ["QT_QPA_PLATFORM"] = os.environ.get("QT_QPA_PLATFORM") or "offscreen"
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from common import isolate_user_files
+from common import open_window
 from PySide6.QtCore import QEventLoop, QTimer
-from PySide6.QtWidgets import QApplication
 from responsiveness import Probe
 
-from gui.app import create_main_window
 from model.messages import TrainConfig
 
 
@@ -45,13 +43,7 @@ def main() -> int:
     )
     parser.add_argument("--every", type=float, default=30.0, help="seconds between reports")
     args = parser.parse_args()
-    isolate_user_files()
-    app = QApplication([])
-    window = create_main_window(["--data-dir", args.data_dir] if args.data_dir else [])
-    window.resize(1280, 860)
-    window.show()
-    while window._model_info is None:
-        app.processEvents()
+    _app, window = open_window(["--data-dir", args.data_dir] if args.data_dir else [])
     probe = Probe(window)
     probe.start()
     config = TrainConfig(arch=args.arch, epochs=1000)
