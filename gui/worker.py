@@ -35,7 +35,9 @@ WARM_UP_POLL_MS = 20  # while the optimisers' first import runs aside, training 
 # While the pen moves, the window sends the strokes drawn meanwhile as soon as it sees an
 # answer. After answering, the next step waits up to PEN_GRACE_MS for that request rather than
 # leave it queued behind a whole step (~20-40 ms): a drawing then waits for one step, not two.
-PEN_GRACE_MS = 5
+# The request usually comes within a few ms and the step starts at once; the margin is for a
+# window busy painting on a loaded CPU (5 ms left a tail of two-step waits).
+PEN_GRACE_MS = 20
 PEN_ACTIVE_SECONDS = 0.1  # "the pen moves": a request came in this recently
 _OPTIMISERS_READY = threading.Event()  # set once the warm-up thread has created an optimiser
 
