@@ -14,6 +14,7 @@ from model.messages import EvalResult, TrainProgress
 MAX_POINTS = 20_000  # past this the raw curves are halved: memory stays bounded on long runs
 SMOOTHING = 0.95  # the smoothed curve averages about the last 20 batches
 REFRESH_MS = 200  # at most 5 repaints a second: each one takes CPU from training
+LEFT_AXIS_WIDTH = 56  # pixels, the same for both plots, whatever their tick labels
 NICE_MANTISSAS = (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0)
 
 
@@ -83,6 +84,7 @@ class LossPlot(pg.GraphicsLayoutWidget):
         for plot in (self.loss_plot, self.accuracy_plot):
             plot.getAxis("bottom").enableAutoSIPrefix(False)
             plot.disableAutoRange()  # _refresh sets round ranges that change only now and then
+            plot.getAxis("left").setWidth(LEFT_AXIS_WIDTH)  # both plots' epochs line up
             for name in ("left", "bottom"):
                 # Axes with their grid lines and labels are repainted from a pixmap until
                 # their range changes: replaying them costs more than the curves.
