@@ -29,7 +29,7 @@ os.environ["QT_QPA_PLATFORM"] = os.environ.get("QT_QPA_PLATFORM") or "offscreen"
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np
-from common import isolate_user_files, mnist_dir, open_window
+from common import mnist_dir, open_window
 from PySide6.QtCore import QEventLoop, QObject, QTimer, Slot
 from PySide6.QtWidgets import QApplication
 
@@ -183,7 +183,6 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3, help="headless/live pairs; medians are compared")
     parser.add_argument("--headless-child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    isolate_user_files()
     data_dir = mnist_dir(args.data_dir)
     config = TrainConfig(epochs=50, batch_size=args.batch_size)  # the Train button's defaults
     if args.headless_child:

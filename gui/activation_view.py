@@ -80,11 +80,12 @@ def picture(layer: LayerActivation) -> LayerPicture:
     scaled = np.where(np.isfinite(grid), 1 + np.clip((grid - low) / (high - low), 0, 1) * 254, GAP_VALUE)
     data = np.ascontiguousarray(scaled.astype(np.uint8))
     height, width = data.shape
-    image = QImage(data.data, width, height, width, QImage.Format.Format_Indexed8).copy()
+    indexed = QImage(data.data, width, height, width, QImage.Format.Format_Indexed8)  # views `data`
     table = GREY if layer.kind == "input" else HEAT
-    image.setColorTable(table)
-    # Converted once here: an indexed image would be converted again at every (scaled) paint.
-    image = image.convertToFormat(QImage.Format.Format_RGB32)
+    indexed.setColorTable(table)
+    # Converted once here (into an image of its own): an indexed image would be converted again
+    # at every scaled paint.
+    image = indexed.convertToFormat(QImage.Format.Format_RGB32)
     shape = "×".join(str(n) for n in values.shape)
     if layer.kind == "input":
         detail = f"{values.size} neurons ({shape})\n{layer.formula}"

@@ -35,7 +35,6 @@ from .prediction_view import InputPreview, ProbabilityView
 from .training_panel import ARCH_LABELS, OPTIMIZER_LABELS, TrainingPanel
 from .worker import ModelWorker, PredictRequest
 
-PREDICT_THROTTLE_MS = 0  # while drawing, coalesce the mouse events already queued
 SETTINGS_ENV = "DIGITPAD_SETTINGS"
 # Edit menu pen widths: scale of the normal pen -> (menu text, tooltip).
 PEN_SCALES = {
@@ -266,7 +265,8 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.cancel_download_button)
         self.statusBar().addPermanentWidget(self.model_label)
 
-        self._predict_timer = QTimer(self, singleShot=True, interval=PREDICT_THROTTLE_MS)
+        # Zero delay: it fires once the mouse events already queued are in, and sends them as one.
+        self._predict_timer = QTimer(self, singleShot=True, interval=0)
         self._predict_timer.timeout.connect(self.request_prediction)
         self.canvas.image_changed.connect(self._on_canvas_image_changed)
         self.canvas.stroke_finished.connect(self._on_canvas_stroke_finished)

@@ -13,7 +13,6 @@ import threading
 import time
 import traceback
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -117,7 +116,6 @@ class ModelWorker(QObject):
         self._session.stop_training()
         if self._last_session:
             try:
-                Path(self._last_session).parent.mkdir(parents=True, exist_ok=True)
                 self._session.keep_for_next_session(self._last_session)
             except (CheckpointError, OSError) as error:
                 # The window is gone: there is no one left to tell but the terminal.

@@ -93,8 +93,14 @@ class ModelSession:
 
     def keep_for_next_session(self, path: str | Path) -> None:
         """On quitting: write the network to `path` if it holds unsaved training, else remove
-        `path`, so that the next launch opens what is open now. Raises CheckpointError."""
+        `path`, so that the next launch opens what is open now. Raises CheckpointError, or
+        OSError when an old kept file cannot be removed."""
         if self.unsaved_training:
+            folder = Path(path).parent
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                raise CheckpointError(f"Cannot create {folder}: {error.strerror or error}") from error
             save_checkpoint(path, self.net, {**self.info.metadata, "kept_at_exit": True})
         else:
             Path(path).unlink(missing_ok=True)

@@ -78,3 +78,9 @@ def test_a_damaged_kept_network_falls_back_to_the_shipped_weights_with_a_message
     image = np.zeros((280, 280), np.uint8)
     image[60:220, 130:150] = 255
     assert session.predict(1, image).digit == 1
+
+
+def test_the_kept_networks_folder_is_made_when_missing(tmp_path: Path) -> None:
+    kept = tmp_path / "never" / "made" / "last-session.pt"
+    trained_session(tmp_path).keep_for_next_session(kept)
+    assert load_checkpoint(kept)[1]["kept_at_exit"] is True
