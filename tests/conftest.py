@@ -8,7 +8,10 @@ from pathlib import Path
 # Before anything imports PySide6: an empty value would fall back to xcb and abort.
 os.environ["QT_QPA_PLATFORM"] = os.environ.get("QT_QPA_PLATFORM") or "offscreen"
 
+import numpy as np
 import pytest
+
+from model.data import MNIST_FILES
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_MNIST = REPO.parent / "shared" / "datasets" / "mnist"
@@ -22,3 +25,14 @@ def isolated_user_files(tmp_path_factory: pytest.TempPathFactory, monkeypatch: p
     monkeypatch.setenv("DIGITPAD_SETTINGS", str(home / "settings.ini"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
     monkeypatch.setenv("DIGITPAD_DATA", str(home / "no-mnist-here"))
+
+
+@pytest.fixture
+def corrupt_mnist(tmp_path: Path) -> Path:
+    """A folder with the four MNIST file names holding garbage (a cut-off copy, a wrong download...)."""
+    folder = tmp_path / "mnist"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for name in MNIST_FILES:  # a gzip header, then noise
+        (folder / f"{name}.gz").write_bytes(b"\x1f\x8b\x08\x00" + rng.bytes(3000))
+    return folder

@@ -154,15 +154,6 @@ def test_divergence_brings_back_the_exact_weights_from_before_the_run(qtbot, win
 
 
 # -- broken data ---------------------------------------------------------------------------
-def corrupt_mnist(folder: Path) -> Path:
-    """The four MNIST file names, holding garbage (a cut-off copy, a wrong download...)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(0)
-    for name in MNIST_FILES:
-        (folder / f"{name}.gz").write_bytes(b"\x1f\x8b\x08\x00" + rng.bytes(3000))
-    return folder
-
-
 def choose_long_mlp_run(window) -> None:
     panel = window.training_panel
     panel.arch.setCurrentIndex(panel.arch.findData("mlp"))
@@ -177,8 +168,8 @@ def train_and_wait_for_steps(qtbot, window) -> None:
     qtbot.waitUntil(lambda: window.training_panel.state() == "idle", timeout=10000)
 
 
-def test_a_corrupt_mnist_copy_given_with_data_dir_falls_back_to_the_practice_set(qtbot, tmp_path):
-    folder = corrupt_mnist(tmp_path / "mnist")
+def test_a_corrupt_mnist_copy_given_with_data_dir_falls_back_to_the_practice_set(qtbot, corrupt_mnist):
+    folder = corrupt_mnist
     window = open_window(qtbot, "--data-dir", str(folder))
     try:
         panel = window.training_panel

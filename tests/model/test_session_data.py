@@ -2,25 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import numpy as np
 import pytest
 
-from model.data import MNIST_FILES
 from model.session import PRACTICE_DESCRIPTION, ModelSession
 
 
-def corrupt_copy(folder: Path) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(0)
-    for name in MNIST_FILES:
-        (folder / f"{name}.gz").write_bytes(b"\x1f\x8b\x08\x00" + rng.bytes(2000))
-    return folder
-
-
-def test_a_corrupt_copy_falls_back_to_the_practice_set_with_a_warning(tmp_path):
-    session = ModelSession(str(corrupt_copy(tmp_path / "mnist")))
+def test_a_corrupt_copy_falls_back_to_the_practice_set_with_a_warning(corrupt_mnist):
+    session = ModelSession(str(corrupt_mnist))
     data = session.training_data()
     assert data.name == PRACTICE_DESCRIPTION
     assert "train-images-idx3-ubyte.gz" in session.data_warning
@@ -28,8 +16,8 @@ def test_a_corrupt_copy_falls_back_to_the_practice_set_with_a_warning(tmp_path):
     assert len(data.train_y) == 4500 and len(data.test_y) == 500
 
 
-def test_after_a_fallback_the_next_run_looks_again(tmp_path, link_mnist):
-    folder = corrupt_copy(tmp_path / "mnist")
+def test_after_a_fallback_the_next_run_looks_again(corrupt_mnist, link_mnist):
+    folder = corrupt_mnist
     session = ModelSession(str(folder))
     assert session.training_data().name == PRACTICE_DESCRIPTION and session.data_warning
     for path in folder.iterdir():  # the user repairs the copy, then presses Train again
