@@ -55,6 +55,7 @@ class Probe:
         self.pending: list[tuple[float, int, str]] = []  # (event time ms, request id needed, kind)
         self.latencies: dict[str, list[float]] = {"move": [], "release": []}
         self.beats: list[float] = []
+        self.shown = 0  # predictions displayed in this phase
         self.last_beat = self.clock.nsecsElapsed() / 1e6
         self.path: list[tuple[float, float]] = []
         self.digits = 0
@@ -79,6 +80,7 @@ class Probe:
         self.latencies = {"move": [], "release": []}
         self.beats = []
         self.pending = []
+        self.shown = 0
 
     def on_beat(self) -> None:
         now = self.now()
@@ -106,6 +108,7 @@ class Probe:
 
     def on_shown(self, probabilities) -> None:
         now, shown = self.now(), self.window._request_id
+        self.shown += 1
         keep = []
         for at, needed, kind in self.pending:
             if shown >= needed:
@@ -127,8 +130,16 @@ def run_phase(app: QApplication, probe: Probe, seconds: float, name: str) -> dic
     probe.reset()
     loop = QEventLoop()
     QTimer.singleShot(int(seconds * 1000), loop.quit)
+    gui_cpu, process_cpu, wall = time.thread_time(), time.process_time(), time.perf_counter()
     loop.exec()
+    gui_cpu, process_cpu = time.thread_time() - gui_cpu, time.process_time() - process_cpu
+    wall = time.perf_counter() - wall
     print(f"\n{name}")
+    # CPU time, unlike the latencies, hardly depends on what else the machine runs.
+    print(
+        f"  CPU: GUI thread {gui_cpu / wall:4.0%} busy, {1000 * gui_cpu / max(1, probe.shown):.2f} ms per "
+        f"prediction shown ({probe.shown / wall:.0f}/s); whole process {process_cpu / wall:.2f} cores"
+    )
     print(f"  drawing → prediction (mouse move):    {percentiles(probe.latencies['move'])}")
     print(f"  drawing → prediction (mouse release): {percentiles(probe.latencies['release'])}")
     print(f"  event-loop stall (heartbeat lateness): {percentiles(probe.beats)}")

@@ -147,6 +147,10 @@ class ActivationView(QWidget):
             self._rebuild()
             self._refresh.start()
 
+    def shows_new_layers_at_once(self) -> bool:
+        """False while the refresh limit holds pictures back: layers given now would wait."""
+        return not self._refresh.isActive()
+
     def _rebuild(self) -> None:
         if not self._has_pending:
             return

@@ -37,6 +37,11 @@ class Stroke:
     pen_scale: float = PEN_SCALE_DEFAULT  # each stroke keeps its width through undo and resizing
 
 
+# Grey ink in a 32-bit image: QPainter's fast path (anti-aliased strokes into 8-bit grey take
+# about 5 times longer) and the screen's own format (no conversion when it is shown).
+IMAGE_FORMAT = QImage.Format.Format_RGB32
+
+
 class DrawingCanvas(QWidget):
     """A square chalkboard: white ink on black, as MNIST digits are.
 
@@ -69,8 +74,8 @@ class DrawingCanvas(QWidget):
         self._current: Stroke | None = None
         self._eraser_mode = False
         self._pen_scale = PEN_SCALE_DEFAULT
-        self._image = QImage(1, 1, QImage.Format.Format_Grayscale8)
-        self._image.fill(0)
+        self._image = QImage(1, 1, IMAGE_FORMAT)
+        self._image.fill(Qt.GlobalColor.black)
 
     # -- public API ---------------------------------------------------------------------
     def sizeHint(self) -> QSize:
@@ -92,6 +97,10 @@ class DrawingCanvas(QWidget):
     def is_empty(self) -> bool:
         return not self._strokes and self._current is None
 
+    def is_drawing(self) -> bool:
+        """A stroke is in progress: the pen or button is down."""
+        return self._current is not None
+
     def stroke_count(self) -> int:
         return len(self._strokes)
 
@@ -100,7 +109,8 @@ class DrawingCanvas(QWidget):
         image = self._image
         width, height = image.width(), image.height()
         view = np.frombuffer(image.constBits(), dtype=np.uint8, count=image.bytesPerLine() * height)
-        return view.reshape(height, image.bytesPerLine())[:, :width].copy()
+        # The ink is grey, so any colour byte of a pixel holds its level.
+        return view.reshape(height, image.bytesPerLine() // 4, 4)[:, :width, 1].copy()
 
     def widget_point(self, x: float, y: float) -> QPointF:
         """Widget coordinates of a point given as fractions (0-1) of the drawing square."""
@@ -132,7 +142,7 @@ class DrawingCanvas(QWidget):
         self._strokes.clear()
         self._redo.clear()
         self._current = None
-        self._image.fill(0)
+        self._image.fill(Qt.GlobalColor.black)
         self.update()
         self._emit_history()
         if had_ink:
@@ -197,7 +207,7 @@ class DrawingCanvas(QWidget):
     def resizeEvent(self, event: QResizeEvent) -> None:
         side = self._side()
         if side != self._image.width():
-            self._image = QImage(side, side, QImage.Format.Format_Grayscale8)
+            self._image = QImage(side, side, IMAGE_FORMAT)
             self._repaint_all()
             if not self.is_empty():
                 # The ink was redrawn at the new size (a notice appearing above shrinks the
@@ -270,7 +280,7 @@ class DrawingCanvas(QWidget):
         )
 
     def _repaint_all(self) -> None:
-        self._image.fill(0)
+        self._image.fill(Qt.GlobalColor.black)
         for stroke in self._strokes:
             self._paint_segment_all(stroke)
         if self._current is not None:

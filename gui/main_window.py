@@ -267,7 +267,7 @@ class MainWindow(QMainWindow):
 
         # Zero delay: it fires once the mouse events already queued are in, and sends them as one.
         self._predict_timer = QTimer(self, singleShot=True, interval=0)
-        self._predict_timer.timeout.connect(self.request_prediction)
+        self._predict_timer.timeout.connect(self._request_for_canvas_change)
         self.canvas.image_changed.connect(self._on_canvas_image_changed)
         self.canvas.stroke_finished.connect(self._on_canvas_stroke_finished)
         self.canvas.cleared.connect(self._on_canvas_stroke_finished)
@@ -491,13 +491,20 @@ class MainWindow(QMainWindow):
         self.redo_action.setEnabled(can_redo)
 
     @Slot()
-    def request_prediction(self) -> None:
+    def request_prediction(self, with_layers: bool = True) -> None:
         """Send a copy of the ink to the worker; answers to older requests become stale."""
         self._request_id += 1
         self._canvas_changed = False
         self._awaiting_answer = True
         image = None if self.canvas.is_empty() else self.canvas.image_array()
-        self.predict_requested.emit(PredictRequest(self._request_id, image))
+        self.predict_requested.emit(PredictRequest(self._request_id, image, with_layers))
+
+    def _request_for_canvas_change(self) -> None:
+        # While the pen moves the activation view shows a picture every REFRESH_MS at most:
+        # layers it would not show yet are not computed (half the worker's time per answer).
+        # Lifting the pen (stroke_finished) asks for them again.
+        held_back = self.canvas.is_drawing() and not self.activation_view.shows_new_layers_at_once()
+        self.request_prediction(with_layers=not held_back)
 
     @Slot(object)
     def _on_worker_prediction_ready(self, prediction: Prediction) -> None:
@@ -509,7 +516,7 @@ class MainWindow(QMainWindow):
             # The pen moved meanwhile: ask again now, so the worker computes the next answer
             # while this one is being painted.
             self._predict_timer.stop()
-            self.request_prediction()
+            self._request_for_canvas_change()
 
     def _show(self, prediction: Prediction) -> None:
         self._current_pixels = prediction.pixels
@@ -525,7 +532,8 @@ class MainWindow(QMainWindow):
         self.prediction_label.setText(str(digit))
         self.confidence_label.setText(f"{confidence:.0%} sure it is a {digit}")
         self.probability_view.set_probabilities(prediction.probabilities)
-        self.activation_view.set_layers(prediction.layers)
+        if prediction.layers:
+            self.activation_view.set_layers(prediction.layers)
         self.prediction_shown.emit(prediction.probabilities.copy())
 
     def _on_preview_hovered(self, text: str) -> None:

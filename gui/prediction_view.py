@@ -110,7 +110,9 @@ class InputPreview(QWidget):
             self._image = QImage()
         else:
             data = np.ascontiguousarray(np.clip(np.rint(self._pixels * 255), 0, 255).astype(np.uint8))
-            self._image = QImage(data.data, 28, 28, 28, QImage.Format.Format_Grayscale8).copy()
+            grey = QImage(data.data, 28, 28, 28, QImage.Format.Format_Grayscale8)  # views `data`
+            # Converted once here (into an image of its own), not at every scaled paint.
+            self._image = grey.convertToFormat(QImage.Format.Format_RGB32)
         self._update_hover_text()
         self.update()
 

@@ -1,17 +1,22 @@
 """The one worker that owns the network, living in its own QThread.
 
 It wraps a `ModelSession`: answers prediction requests, and trains in slices of about
-CHUNK_SECONDS, returning to its event loop between slices so that queued requests (predict,
-pause, stop, save...) are served promptly and in order, on the same network. No weights are
-shared across threads and no locks are needed; only frozen messages and numpy copies leave.
+SLICE_SECONDS. Each slice runs in a training thread of the worker's own while the worker's
+event loop stays free, so a drawing is classified at once, from a copy of the weights taken
+between slices, instead of waiting for a training step to end (20-100 ms on two cores).
+Everything else that touches the network (save, open, stop, a new run...) first ends the slice
+under way, after its current step. No weights are shared with the window and no locks are
+needed; only frozen messages and numpy copies leave.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 import time
 import traceback
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -23,21 +28,16 @@ from model.messages import EvalResult, TrainConfig, TrainFinished, TrainProgress
 if TYPE_CHECKING:
     from model.session import ModelSession
 
-# Longest stretch of training before queued requests are served. 0: one optimiser step, or
-# one batch of a validation pass, per slice; a drawing waits for at most that (~25 ms).
-CHUNK_SECONDS = 0.0
+# Training per slice, in seconds. Between two slices the worker copies the weights that
+# predictions are made from and reports progress; a pause, stop or save ends a slice after the
+# step under way. Shorter slices cost throughput: each is a round trip between two threads.
+SLICE_SECONDS = 0.1
 # Seconds between progress signals while training; each goes with a re-prediction of the
 # drawing, so the window shows the network learning to read it. Each is also a repaint of the
 # labels, the plot, the bars and the activations: at 5 a second they cost the training ~5%.
 PROGRESS_INTERVAL = 0.2
+TRAINING_NICENESS = 10  # Linux: training yields the cores to the window while someone draws
 WARM_UP_POLL_MS = 20  # while the optimisers' first import runs aside, training checks this often
-# While the pen moves, the window sends the strokes drawn meanwhile as soon as it sees an
-# answer. After answering, the next step waits up to PEN_GRACE_MS for that request rather than
-# leave it queued behind a whole step (~20-40 ms): a drawing then waits for one step, not two.
-# The request usually comes within a few ms and the step starts at once; the margin is for a
-# window busy painting on a loaded CPU (5 ms left a tail of two-step waits).
-PEN_GRACE_MS = 20
-PEN_ACTIVE_SECONDS = 0.1  # "the pen moves": a request came in this recently
 _OPTIMISERS_READY = threading.Event()  # set once the warm-up thread has created an optimiser
 
 
@@ -45,6 +45,7 @@ _OPTIMISERS_READY = threading.Event()  # set once the warm-up thread has created
 class PredictRequest:
     request_id: int
     image: np.ndarray | None  # the canvas ink (uint8, owned copy), None when empty
+    with_layers: bool = True  # False: the activation view would not show them yet
 
 
 class ModelWorker(QObject):
@@ -60,6 +61,7 @@ class ModelWorker(QObject):
     data_changed = Signal(str)  # a phrase saying what Train will use
     failed = Signal(str)  # a message for the user
     saved = Signal(str)  # path
+    _slice_done = Signal()  # emitted in the training thread, received in the worker's
 
     def __init__(
         self, data_dir: str | None = None, checkpoint: str | None = None, last_session: str | None = None
@@ -75,17 +77,30 @@ class ModelWorker(QObject):
         self._pending_progress: list[TrainProgress] = []  # steps not yet sent to the window
         self._last_report = 0.0  # perf_counter() of the last timed progress and live prediction
         self._answer_scheduled = False
-        self._last_request = -1.0  # perf_counter() when the window last asked for a prediction
-        self._in_pen_grace = False  # the next step is waiting for the pen's follow-up request
         self._pump_timer = QTimer(self, singleShot=True)  # moves to the worker thread with us
         self._pump_timer.timeout.connect(self._pump)
+        self._training_threads = 1  # torch's threads for training: all the cores, set in start()
+        self._trainer = ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="digitpad-training", initializer=self._init_training_thread
+        )
+        self._slice: Future | None = None  # the training slice under way in the training thread
+        self._end_slice = threading.Event()  # set: the slice under way ends after its current step
+        self._slice_done.connect(self._on_slice_done)
 
     # -- life ---------------------------------------------------------------------------
     @Slot()
     def start(self) -> None:
         """First slot in the worker thread: torch is imported here, after the window is up."""
+        import torch
+
         from model.session import ModelSession
 
+        # Torch keeps a pool of helper threads for each thread that computes in parallel; two
+        # pools on two cores make every parallel step wait on sleeping threads (training slows
+        # 2.5x). Training computes in parallel; this thread, one drawing at a time, does not
+        # (a second thread would only wait for it, and then spin on the core the window needs).
+        self._training_threads = torch.get_num_threads()
+        torch.set_num_threads(1)
         # The first optimiser lazily imports torch._dynamo (~2 s): do it aside, not on Train.
         threading.Thread(target=_warm_up_optimisers, name="digitpad-warm-up", daemon=True).start()
         self._session = ModelSession(self._data_dir)
@@ -97,6 +112,15 @@ class ModelWorker(QObject):
         self.ready.emit()
         if self._latest is not None:
             self._answer(self._latest)
+
+    def _init_training_thread(self) -> None:
+        import torch
+
+        if sys.platform.startswith("linux"):
+            # Below the window and the predictions: when the cores are short, drawing goes
+            # first. Torch's helper threads, started from this one, inherit it.
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), TRAINING_NICENESS)
+        torch.set_num_threads(self._training_threads)
 
     @Slot()
     def stop_timers(self) -> None:
@@ -111,6 +135,8 @@ class ModelWorker(QObject):
         from model.checkpoint import CheckpointError
 
         self._state = "idle"
+        self._end_slice.set()
+        self._trainer.shutdown(wait=True)  # the slice under way ends first: it may be mid-update
         if self._session is None:
             return
         self._session.stop_training()
@@ -127,7 +153,6 @@ class ModelWorker(QObject):
         """Remember the request; only the newest of those queued meanwhile gets answered."""
         self._latest = request
         self._unanswered = True
-        self._last_request = time.perf_counter()
         if self._session is not None and not self._answer_scheduled:
             self._answer_scheduled = True
             QTimer.singleShot(0, self._answer_latest)
@@ -139,18 +164,18 @@ class ModelWorker(QObject):
         if not (self._unanswered and self._latest is not None):
             return False
         self._answer(self._latest)
-        if self._in_pen_grace:
-            self._schedule_pump()  # the follow-up came: train on at once
         return True
 
-    def _answer(self, request: PredictRequest) -> None:
+    def _answer(self, request: PredictRequest, with_layers: bool = False) -> None:
         assert self._session is not None
         self._unanswered = False
-        self.prediction_ready.emit(self._session.predict(request.request_id, request.image))
+        with_layers = with_layers or request.with_layers
+        self.prediction_ready.emit(self._session.predict(request.request_id, request.image, with_layers))
 
     def _repredict(self) -> None:
+        """Answer the drawing again, layers included: the network changed."""
         if self._latest is not None:
-            self._answer(self._latest)
+            self._answer(self._latest, with_layers=True)
 
     # -- models -------------------------------------------------------------------------
     @Slot(str)
@@ -164,6 +189,7 @@ class ModelWorker(QObject):
         """Open a checkpoint; an empty path means the shipped weights."""
         from model.checkpoint import DEFAULT_WEIGHTS, CheckpointError
 
+        self._finish_slice()
         try:
             info = self._session.load(path or DEFAULT_WEIGHTS, source=None if path else "shipped weights")
         except CheckpointError as error:
@@ -177,6 +203,7 @@ class ModelWorker(QObject):
     def save(self, path: str) -> None:
         from model.checkpoint import CheckpointError
 
+        self._finish_slice()
         try:
             self._session.save(path)
         except CheckpointError as error:
@@ -187,6 +214,7 @@ class ModelWorker(QObject):
     # -- data ---------------------------------------------------------------------------
     @Slot(str)
     def set_data_dir(self, data_dir: str) -> None:
+        self._finish_slice()
         self._session.set_data_dir(data_dir)
         self.data_changed.emit(self._session.data_description())
 
@@ -205,12 +233,14 @@ class ModelWorker(QObject):
         self.data_changed.emit(self._session.data_description())
         if adopted is not None:
             self.model_changed.emit(adopted)
+        self._session.publish_weights_for_prediction()
         self._set_state("running")
         self._schedule_pump()
 
     @Slot()
     def pause(self) -> None:
         if self._state == "running":
+            self._end_slice.set()  # its steps then arrive at once, not over the next SLICE_SECONDS
             self._send_progress()
             self._set_state("paused")
             self._repredict()
@@ -223,6 +253,7 @@ class ModelWorker(QObject):
 
     @Slot()
     def stop(self) -> None:
+        self._finish_slice()
         self._send_progress()
         finished = self._end_run()
         if finished is not None:
@@ -231,6 +262,7 @@ class ModelWorker(QObject):
             self._repredict()
 
     def _end_run(self) -> TrainFinished | None:
+        self._finish_slice()
         self._pending_progress.clear()  # a run ended or replaced: its unsent steps are stale
         finished = self._session.stop_training() if self._session is not None else None
         self._set_state("idle")
@@ -251,31 +283,40 @@ class ModelWorker(QObject):
 
     @Slot()
     def _pump(self) -> None:
-        """Train for about CHUNK_SECONDS, report, then give the event loop a turn."""
-        if self._state != "running" or not self._session.training:
+        """Start the next training slice in the training thread, unless one is under way."""
+        if self._state != "running" or self._slice is not None or not self._session.training:
             return
-        # A request that arrived during the last slice was queued behind this pump: answer it
-        # first, then give the pen's follow-up request a moment to arrive.
-        answered = self._answer_latest()
-        pen_moving = time.perf_counter() - self._last_request < PEN_ACTIVE_SECONDS
-        if answered and pen_moving and not self._in_pen_grace:
-            self._in_pen_grace = True
-            self._schedule_pump(PEN_GRACE_MS)
-            return
-        self._in_pen_grace = False
         if not _OPTIMISERS_READY.is_set():
             # The first optimiser imports torch._dynamo: seconds spent under an import lock
             # the warm-up thread holds. Wait for it without blocking the event loop, so that
             # predictions, pause, stop and closing the window are served meanwhile.
             self._schedule_pump(WARM_UP_POLL_MS)
             return
+        self._end_slice.clear()
+        self._slice = self._trainer.submit(self._session.train_for, SLICE_SECONDS, self._end_slice)
+        self._slice.add_done_callback(lambda _: self._slice_done.emit())
+
+    @Slot()
+    def _on_slice_done(self) -> None:
+        if self._slice is not None and self._slice.done():  # not already finished by a request
+            self._finish_slice()
+            self._schedule_pump()
+
+    def _finish_slice(self) -> None:
+        """End the slice under way after its current step, if there is one, and report what it
+        did. Anything that touches the network itself (save, open, stop...) calls this first."""
+        running, self._slice = self._slice, None
+        if running is None:
+            return
+        self._end_slice.set()
         try:
-            messages = self._session.train_for(CHUNK_SECONDS)
+            messages = running.result()
         except Exception as error:  # a bug must not kill the thread or lose the network
-            traceback.print_exc()
+            traceback.print_exception(error)
             self._end_run()
             self.failed.emit(f"Training stopped because of an internal error: {error}")
             return
+        self._session.publish_weights_for_prediction()
         steps = [m for m in messages if isinstance(m, TrainProgress)]
         self._pending_progress.extend(steps)
         now = time.perf_counter()
@@ -285,8 +326,10 @@ class ModelWorker(QObject):
             # The drawing's live prediction first, then the progress: the window receives both
             # at once and paints the new answer, the labels and the plot in a single frame.
             self._repredict()
-        if report_due or len(steps) < len(messages):
-            self._send_progress()  # before an evaluation or the end, so the window sees them in order
+        if report_due or len(steps) < len(messages) or self._state != "running":
+            # Before an evaluation or the end, so the window sees them in order; and the last
+            # step of a paused run is shown, not held back.
+            self._send_progress()
         for message in messages:
             if isinstance(message, EvalResult):
                 self.evaluated.emit(message)
@@ -295,8 +338,6 @@ class ModelWorker(QObject):
                 self.training_finished.emit(message)
                 self.model_changed.emit(self._session.info)
                 self._repredict()
-                return
-        self._schedule_pump()
 
 
 def _warm_up_optimisers() -> None:

@@ -149,7 +149,7 @@ class Prediction:
     request_id: int
     probabilities: np.ndarray | None  # (10,), sums to 1; None for an empty canvas
     pixels: np.ndarray | None = None  # the 28x28 input (0-1) the network saw
-    layers: tuple[LayerActivation, ...] = field(default=())
+    layers: tuple[LayerActivation, ...] = field(default=())  # empty when not asked for
 
     @property
     def digit(self) -> int | None:

@@ -6,6 +6,8 @@ drive it directly. Everything it returns is a frozen message or an owned numpy c
 
 from __future__ import annotations
 
+import copy
+import threading
 import time
 from dataclasses import asdict, replace
 from pathlib import Path
@@ -46,6 +48,7 @@ class ModelSession:
     def __init__(self, data_dir: str | None = None) -> None:
         self.data_dir = data_dir
         self.net: DigitNet = build_network("cnn", seed=0)
+        self._predictor: DigitNet = self.net  # what predict() runs: the network, or a copy of it
         self.info = self._info("untrained", {})
         self._data: TrainingData | None = None
         self._run = None
@@ -63,7 +66,7 @@ class ModelSession:
     def _adopt(self, net: DigitNet, metadata: dict, source: str) -> ModelInfo:
         self.stop_training()
         net.eval()
-        self.net = net
+        self.net = self._predictor = net
         self.info = self._info(source, metadata)
         self.unsaved_training = False
         return self.info
@@ -120,13 +123,32 @@ class ModelSession:
         return self._adopt(build_network(arch, seed=seed), {}, "untrained")
 
     # -- prediction ---------------------------------------------------------------------
-    def predict(self, request_id: int, image: np.ndarray | None) -> Prediction:
-        """Preprocess a canvas image (uint8, ink bright) and run the network on it."""
+    def predict(self, request_id: int, image: np.ndarray | None, with_layers: bool = True) -> Prediction:
+        """Preprocess a canvas image (uint8, ink bright) and run the network on it; every
+        layer's output comes with the answer unless `with_layers` is False."""
         pixels = None if image is None else preprocess(image)
         if pixels is None:
             return Prediction(request_id, None)
-        probabilities, layers = self.net.forward_with_activations(torch.from_numpy(pixels))
+        tensor = torch.from_numpy(pixels)
+        if not with_layers:
+            return Prediction(request_id, self._predictor.probabilities(tensor), pixels)
+        probabilities, layers = self._predictor.forward_with_activations(tensor)
         return Prediction(request_id, probabilities, pixels, tuple(layers))
+
+    def publish_weights_for_prediction(self) -> None:
+        """While a run is on, predict() answers from a copy of the weights as they are now (until
+        the next call), so that training steps can run in another thread meanwhile: the worker
+        calls this between steps (about 0.1 ms). Once the run is over, predict() uses the network
+        itself again."""
+        if self._run is None:
+            self._predictor = self.net
+        elif self._predictor is self.net:
+            self._predictor = copy.deepcopy(self.net).eval()
+        else:
+            with torch.no_grad():
+                copies, originals = self._predictor.state_dict().values(), self.net.state_dict().values()
+                for mine, theirs in zip(copies, originals, strict=True):
+                    mine.copy_(theirs)
 
     # -- data -----------------------------------------------------------------------------
     def set_data_dir(self, data_dir: str | None) -> None:
@@ -180,8 +202,11 @@ class ModelSession:
         self._run = train_steps(self.net, data, config)
         return adopted
 
-    def train_for(self, seconds: float) -> list[TrainProgress | EvalResult | TrainFinished]:
-        """Steps for about `seconds` (at least one); a TrainFinished ends the list and the run."""
+    def train_for(
+        self, seconds: float, interrupt: threading.Event | None = None
+    ) -> list[TrainProgress | EvalResult | TrainFinished]:
+        """Steps for about `seconds` (at least one), fewer once `interrupt` is set (from another
+        thread, say); a TrainFinished ends the list and the run."""
         if self._run is None:
             return []
         messages: list[TrainProgress | EvalResult | TrainFinished] = []
@@ -205,7 +230,7 @@ class ModelSession:
                 messages.append(message)
                 self._finish(message)
                 break
-            if time.perf_counter() >= deadline:
+            if time.perf_counter() >= deadline or (interrupt is not None and interrupt.is_set()):
                 break
         return messages
 
@@ -215,6 +240,7 @@ class ModelSession:
             return None
         self._run.close()
         self._run = None
+        self._predictor = self.net
         self.net.eval()
         last = self._last_progress
         finished = TrainFinished(

@@ -1,7 +1,9 @@
 """What keeps the window cheap while it trains: round plot ranges, fixed-size live labels, and
-a worker that answers a drawing before its next training step."""
+a worker that answers a drawing while a training step is under way."""
 
 from __future__ import annotations
+
+import threading
 
 import numpy as np
 import pytest
@@ -125,19 +127,31 @@ def test_live_label_text_changes_do_not_lay_the_window_out_again(qtbot, label_cl
 
 
 class RecordingSession:
-    """Stands in for ModelSession: records what the worker asks of it, in order."""
+    """Stands in for ModelSession: records what the worker asks of it, in order (from both the
+    worker's thread and its training thread); a step lasts until `step_may_end` is set."""
 
     def __init__(self) -> None:
         self.calls: list[str] = []
         self.training = True
+        self.step_started = threading.Event()
+        self.step_may_end = threading.Event()
 
-    def predict(self, request_id: int, image) -> Prediction:
+    def predict(self, request_id: int, image, with_layers: bool = True) -> Prediction:
         self.calls.append(f"predict {request_id}")
         return Prediction(request_id, None, np.zeros((28, 28), np.float32), ())
 
-    def train_for(self, seconds: float) -> list:
-        self.calls.append("train")
+    def train_for(self, seconds: float, interrupt=None) -> list:
+        self.calls.append("step starts")
+        self.step_started.set()
+        self.step_may_end.wait(timeout=10)
+        self.calls.append("step ends")
         return []
+
+    def publish_weights_for_prediction(self) -> None:
+        self.calls.append("publish weights")
+
+    def save(self, path: str) -> None:
+        self.calls.append("save")
 
 
 @pytest.fixture
@@ -149,6 +163,8 @@ def training_worker(monkeypatch):
     worker._state = "running"
     yield worker
     worker._state = "idle"
+    worker._session.step_may_end.set()
+    worker._trainer.shutdown(wait=True)
     QCoreApplication.processEvents()
 
 
@@ -156,32 +172,29 @@ def request(request_id: int) -> PredictRequest:
     return PredictRequest(request_id, np.zeros((28, 28), np.uint8))
 
 
-def test_a_drawing_queued_behind_a_training_step_is_answered_before_the_next_one(qtbot, training_worker):
-    calls = training_worker._session.calls
-    # The order of the worker's queue when a request arrives during a step: the next step
-    # was scheduled first, then the request.
-    training_worker.predict(request(7))
+def test_a_drawing_is_answered_while_a_training_step_is_under_way(qtbot, training_worker):
+    session = training_worker._session
     training_worker._pump()
-    assert calls == ["predict 7"]
-    qtbot.waitUntil(lambda: "train" in calls, timeout=1000)  # no follow-up came: training goes on
-    assert calls.index("predict 7") < calls.index("train")
+    assert session.step_started.wait(timeout=5)
+    with qtbot.waitSignal(training_worker.prediction_ready, timeout=2000) as answer:
+        training_worker.predict(request(7))
+    assert answer.args[0].request_id == 7
+    assert session.calls == ["step starts", "predict 7"]  # the step has not ended
+    session.step_may_end.set()
+    # The step's weights are published for the next predictions, the drawing is classified
+    # again with them (the first progress report is due), then the next step starts.
+    qtbot.waitUntil(lambda: session.calls.count("step starts") >= 2, timeout=2000)
+    assert session.calls[2:6] == ["step ends", "publish weights", "predict 7", "step starts"]
 
 
-def test_the_pens_follow_up_request_is_answered_before_the_next_step(qtbot, training_worker):
-    calls = training_worker._session.calls
-    training_worker.predict(request(7))
+def test_saving_waits_for_the_step_under_way(qtbot, training_worker, tmp_path):
+    session = training_worker._session
     training_worker._pump()
-    training_worker.predict(request(8))  # what the window sends on seeing answer 7
-    qtbot.waitUntil(lambda: "train" in calls, timeout=1000)
-    assert calls[:3] == ["predict 7", "predict 8", "train"]
-
-
-def test_without_a_moving_pen_training_does_not_wait(training_worker):
-    calls = training_worker._session.calls
-    training_worker.predict(request(7))
-    training_worker._last_request -= 1.0  # the request came a second ago: the pen is still
-    training_worker._pump()
-    assert calls[:2] == ["predict 7", "train"]
+    assert session.step_started.wait(timeout=5)
+    threading.Timer(0.2, session.step_may_end.set).start()
+    with qtbot.waitSignal(training_worker.saved, timeout=2000):
+        training_worker.save(str(tmp_path / "net.pt"))  # blocks this thread until the step ends
+    assert session.calls == ["step starts", "step ends", "publish weights", "save"]
 
 
 def test_activation_columns_are_shared_by_weight_but_never_narrower_than_their_text():

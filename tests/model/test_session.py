@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from model.checkpoint import CheckpointError, save_checkpoint
 from model.messages import EvalResult, TrainConfig, TrainFinished, TrainProgress
@@ -78,6 +80,43 @@ def test_stop_keeps_what_was_learnt(tmp_path: Path) -> None:
     assert session.train_for(0.05) == []
     assert all((a == b).all() for a, b in zip(weights, session.net.parameters(), strict=True))
     assert session.stop_training() is None
+
+
+def test_during_a_run_predictions_come_from_the_weights_last_published(tmp_path: Path) -> None:
+    """The worker trains in another thread: predictions must not read weights mid-update."""
+    session = ModelSession(str(tmp_path))
+    session.start_training(TrainConfig(arch="mlp", epochs=5, batch_size=32))
+    session.publish_weights_for_prediction()
+    published = session.predict(1, canvas_with_bar()).probabilities
+    session.train_for(0.05)  # changes the network, not the published copy
+    assert np.array_equal(session.predict(2, canvas_with_bar()).probabilities, published)
+    session.publish_weights_for_prediction()
+    trained = session.predict(3, canvas_with_bar()).probabilities
+    assert not np.allclose(trained, published)
+    session.stop_training()  # from now on, the network itself answers
+    after = session.predict(4, canvas_with_bar())
+    net_says, _ = session.net.forward_with_activations(torch.from_numpy(after.pixels))
+    np.testing.assert_array_equal(after.probabilities, net_says)
+    np.testing.assert_array_equal(trained, net_says)
+
+
+def test_an_interrupt_ends_a_slice_after_the_step_under_way(tmp_path: Path) -> None:
+    session = ModelSession(str(tmp_path))
+    session.start_training(TrainConfig(arch="mlp", epochs=5, batch_size=32))
+    interrupt = threading.Event()
+    interrupt.set()  # as a pause coming in while the slice runs
+    assert [type(m) for m in session.train_for(60.0, interrupt)] == [TrainProgress]
+    assert session.training
+
+
+def test_answers_without_layers_give_the_same_probabilities() -> None:
+    session = ModelSession()
+    session.load_initial()
+    full = session.predict(1, canvas_with_bar())
+    light = session.predict(2, canvas_with_bar(), with_layers=False)
+    assert light.layers == () and len(full.layers) == 5
+    np.testing.assert_allclose(light.probabilities, full.probabilities, rtol=1e-5, atol=1e-7)
+    np.testing.assert_array_equal(light.pixels, full.pixels)
 
 
 def test_continuing_keeps_the_weights_and_scratch_replaces_them(tmp_path: Path) -> None:
