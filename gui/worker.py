@@ -11,7 +11,6 @@ needed; only frozen messages and numpy copies leave.
 
 from __future__ import annotations
 
-import os
 import sys
 import threading
 import time
@@ -36,7 +35,6 @@ SLICE_SECONDS = 0.1
 # drawing, so the window shows the network learning to read it. Each is also a repaint of the
 # labels, the plot, the bars and the activations: at 5 a second they cost the training ~5%.
 PROGRESS_INTERVAL = 0.2
-TRAINING_NICENESS = 10  # Linux: training yields the cores to the window while someone draws
 WARM_UP_POLL_MS = 20  # while the optimisers' first import runs aside, training checks this often
 _OPTIMISERS_READY = threading.Event()  # set once the warm-up thread has created an optimiser
 
@@ -116,10 +114,6 @@ class ModelWorker(QObject):
     def _init_training_thread(self) -> None:
         import torch
 
-        if sys.platform.startswith("linux"):
-            # Below the window and the predictions: when the cores are short, drawing goes
-            # first. Torch's helper threads, started from this one, inherit it.
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), TRAINING_NICENESS)
         torch.set_num_threads(self._training_threads)
 
     @Slot()
