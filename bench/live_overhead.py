@@ -199,9 +199,10 @@ def main() -> int:
         f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; "
         f"data: {window.training_panel.data_label.text()}"
     )
-    import torch
-
-    print(f"torch threads {torch.get_num_threads()}, batch {config.batch_size}, augment {config.augment}")
+    print(
+        f"torch threads for training {window.worker.training_threads} (headless: torch's default), "
+        f"batch {config.batch_size}, augment {config.augment}"
+    )
     headless, live = [], []
     for round_number in range(1, args.rounds + 1):
         headless.append(headless_in_child(data_dir, config, args.seconds))

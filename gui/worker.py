@@ -77,7 +77,7 @@ class ModelWorker(QObject):
         self._answer_scheduled = False
         self._pump_timer = QTimer(self, singleShot=True)  # moves to the worker thread with us
         self._pump_timer.timeout.connect(self._pump)
-        self._training_threads = 1  # torch's threads for training: all the cores, set in start()
+        self.training_threads = 1  # torch's threads for training: all the cores, set in start()
         self._trainer = ThreadPoolExecutor(
             max_workers=1, thread_name_prefix="digitpad-training", initializer=self._init_training_thread
         )
@@ -97,7 +97,7 @@ class ModelWorker(QObject):
         # pools on two cores make every parallel step wait on sleeping threads (training slows
         # 2.5x). Training computes in parallel; this thread, one drawing at a time, does not
         # (a second thread would only wait for it, and then spin on the core the window needs).
-        self._training_threads = torch.get_num_threads()
+        self.training_threads = torch.get_num_threads()
         torch.set_num_threads(1)
         # The first optimiser lazily imports torch._dynamo (~2 s): do it aside, not on Train.
         threading.Thread(target=_warm_up_optimisers, name="digitpad-warm-up", daemon=True).start()
@@ -114,7 +114,7 @@ class ModelWorker(QObject):
     def _init_training_thread(self) -> None:
         import torch
 
-        torch.set_num_threads(self._training_threads)
+        torch.set_num_threads(self.training_threads)
 
     @Slot()
     def stop_timers(self) -> None:
@@ -292,7 +292,8 @@ class ModelWorker(QObject):
 
     @Slot()
     def _on_slice_done(self) -> None:
-        if self._slice is not None and self._slice.done():  # not already finished by a request
+        # A request (save, say) may have finished this slice already: then only train on.
+        if self._slice is None or self._slice.done():
             self._finish_slice()
             self._schedule_pump()
 
