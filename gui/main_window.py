@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import os
+import time
 from dataclasses import asdict
 from pathlib import Path
 
@@ -36,6 +38,9 @@ from .training_panel import ARCH_LABELS, OPTIMIZER_LABELS, TrainingPanel
 from .worker import ModelWorker, PredictRequest
 
 SETTINGS_ENV = "DIGITPAD_SETTINGS"
+# While the network trains, a drawing is re-read at most at a screen's refresh rate: the
+# window then paints half as many answers, and the training has the cores for itself.
+TRAINING_REQUEST_INTERVAL_S = 0.016
 # Edit menu pen widths: scale of the normal pen -> (menu text, tooltip).
 PEN_SCALES = {
     0.7: ("&Thin pen", "New strokes 0.7× as wide as the normal pen."),
@@ -140,6 +145,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.setWindowTitle("digitpad — draw a digit, watch a network learn")
         self._request_id = 0
+        self._last_request_at = 0.0  # time.monotonic() of the last prediction request
         self._awaiting_answer = False  # a request is with the worker
         self._canvas_changed = False  # the ink changed since the last request
         self._current_pixels: np.ndarray | None = None
@@ -265,8 +271,8 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.cancel_download_button)
         self.statusBar().addPermanentWidget(self.model_label)
 
-        # Zero delay: it fires once the mouse events already queued are in, and sends them as one.
-        self._predict_timer = QTimer(self, singleShot=True, interval=0)
+        # It fires once the mouse events already queued are in, and sends them as one request.
+        self._predict_timer = QTimer(self, singleShot=True, interval=0, timerType=Qt.TimerType.PreciseTimer)
         self._predict_timer.timeout.connect(self._request_for_canvas_change)
         self.canvas.image_changed.connect(self._on_canvas_image_changed)
         self.canvas.stroke_finished.connect(self._on_canvas_stroke_finished)
@@ -480,7 +486,13 @@ class MainWindow(QMainWindow):
         # At most one request in flight while drawing: the worker never falls behind the pen.
         self._canvas_changed = True
         if not self._predict_timer.isActive() and not self._awaiting_answer:
-            self._predict_timer.start()
+            self._predict_timer.start(self._milliseconds_to_next_request())
+
+    def _milliseconds_to_next_request(self) -> int:
+        if self.training_panel.state() != "running":
+            return 0  # zero delay: the mouse events already queued are merged into one request
+        since = time.monotonic() - self._last_request_at
+        return max(0, math.ceil(1000 * (TRAINING_REQUEST_INTERVAL_S - since)))
 
     def _on_canvas_stroke_finished(self) -> None:
         self._predict_timer.stop()
@@ -498,6 +510,7 @@ class MainWindow(QMainWindow):
         self._awaiting_answer = True
         image = None if self.canvas.is_empty() else self.canvas.image_array()
         self.predict_requested.emit(PredictRequest(self._request_id, image, with_layers))
+        self._last_request_at = time.monotonic()
 
     def _request_for_canvas_change(self) -> None:
         # While the pen moves the activation view shows a picture every REFRESH_MS at most:
@@ -513,10 +526,14 @@ class MainWindow(QMainWindow):
         self._awaiting_answer = False
         self._show(prediction)
         if self._canvas_changed:
-            # The pen moved meanwhile: ask again now, so the worker computes the next answer
-            # while this one is being painted.
+            # The pen moved meanwhile: ask again now (idle), so the worker computes the next
+            # answer while this one is being painted.
             self._predict_timer.stop()
-            self._request_for_canvas_change()
+            delay = self._milliseconds_to_next_request()
+            if delay:
+                self._predict_timer.start(delay)
+            else:
+                self._request_for_canvas_change()
 
     def _show(self, prediction: Prediction) -> None:
         self._current_pixels = prediction.pixels

@@ -6,10 +6,13 @@ them; every test stops its run after a few dozen steps at most.
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 from gui_support import VERTICAL
 from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QPushButton
 
 from model.networks import build_network
@@ -122,3 +125,23 @@ def test_too_high_a_learning_rate_diverges_with_a_notice_and_predictions_still_w
     assert np.all(np.isfinite(probabilities))
     assert probabilities.sum() == pytest.approx(1, abs=1e-5)
     assert window.findChild(QPushButton, "trainButton").text() == "Train"
+
+
+def test_while_training_a_moving_pen_is_reread_at_most_at_screen_rate(qtbot, window):
+    configure(window)
+    click(qtbot, train_button(window))
+    qtbot.waitUntil(lambda: window.training_panel.state() == "running", timeout=10000)
+    sent: list[float] = []
+    window.predict_requested.connect(lambda request: sent.append(time.monotonic()))
+    canvas, left, none = window.canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    QTest.mousePress(canvas, left, none, canvas.widget_point(0.3, 0.2).toPoint())
+    for i in range(50):  # a move every 4 ms or so, for about a fifth of a second
+        QTest.mouseMove(canvas, canvas.widget_point(0.3 + i / 150, 0.2 + i / 80).toPoint())
+        qtbot.wait(4)
+    while_drawing = list(sent)
+    QTest.mouseRelease(canvas, left, none, canvas.widget_point(0.63, 0.82).toPoint())
+    qtbot.waitUntil(lambda: len(sent) > len(while_drawing), timeout=2000)  # lifting the pen: at once
+    stop_and_wait(qtbot, window)
+    assert len(while_drawing) >= 4, "the drawing is re-read while the pen moves"
+    gaps = np.diff(while_drawing)
+    assert gaps.min() >= 1 / 65, np.round(gaps * 1000, 1)  # about a 60 Hz screen's frame
