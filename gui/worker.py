@@ -294,14 +294,16 @@ class ModelWorker(QObject):
     def _on_slice_done(self) -> None:
         # A request (save, say) may have finished this slice already: then only train on.
         if self._slice is None or self._slice.done():
-            self._finish_slice()
-            self._schedule_pump()
+            self._finish_slice(train_on=True)
 
-    def _finish_slice(self) -> None:
+    def _finish_slice(self, train_on: bool = False) -> None:
         """End the slice under way after its current step, if there is one, and report what it
-        did. Anything that touches the network itself (save, open, stop...) calls this first."""
+        did. Anything that touches the network itself (save, open, stop...) calls this first.
+        With `train_on`, the next slice starts before the report is made, not after it."""
         running, self._slice = self._slice, None
         if running is None:
+            if train_on:
+                self._pump()
             return
         self._end_slice.set()
         try:
@@ -312,6 +314,8 @@ class ModelWorker(QObject):
             self.failed.emit(f"Training stopped because of an internal error: {error}")
             return
         self._session.publish_weights_for_prediction()
+        if train_on:
+            self._pump()  # the report below (a re-prediction, say) is made while it trains
         steps = [m for m in messages if isinstance(m, TrainProgress)]
         self._pending_progress.extend(steps)
         now = time.perf_counter()
