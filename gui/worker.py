@@ -152,13 +152,11 @@ class ModelWorker(QObject):
             QTimer.singleShot(0, self._answer_latest)
 
     @Slot()
-    def _answer_latest(self) -> bool:
-        """Answer the newest request if it is still unanswered; True if it was."""
+    def _answer_latest(self) -> None:
+        """Answer the newest request if it is still unanswered."""
         self._answer_scheduled = False
-        if not (self._unanswered and self._latest is not None):
-            return False
-        self._answer(self._latest)
-        return True
+        if self._unanswered and self._latest is not None:
+            self._answer(self._latest)
 
     def _answer(self, request: PredictRequest, with_layers: bool = False) -> None:
         assert self._session is not None
