@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
@@ -39,6 +40,7 @@ def test_closing_mid_training_stops_the_worker_thread(qtbot, window):
     window.close()
     assert time.perf_counter() - started < 3
     assert not window._worker_thread.isRunning()
+    assert not [t for t in threading.enumerate() if t.name.startswith("digitpad-training")]
     qtbot.wait(100)  # nothing queued from the dead worker may reach the window now
 
 
