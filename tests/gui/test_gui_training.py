@@ -142,6 +142,6 @@ def test_while_training_a_moving_pen_is_reread_at_most_at_screen_rate(qtbot, win
     QTest.mouseRelease(canvas, left, none, canvas.widget_point(0.63, 0.82).toPoint())
     qtbot.waitUntil(lambda: len(sent) > len(while_drawing), timeout=2000)  # lifting the pen: at once
     stop_and_wait(qtbot, window)
-    assert len(while_drawing) >= 4, "the drawing is re-read while the pen moves"
+    assert len(while_drawing) >= 3, "the drawing is re-read while the pen moves"
     gaps = np.diff(while_drawing)
     assert gaps.min() >= 1 / 65, np.round(gaps * 1000, 1)  # about a 60 Hz screen's frame
