@@ -39,7 +39,7 @@ from .worker import ModelWorker, PredictRequest
 
 SETTINGS_ENV = "DIGITPAD_SETTINGS"
 # While the network trains, a drawing is re-read at most at a screen's refresh rate: the
-# window then paints half as many answers, and the training has the cores for itself.
+# window then paints half as many answers and leaves more of the cores to training.
 TRAINING_REQUEST_INTERVAL_S = 0.016
 # Edit menu pen widths: scale of the normal pen -> (menu text, tooltip).
 PEN_SCALES = {

@@ -158,16 +158,16 @@ class ModelWorker(QObject):
         if self._unanswered and self._latest is not None:
             self._answer(self._latest)
 
-    def _answer(self, request: PredictRequest, with_layers: bool = False) -> None:
+    def _answer(self, request: PredictRequest, force_layers: bool = False) -> None:
         assert self._session is not None
         self._unanswered = False
-        with_layers = with_layers or request.with_layers
+        with_layers = force_layers or request.with_layers
         self.prediction_ready.emit(self._session.predict(request.request_id, request.image, with_layers))
 
     def _repredict(self) -> None:
         """Answer the drawing again, layers included: the network changed."""
         if self._latest is not None:
-            self._answer(self._latest, with_layers=True)
+            self._answer(self._latest, force_layers=True)
 
     # -- models -------------------------------------------------------------------------
     @Slot(str)
