@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 import time
 from pathlib import Path
 
-SHARED_MNIST = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "mnist"
+REPO = Path(__file__).resolve().parents[1]
+SHARED_MNIST = REPO.parent / "shared" / "datasets" / "mnist"
+if str(REPO) not in sys.path:
+    sys.path.insert(1, str(REPO))  # tools/ (the window's driver) is not installed
 
 
 def mnist_dir(data_dir: str | None) -> str | None:
@@ -27,7 +31,7 @@ def isolate_user_files() -> None:
 
 
 def open_window(argv: list[str]):
-    """The real main window (offscreen unless a display is set), shown at 1280x860 with fresh
+    """The real main window (offscreen unless a display is set), shown at 1280x800 with fresh
     settings, once its network answers. Returns (QApplication, MainWindow)."""
     from PySide6.QtWidgets import QApplication
 
@@ -36,9 +40,9 @@ def open_window(argv: list[str]):
     isolate_user_files()
     app = QApplication.instance() or QApplication([])
     window = create_main_window(argv)
-    window.resize(1280, 860)
+    window.resize(1280, 800)
     window.show()
     deadline = time.monotonic() + 60
-    while window._model_info is None and time.monotonic() < deadline:
+    while window.state.network is None and time.monotonic() < deadline:
         app.processEvents()
     return app, window

@@ -33,11 +33,12 @@ from common import mnist_dir, open_window
 from PySide6.QtCore import QEventLoop, QObject, QTimer, Slot
 from PySide6.QtWidgets import QApplication
 
-from gui.replay import drag_stroke
+from gui.controller import training_threads
 from model.data import load_dataset
 from model.messages import TrainConfig, TrainProgress
 from model.networks import build_network
 from model.training import TrainingData, train_steps
+from tools.driver import drag_stroke, use_network
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -117,7 +118,7 @@ class Probe(QObject):
         super().__init__()
         self.steps: list[tuple[float, int]] = []
         self.predictions: list[float] = []
-        window.worker.progress.connect(self.on_progress)
+        window.state.progress_added.connect(self.on_progress)
         window.prediction_shown.connect(self.on_shown)
 
     @Slot(object)
@@ -147,16 +148,17 @@ def digit_two() -> np.ndarray:
 
 def live_rate(app: QApplication, window, config: TrainConfig, seconds: float) -> dict:
     probe = Probe(window)
+    use_network(window, config.arch)  # from scratch, as headless: the same shape and seed
     window.canvas.clear()
     drag_stroke(window, digit_two())
     pump(app, 0.5)
     reset_peak_memory()
-    window.train_requested.emit(config)
+    window.controller.train(config)
     pump(app, WARM_UP_SECONDS)
     cpu_before, wall_before = thread_cpu_seconds(), time.perf_counter()
     pump(app, seconds)
     cpu_after, wall = thread_cpu_seconds(), time.perf_counter() - wall_before
-    window.stop_requested.emit()
+    window.controller.stop()
     pump(app, 0.5)
     peak = proc_status("VmHWM")
     busy = sorted(((cpu_after[k] - cpu_before.get(k, 0.0)) / wall, k) for k in cpu_after if k in cpu_before)[
@@ -200,7 +202,7 @@ def main() -> int:
         f"data: {window.training_panel.data_label.text()}"
     )
     print(
-        f"torch threads for training {window.worker.training_threads} (headless: torch's default), "
+        f"torch threads for training {training_threads()} (headless: torch's default), "
         f"batch {config.batch_size}, augment {config.augment}"
     )
     headless, live = [], []

@@ -23,8 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np
 from common import open_window
 
-from gui.replay import PredictionCatcher, read_digit
 from model.strokes import is_training_writer, load_unipen
+from tools.driver import PredictionCatcher, read_digit
 
 DEFAULT_STROKES = (
     Path(__file__).resolve().parents[2] / "shared" / "datasets" / "strokes" / "unipen_digits_dev.npz"

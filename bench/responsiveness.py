@@ -27,6 +27,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
 from model.messages import TrainConfig
+from tools.driver import use_network
 
 HEARTBEAT_MS = 5
 MOVE_MS = 8
@@ -101,13 +102,13 @@ class Probe:
         if self.path:
             QTest.mouseMove(canvas, point)
             # A move is shown once a request made after it is answered.
-            self.pending.append((self.now(), self.window._request_id + 1, "move"))
+            self.pending.append((self.now(), self.window.controller.request_id + 1, "move"))
         else:
             QTest.mouseRelease(canvas, left, none, point)
-            self.pending.append((self.now(), self.window._request_id, "release"))
+            self.pending.append((self.now(), self.window.controller.request_id, "release"))
 
     def on_shown(self, probabilities) -> None:
-        now, shown = self.now(), self.window._request_id
+        now, shown = self.now(), self.window.controller.request_id
         self.shown += 1
         keep = []
         for at, needed, kind in self.pending:
@@ -159,7 +160,8 @@ def main() -> int:
     probe.start()
     run_phase(app, probe, 3, "warm-up (not counted)")
     run_phase(app, probe, args.seconds, "IDLE: drawing while the network only predicts")
-    window.train_requested.emit(TrainConfig(arch=args.arch, epochs=50))
+    use_network(window, args.arch)
+    window.controller.train(TrainConfig(arch=args.arch, epochs=50))
     run_phase(app, probe, 3, "training warm-up (not counted)")
     run_phase(app, probe, args.seconds, f"TRAINING ({args.arch}): drawing while the network trains")
     probe.stop()

@@ -24,6 +24,7 @@ from PySide6.QtCore import QEventLoop, QTimer
 from responsiveness import Probe
 
 from model.messages import TrainConfig
+from tools.driver import use_network
 
 
 def rss_mb() -> float:
@@ -46,8 +47,9 @@ def main() -> int:
     _app, window = open_window(["--data-dir", args.data_dir] if args.data_dir else [])
     probe = Probe(window)
     probe.start()
+    use_network(window, args.arch)
     config = TrainConfig(arch=args.arch, epochs=1000)
-    window.train_requested.emit(config)
+    window.controller.train(config)
     started = time.monotonic()
     print(" minutes   RSS MB   plot points   plot scene items   python objects   steps")
     baseline = None
@@ -57,7 +59,7 @@ def main() -> int:
         QTimer.singleShot(int(args.every * 1000), loop.quit)
         loop.exec()
         if window.training_panel.state() == "idle":  # e.g. a finished run: keep the soak going
-            window.train_requested.emit(config)
+            window.controller.train(config)
         gc.collect()
         minutes = (time.monotonic() - started) / 60
         rss = rss_mb()

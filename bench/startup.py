@@ -26,7 +26,7 @@ def one_run() -> tuple[float, float]:
     env = dict(os.environ, QT_QPA_PLATFORM=os.environ.get("QT_QPA_PLATFORM") or "offscreen")
     started = time.perf_counter()
     result = subprocess.run(
-        [sys.executable, "-m", "gui", "--exit-when-ready"],
+        [sys.executable, str(REPO / "bench" / "launch_probe.py")],
         cwd=REPO,
         env=env,
         capture_output=True,

@@ -13,11 +13,14 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from model.messages import LayerActivation
 
+from . import theme
+from .pacing import PACING
+
 HEADER_LINES = 3
-REFRESH_MS = 33  # at most ~30 repaints a second, however fast predictions arrive
-BACKGROUND = QColor(24, 24, 30)
-TEXT = QColor(220, 220, 228)
-MUTED = QColor(140, 140, 150)
+REFRESH_MS = PACING.activation_refresh_ms
+BACKGROUND = theme.PANEL
+TEXT = theme.TEXT
+MUTED = theme.MUTED
 GAP_VALUE = 0  # colour index of the gaps between tiles
 DETAIL_WRAP = QTextOption(Qt.AlignmentFlag.AlignLeft)
 DETAIL_WRAP.setWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
@@ -187,7 +190,7 @@ class ActivationView(QWidget):
 
     def _small_font(self) -> QFont:
         font = QFont(self.font())
-        font.setPointSizeF(8.5)
+        font.setPointSizeF(theme.SMALL_POINT_SIZE)
         return font
 
     def _layout_background(self) -> tuple[QPixmap, list[tuple[QRectF, QRectF]]]:

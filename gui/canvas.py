@@ -22,8 +22,10 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from model.strokes import PEN_WIDTH_FRACTION
 
+from . import theme
+
 INK = 255
-BACKGROUND = QColor(18, 18, 22)
+BACKGROUND = theme.CANVAS_MARGIN
 # The user's pen-width scale, relative to the pen the network was trained with (1.0).
 PEN_SCALE_MIN, PEN_SCALE_MAX, PEN_SCALE_DEFAULT = 0.5, 2.0, 1.0
 
@@ -225,11 +227,11 @@ class DrawingCanvas(QWidget):
         source = dirty.translated(-origin.x(), -origin.y()).intersected(QRectF(self._image.rect()))
         if not source.isEmpty():
             painter.drawImage(source.translated(origin), self._image, source)
-        painter.setPen(QPen(QColor(90, 90, 100), 1))
+        painter.setPen(QPen(theme.CANVAS_FRAME, 1))
         side = self._side()
         painter.drawRect(QRectF(origin.x() - 0.5, origin.y() - 0.5, side, side))
         if self.is_empty():
-            painter.setPen(QColor(140, 140, 150))
+            painter.setPen(theme.MUTED)
             painter.drawText(
                 QRectF(origin.x(), origin.y(), side, side),
                 Qt.AlignmentFlag.AlignCenter,
@@ -292,9 +294,13 @@ class DrawingCanvas(QWidget):
             self._paint_segment(stroke, 0)
 
     def _begin(self, position: QPointF, erase: bool) -> None:
+        was_empty = self.is_empty()
         self._current = Stroke(erase, [self._to_relative(position)], self._pen_scale)
         dirty = self._paint_segment(self._current, 0)
-        self.update(dirty.translated(self._origin()).toAlignedRect())
+        if was_empty:
+            self.update()  # the "Draw a digit here" hint goes, whatever part the ink covers
+        else:
+            self.update(dirty.translated(self._origin()).toAlignedRect())
         self.image_changed.emit()
 
     def _extend(self, position: QPointF) -> None:

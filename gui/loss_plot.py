@@ -11,9 +11,12 @@ from PySide6.QtWidgets import QGraphicsItem, QWidget
 
 from model.messages import EvalResult, TrainProgress
 
+from . import theme
+from .pacing import PACING
+
 MAX_POINTS = 20_000  # past this the raw curves are halved: memory stays bounded on long runs
 SMOOTHING = 0.95  # the smoothed curve averages about the last 20 batches
-REFRESH_MS = 200  # at most 5 repaints a second: each one takes CPU from training
+REFRESH_MS = PACING.plot_refresh_ms
 LEFT_AXIS_WIDTH = 56  # pixels, the same for both plots, whatever their tick labels
 NICE_MANTISSAS = (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0)
 
@@ -83,7 +86,7 @@ class LossPlot(pg.GraphicsLayoutWidget):
         self.accuracy_plot.setXLink(self.loss_plot)
         for plot in (self.loss_plot, self.accuracy_plot):
             plot.getAxis("bottom").enableAutoSIPrefix(False)
-            plot.disableAutoRange()  # _refresh sets round ranges that change only now and then
+            plot.disableAutoRange()  # refresh() sets round ranges that change only now and then
             plot.getAxis("left").setWidth(LEFT_AXIS_WIDTH)  # both plots' epochs line up
             for name in ("left", "bottom"):
                 # Axes with their grid lines and labels are repainted from a pixmap until
@@ -92,18 +95,21 @@ class LossPlot(pg.GraphicsLayoutWidget):
         self.loss_plot.legend.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.ci.layout.setRowStretchFactor(0, 3)
         self.ci.layout.setRowStretchFactor(1, 2)
-        self.raw_curve = self.loss_plot.plot(pen=pg.mkPen((110, 140, 200, 70), width=1), name="batch loss")
+        self.raw_curve = self.loss_plot.plot(pen=pg.mkPen(theme.BATCH_LOSS, width=1), name="batch loss")
         # One pixel wide: a wider line goes through the path stroker and costs twice the repaint.
-        self.smooth_curve = self.loss_plot.plot(pen=pg.mkPen((130, 190, 255), width=1), name="smoothed")
+        self.smooth_curve = self.loss_plot.plot(pen=pg.mkPen(theme.SMOOTH_LOSS, width=1), name="smoothed")
         self.val_curve = self.loss_plot.plot(
-            pen=pg.mkPen((255, 170, 40), width=2),
+            pen=pg.mkPen(theme.VALIDATION_LOSS, width=2),
             symbol="o",
             symbolSize=5,
             symbolBrush=(255, 170, 40),
             name="validation loss",
         )
         self.accuracy_curve = self.accuracy_plot.plot(
-            pen=pg.mkPen((110, 210, 140), width=2), symbol="o", symbolSize=5, symbolBrush=(110, 210, 140)
+            pen=pg.mkPen(theme.VALIDATION_ACCURACY, width=2),
+            symbol="o",
+            symbolSize=5,
+            symbolBrush=theme.VALIDATION_ACCURACY,
         )
         self.raw = CurveBuffer()
         self.smooth = CurveBuffer()
@@ -117,7 +123,7 @@ class LossPlot(pg.GraphicsLayoutWidget):
         self._show_empty_ranges()
         self._timer = QTimer(self)
         self._timer.setInterval(REFRESH_MS)
-        self._timer.timeout.connect(self._refresh)
+        self._timer.timeout.connect(self.refresh)
 
     def clear_curves(self) -> None:
         for buffer in (self.raw, self.smooth, self.validation, self.accuracy):
@@ -125,7 +131,7 @@ class LossPlot(pg.GraphicsLayoutWidget):
         self._average, self._seen = 0.0, 0
         self._dirty = self._evaluations_dirty = True
         self._show_empty_ranges()
-        self._refresh()
+        self.refresh()
 
     def add_progress(self, messages: tuple[TrainProgress, ...]) -> None:
         for message in messages:
@@ -152,10 +158,10 @@ class LossPlot(pg.GraphicsLayoutWidget):
         painted in the same frame as the rest of the window's news, never later than REFRESH_MS."""
         self._dirty = True
         if not self._timer.isActive():
-            self._refresh()
+            self.refresh()
             self._timer.start()  # the quiet time after this refresh
 
-    def _refresh(self) -> None:
+    def refresh(self) -> None:
         if not self._dirty:
             self._timer.stop()
             return

@@ -9,10 +9,12 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from model.constants import MNIST_MEAN, MNIST_STD
 
-ACCENT = QColor(255, 170, 40)
-BAR = QColor(95, 130, 190)
-TEXT = QColor(220, 220, 228)
-MUTED = QColor(130, 130, 140)
+from . import theme
+
+ACCENT = theme.ACCENT
+BAR = theme.BAR
+TEXT = theme.TEXT
+MUTED = theme.MUTED
 
 
 class ProbabilityView(QWidget):
@@ -59,7 +61,7 @@ class ProbabilityView(QWidget):
             )
             track = QRectF(bar_left, top + row_height * 0.2, bar_span, row_height * 0.6)
             painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(QColor(40, 40, 48))
+            painter.setBrush(theme.BAR_TRACK)
             painter.drawRoundedRect(track, 3, 3)
             if value > 0:
                 painter.setBrush(colour)
@@ -115,6 +117,14 @@ class InputPreview(QWidget):
             self._image = grey.convertToFormat(QImage.Format.Format_RGB32)
         self._update_hover_text()
         self.update()
+
+    def pixels(self) -> np.ndarray | None:
+        """A copy of the 28x28 input shown (0-1), None when nothing is drawn."""
+        return None if self._pixels is None else self._pixels.copy()
+
+    def image_size(self) -> tuple[int, int]:
+        """Width and height of the picture painted (scaled up to the widget)."""
+        return self._image.width(), self._image.height()
 
     def pixel_text(self, row: int, col: int) -> str:
         if self._pixels is None:

@@ -1,8 +1,13 @@
-"""Controls for a training run: network, hyperparameters, Train / Pause / Resume / Stop."""
+"""Controls for a training run: the network in use, hyperparameters, Train / Pause / Stop.
+
+The panel renders the AppState (the network in use, the run's state and statistics, the
+data) and emits what the user asks; it keeps no copy of those facts.
+"""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -12,18 +17,25 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
+    QMenu,
     QPushButton,
     QSpinBox,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
-from model.messages import TrainConfig, TrainProgress
+from model.messages import ModelInfo, TrainConfig
 
-from .live_label import LiveLabel
+from . import theme
+from .live_label import ElidedLabel, LiveLabel
+from .state import RunStatus
 
-ARCH_LABELS = {"cnn": "Small CNN (2 conv + dense)", "mlp": "Fully connected (784 → 256 → 128 → 10)"}
 OPTIMIZER_LABELS = {"adam": "Adam", "adamw": "AdamW", "sgd": "SGD + momentum"}
+NEW_NETWORKS = {
+    "cnn": ("New small &CNN", "conv 16 → conv 32 → dense 256 → 10, untrained"),
+    "mlp": ("New &fully-connected net", "784 → 256 → 128 → 10, untrained"),
+}
 
 
 def format_seconds(seconds: float) -> str:
@@ -31,28 +43,70 @@ def format_seconds(seconds: float) -> str:
     return f"{seconds // 60}:{seconds % 60:02d}" if seconds >= 60 else f"{seconds} s"
 
 
+class BoundedSpinBox(QDoubleSpinBox):
+    """A number field that says so when it changes what was typed to fit its range."""
+
+    clamped = Signal(str)  # a sentence for the user
+
+    def __init__(self, name: str, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._name = name
+
+    def fixup(self, text: str) -> str:
+        try:
+            typed = float(text.replace(",", ""))
+        except ValueError:
+            return super().fixup(text)
+        if typed > self.maximum() or typed < self.minimum():
+            bound = self.maximum() if typed > self.maximum() else self.minimum()
+            self.clamped.emit(
+                f"The {self._name} is between {self.minimum():g} and {self.maximum():g}: "
+                f"{typed:g} became {bound:g}."
+            )
+            return self.textFromValue(bound)
+        return super().fixup(text)
+
+
 class TrainingPanel(QGroupBox):
-    """Emits the user's intent; the main window forwards it to the worker."""
+    """Emits the user's intent; the controller forwards it to the trainer."""
 
     train_requested = Signal(object)  # TrainConfig
     pause_requested = Signal()
     resume_requested = Signal()
     stop_requested = Signal()
+    new_network_requested = Signal(str)  # "cnn" or "mlp"
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Training", parent)
         defaults = TrainConfig()
-        self.arch = QComboBox()
-        for key, label in ARCH_LABELS.items():
-            self.arch.addItem(label, key)
-        self.arch.setToolTip("Which network to train. The CNN learns shapes with shared 3x3 filters.")
+        self._arch = defaults.arch  # of the network in use: Train trains that one
+        self._run = RunStatus()
+        self.network_label = QLabel("Loading the network…")
+        self.network_label.setObjectName("networkLabel")
+        self.network_label.setWordWrap(True)
+        self.new_button = QToolButton(text="New…")
+        self.new_button.setObjectName("newNetworkButton")
+        self.new_button.setToolTip("Replace the network in use by an untrained one of another shape.")
+        self.new_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        menu = QMenu(self.new_button)
+        for arch, (text, tip) in NEW_NETWORKS.items():
+            action = QAction(text.replace("&", "") + f" ({tip})", menu)
+            action.triggered.connect(lambda _checked=False, arch=arch: self.new_network_requested.emit(arch))
+            menu.addAction(action)
+        self.new_button.setMenu(menu)
+        network_row = QHBoxLayout()
+        network_row.addWidget(self.network_label, 1)
+        network_row.addWidget(self.new_button)
+
         self.epochs = QDoubleSpinBox(
             decimals=1, minimum=0.1, maximum=100, singleStep=0.5, value=defaults.epochs
         )
         self.epochs.setToolTip("How many times training goes over the whole training set.")
         self.batch_size = QSpinBox(minimum=8, maximum=4096, singleStep=32, value=defaults.batch_size)
         self.batch_size.setToolTip("How many digits each step averages its gradient over.")
-        self.learning_rate = QDoubleSpinBox(decimals=4, minimum=0.0001, maximum=10.0, singleStep=0.0005)
+        self.learning_rate = BoundedSpinBox(
+            "learning rate", decimals=4, minimum=0.0001, maximum=10.0, singleStep=0.0005
+        )
         self.learning_rate.setValue(defaults.learning_rate)
         self.learning_rate.setToolTip(
             "Peak step size of the one-cycle schedule. Too high and the loss explodes."
@@ -62,11 +116,16 @@ class TrainingPanel(QGroupBox):
             self.optimizer.addItem(label, key)
         self.continue_training = QCheckBox("Continue from the current weights")
         self.continue_training.setToolTip(
-            "Unticked, training starts from freshly initialised random weights."
+            "Ticked, the network on screen learns further. Unticked, the same network starts again "
+            "from random weights."
         )
+        self.note_label = theme.muted(QLabel())
+        self.note_label.setWordWrap(True)
+        self.note_label.hide()
+        self.learning_rate.clamped.connect(self._show_note)
 
         form = QFormLayout()
-        form.addRow("Network", self.arch)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.addRow("Epochs", self.epochs)
         form.addRow("Batch size", self.batch_size)
         form.addRow("Learning rate", self.learning_rate)
@@ -90,7 +149,7 @@ class TrainingPanel(QGroupBox):
         self.epoch_label = LiveLabel("0000.00 of 0000.0", "–")
         self.step_label = LiveLabel("0,000,000 of 0,000,000", "–")
         self.speed_label = LiveLabel("0,000,000 digits/s", "–")
-        self.time_label = LiveLabel("00000:00", "–")
+        self.time_label = LiveLabel("00000:00 (paused)", "–")
         self.accuracy_label = LiveLabel("100.00%", "–")
         stats = QGridLayout()
         for row, (name, label) in enumerate(
@@ -104,21 +163,28 @@ class TrainingPanel(QGroupBox):
         ):
             stats.addWidget(QLabel(name), row, 0)
             stats.addWidget(label, row, 1)
+        stats.setColumnStretch(1, 1)
         self.data_label = QLabel()
-        self.data_label.setWordWrap(True)
         self.data_label.setObjectName("dataLabel")
+        self.data_label.setWordWrap(True)
+        self.data_path_label = theme.muted(ElidedLabel())
+        self.data_path_label.setObjectName("dataPathLabel")
 
         layout = QVBoxLayout(self)
+        layout.addLayout(network_row)
         layout.addLayout(form)
+        layout.addWidget(self.note_label)
         layout.addLayout(buttons)
         layout.addLayout(stats)
         layout.addWidget(self.data_label)
+        layout.addWidget(self.data_path_label)
         layout.addStretch(1)
-        self._state = "idle"
 
+    # -- what the user asks -----------------------------------------------------------------
     def config(self) -> TrainConfig:
+        """The run the user asks for, on the network in use."""
         return TrainConfig(
-            arch=self.arch.currentData(),
+            arch=self._arch,
             epochs=self.epochs.value(),
             batch_size=self.batch_size.value(),
             learning_rate=self.learning_rate.value(),
@@ -127,19 +193,38 @@ class TrainingPanel(QGroupBox):
         )
 
     def set_config(self, config: TrainConfig) -> None:
-        self.arch.setCurrentIndex(max(0, self.arch.findData(config.arch)))
+        """The hyperparameters shown (the network is not a setting: it is the one in use)."""
         self.epochs.setValue(config.epochs)
         self.batch_size.setValue(config.batch_size)
         self.learning_rate.setValue(config.learning_rate)
         self.optimizer.setCurrentIndex(max(0, self.optimizer.findData(config.optimizer)))
 
-    def set_state(self, state: str) -> None:
-        """ "idle", "running" or "paused": the buttons follow."""
-        self._state = state
+    def _on_train_clicked(self) -> None:
+        if self._run.state == "idle":
+            self.note_label.hide()
+            self.train_requested.emit(self.config())
+        elif self._run.state == "running":
+            self.pause_requested.emit()
+        else:
+            self.resume_requested.emit()
+
+    def _show_note(self, text: str) -> None:
+        self.note_label.setText(text)
+        self.note_label.show()
+
+    # -- rendering the state ------------------------------------------------------------------
+    def show_network(self, info: ModelInfo, summary: str) -> None:
+        self._arch = info.arch
+        self.network_label.setText(summary)
+        self.network_label.setToolTip(summary)
+
+    def show_run(self, run: RunStatus) -> None:
+        """Buttons, fields and statistics for this run: nothing shown outlives what it describes."""
+        self._run = run
+        state = run.state
         self.train_button.setText({"idle": "Train", "running": "Pause", "paused": "Resume"}[state])
         self.stop_button.setEnabled(state != "idle")
         for widget in (
-            self.arch,
             self.epochs,
             self.batch_size,
             self.learning_rate,
@@ -147,31 +232,30 @@ class TrainingPanel(QGroupBox):
             self.continue_training,
         ):
             widget.setEnabled(state == "idle")
-
-    def state(self) -> str:
-        return self._state
-
-    def show_progress(self, progress: TrainProgress) -> None:
-        self.epoch_label.setText(
-            f"{progress.epoch:.2f} of {progress.epoch * progress.total_steps / progress.step:.1f}"
-        )
-        self.step_label.setText(f"{progress.step:,} of {progress.total_steps:,}")
-        self.speed_label.setText(f"{progress.samples_per_second:,.0f} digits/s")
-        self.time_label.setText(format_seconds(progress.seconds_left))
-
-    def show_accuracy(self, accuracy: float) -> None:
-        self.accuracy_label.setText(f"{accuracy:.2%}")
-
-    def set_data_description(self, text: str) -> None:
-        self.data_label.setText(f"Trains on {text}.")
-
-    def _on_train_clicked(self) -> None:
-        if self._state == "idle":
-            try:
-                self.train_requested.emit(self.config())
-            except ValueError:
-                return
-        elif self._state == "running":
-            self.pause_requested.emit()
+        self.new_button.setEnabled(state == "idle")
+        progress = run.progress
+        if progress is None:
+            for label in (self.epoch_label, self.step_label):
+                label.setText("–")
         else:
-            self.resume_requested.emit()
+            total_epochs = progress.epoch * progress.total_steps / progress.step
+            self.epoch_label.setText(f"{progress.epoch:.2f} of {total_epochs:.1f}")
+            self.step_label.setText(f"{progress.step:,} of {progress.total_steps:,}")
+        if progress is not None and run.live:
+            self.speed_label.setText(f"{progress.samples_per_second:,.0f} digits/s")
+            self.time_label.setText(format_seconds(progress.seconds_left))
+        else:
+            self.speed_label.setText("–")
+            paused = progress is not None and state == "paused"
+            self.time_label.setText(f"{format_seconds(progress.seconds_left)} (paused)" if paused else "–")
+        evaluation = run.evaluation
+        self.accuracy_label.setText("–" if evaluation is None else f"{evaluation.accuracy:.2%}")
+
+    def show_data(self, description: str) -> None:
+        what, _, where = description.partition(" from ")
+        self.data_label.setText(f"Trains on {what}.")
+        self.data_path_label.set_full_text(where)
+        self.data_path_label.setVisible(bool(where))
+
+    def run_state(self) -> str:
+        return self._run.state

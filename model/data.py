@@ -11,7 +11,6 @@ import hashlib
 import http.client
 import os
 import struct
-import sys
 import tempfile
 import urllib.error
 import urllib.request
@@ -22,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from .paths import user_cache_dir
 
 IMAGE_MAGIC = 2051
 LABEL_MAGIC = 2049
@@ -166,17 +167,8 @@ def load_keras_npz(path: Path) -> Dataset:
     )
 
 
-def user_cache_dir() -> Path:
-    """Where downloads are cached, following each platform's convention."""
-    if sys.platform == "win32":
-        base = Path(os.environ.get("LOCALAPPDATA", Path.home() / "AppData" / "Local"))
-        return base / "digitpad" / "Cache"
-    if sys.platform == "darwin":
-        return Path.home() / "Library" / "Caches" / "digitpad"
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "digitpad"
-
-
 def mnist_cache_dir() -> Path:
+    """Where File › Download MNIST writes."""
     return user_cache_dir() / "mnist"
 
 

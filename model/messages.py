@@ -143,6 +143,15 @@ class LayerActivation:
 
 
 @dataclass(frozen=True)
+class PredictRequest:
+    """A drawing to read: the canvas ink at one moment, tagged so stale answers can be dropped."""
+
+    request_id: int
+    image: np.ndarray | None  # the canvas ink (uint8, an owned copy), None when empty
+    with_layers: bool = True  # False: the activation view would not show them yet
+
+
+@dataclass(frozen=True)
 class Prediction:
     """The network's answer for one drawing, tagged with the request that asked for it."""
 
@@ -167,5 +176,11 @@ class ModelInfo:
     arch: str
     parameters: int
     description: str
-    source: str  # where the weights came from: "shipped weights", a file name, "training"...
+    source: str  # where the weights came from: "shipped weights", a file name, "new network"...
     metadata: dict = field(default_factory=dict)
+    unsaved_training: bool = False  # trained since it was opened or saved
+
+    @property
+    def origin(self) -> str:
+        """Where the weights came from, and whether they were trained since."""
+        return f"{self.source}, trained since (not saved)" if self.unsaved_training else self.source

@@ -6,7 +6,6 @@ drive it directly. Everything it returns is a frozen message or an owned numpy c
 
 from __future__ import annotations
 
-import copy
 import threading
 import time
 from dataclasses import asdict, replace
@@ -28,6 +27,7 @@ from .messages import (
 )
 from .networks import DigitNet, build_network, count_parameters
 from .preprocess import preprocess
+from .snapshot import WeightSnapshot, take_snapshot
 from .training import TrainingData, train_steps
 
 PRACTICE_DESCRIPTION = "the embedded practice set (5,000 MNIST digits)"
@@ -48,8 +48,8 @@ class ModelSession:
     def __init__(self, data_dir: str | None = None) -> None:
         self.data_dir = data_dir
         self.net: DigitNet = build_network("cnn", seed=0)
-        self._predictor: DigitNet = self.net  # what predict() runs: the network, or a copy of it
-        self.info = self._info("untrained", {})
+        self._info = self._describe("untrained", {})
+        self._snapshots = 0  # versions handed out by snapshot()
         self._data: TrainingData | None = None
         self._run = None
         self._last_progress: TrainProgress | None = None
@@ -58,16 +58,26 @@ class ModelSession:
         self.unsaved_training = False  # the weights were trained since they were opened or saved
 
     # -- networks -----------------------------------------------------------------------
-    def _info(self, source: str, metadata: dict) -> ModelInfo:
+    def _describe(self, source: str, metadata: dict) -> ModelInfo:
         return ModelInfo(
             self.net.spec.kind, count_parameters(self.net), describe(self.net), source, dict(metadata)
         )
 
+    @property
+    def info(self) -> ModelInfo:
+        """What the window shows about the network in use, unsaved training included."""
+        return replace(self._info, unsaved_training=self.unsaved_training)
+
+    def snapshot(self) -> WeightSnapshot:
+        """A read-only copy of the weights for another thread (the predictor's network)."""
+        self._snapshots += 1
+        return take_snapshot(self.net, self._snapshots)
+
     def _adopt(self, net: DigitNet, metadata: dict, source: str) -> ModelInfo:
         self.stop_training()
         net.eval()
-        self.net = self._predictor = net
-        self.info = self._info(source, metadata)
+        self.net = net
+        self._info = self._describe(source, metadata)
         self.unsaved_training = False
         return self.info
 
@@ -104,7 +114,7 @@ class ModelSession:
                 folder.mkdir(parents=True, exist_ok=True)
             except OSError as error:
                 raise CheckpointError(f"Cannot create {folder}: {error.strerror or error}") from error
-            save_checkpoint(path, self.net, {**self.info.metadata, "kept_at_exit": True})
+            save_checkpoint(path, self.net, {**self._info.metadata, "kept_at_exit": True})
         else:
             Path(path).unlink(missing_ok=True)
 
@@ -114,46 +124,28 @@ class ModelSession:
         return self._adopt(net, metadata, source or Path(path).name)
 
     def save(self, path: str | Path) -> None:
-        metadata = dict(self.info.metadata)
+        metadata = dict(self._info.metadata)
         metadata["saved_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         save_checkpoint(path, self.net, metadata)
         self.unsaved_training = False
+        self._info = replace(self._info, source=Path(path).name, metadata=metadata)
 
     def new_network(self, arch: str, seed: int | None = None) -> ModelInfo:
         return self._adopt(build_network(arch, seed=seed), {}, "untrained")
 
     # -- prediction ---------------------------------------------------------------------
     def predict(self, request_id: int, image: np.ndarray | None, with_layers: bool = True) -> Prediction:
-        """Preprocess a canvas image (uint8, ink bright) and run the network on it; every
-        layer's output comes with the answer unless `with_layers` is False."""
-        pixels = None if image is None else preprocess(image)
-        if pixels is None:
-            return Prediction(request_id, None)
-        tensor = torch.from_numpy(pixels)
-        if not with_layers:
-            return Prediction(request_id, self._predictor.probabilities(tensor), pixels)
-        probabilities, layers = self._predictor.forward_with_activations(tensor)
-        return Prediction(request_id, probabilities, pixels, tuple(layers))
-
-    def publish_weights_for_prediction(self) -> None:
-        """While a run is on, predict() answers from a copy of the weights as they are now (until
-        the next call), so that training steps can run in another thread meanwhile: the worker
-        calls this between steps (about 0.1 ms). Once the run is over, predict() uses the network
-        itself again."""
-        if self._run is None:
-            self._predictor = self.net
-        elif self._predictor is self.net:
-            self._predictor = copy.deepcopy(self.net).eval()
-        else:
-            with torch.no_grad():
-                copies, originals = self._predictor.state_dict().values(), self.net.state_dict().values()
-                for mine, theirs in zip(copies, originals, strict=True):
-                    mine.copy_(theirs)
+        return read_drawing(self.net, request_id, image, with_layers)
 
     # -- data -----------------------------------------------------------------------------
     def set_data_dir(self, data_dir: str | None) -> None:
         self.data_dir = data_dir or None
         self._data = None
+
+    def use_training_data(self, data: TrainingData) -> None:
+        """Train on `data` from the next run on, instead of looking for MNIST."""
+        self._data = data
+        self.data_warning = ""
 
     def data_description(self) -> str:
         """What Train will use, without loading it (that happens when training starts)."""
@@ -188,16 +180,15 @@ class ModelSession:
         return self._run is not None
 
     def start_training(self, config: TrainConfig) -> ModelInfo | None:
-        """Begin a run; returns the new network's info when it starts from scratch."""
+        """Begin a run on the network in use: from its current weights, or (`from_scratch`) from
+        fresh random weights of the same shape. Returns the new network's info in that case."""
         self.stop_training()
         data = self.training_data()
         adopted = None
-        if config.from_scratch or self.net.spec.kind != config.arch:
-            config = replace(config, from_scratch=True)
-            adopted = self._adopt(build_network(config.arch, seed=config.seed), {}, "training")
-        self.info = replace(
-            self.info, source="training", metadata={"config": asdict(config), "data": data.name}
-        )
+        config = replace(config, arch=self.net.spec.kind)
+        if config.from_scratch:
+            adopted = self._adopt(build_network(self.net.spec, seed=config.seed), {}, "new network")
+        self._info = replace(self._info, metadata={"config": asdict(config), "data": data.name})
         self._last_progress = self._last_eval = None
         self._run = train_steps(self.net, data, config)
         return adopted
@@ -240,7 +231,6 @@ class ModelSession:
             return None
         self._run.close()
         self._run = None
-        self._predictor = self.net
         self.net.eval()
         last = self._last_progress
         finished = TrainFinished(
@@ -265,4 +255,19 @@ class ModelSession:
         metadata.update(epochs=finished.epochs, steps=finished.steps, reason=finished.reason)
         if finished.final_eval is not None:
             metadata["test_accuracy"] = finished.final_eval.accuracy
-        self.info = replace(self.info, metadata=metadata)
+        self._info = replace(self._info, metadata=metadata)
+
+
+def read_drawing(
+    net: DigitNet, request_id: int, image: np.ndarray | None, with_layers: bool = True
+) -> Prediction:
+    """Preprocess a canvas image (uint8, ink bright) and run `net` on it; every layer's output
+    comes with the answer unless `with_layers` is False (half the work)."""
+    pixels = None if image is None else preprocess(image)
+    if pixels is None:
+        return Prediction(request_id, None)
+    tensor = torch.from_numpy(pixels)
+    if not with_layers:
+        return Prediction(request_id, net.probabilities(tensor), pixels)
+    probabilities, layers = net.forward_with_activations(tensor)
+    return Prediction(request_id, probabilities, pixels, tuple(layers))

@@ -22,7 +22,7 @@ import numpy as np
 from PySide6.QtWidgets import QApplication
 
 from gui.app import create_main_window
-from gui.replay import PredictionCatcher, drag_stroke
+from tools.driver import PredictionCatcher, drag_stroke, wait_until_ready
 
 # A handwritten-looking 4 in canvas fractions: the down-and-across stroke, then the stem.
 FOUR = [
@@ -51,11 +51,10 @@ def main() -> int:
     window.resize(1280, 860)
     window.show()
     catcher = PredictionCatcher(window)
-    while window._model_info is None:
-        app.processEvents()
+    wait_until_ready(window)
     for stroke in FOUR:
         drag_stroke(window, np.concatenate([np.linspace(a, b, 6) for a, b in itertools.pairwise(stroke)]))
-    catcher.wait_for(window._request_id, timeout=60)
+    catcher.wait_for(window.controller.request_id, timeout=60)
     if args.train_seconds > 0:
         window.training_panel.train_button.click()
         pump(app, args.train_seconds)

@@ -39,10 +39,10 @@ def window(qtbot) -> Iterator[MainWindow]:
     main.resize(1200, 820)
     main.show()
     qtbot.waitExposed(main)
-    qtbot.waitUntil(lambda: main._model_info is not None, timeout=15000)
+    qtbot.waitUntil(lambda: main.state.network is not None, timeout=15000)
     yield main
     main.close()
-    assert not main._worker_thread.isRunning(), "the worker thread outlived the window"
+    assert not main.controller.threads_running(), "the worker thread outlived the window"
 
 
 def drag(canvas, points: Sequence[tuple[float, float]]) -> None:

@@ -19,6 +19,8 @@ import numpy as np
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 
+from tools import driver
+
 _NAME = "digitpad_gui_conftest"
 if _NAME not in sys.modules:
     _spec = importlib.util.spec_from_file_location(_NAME, Path(__file__).with_name("conftest.py"))
@@ -36,6 +38,11 @@ PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTP
 VERTICAL = polyline((0.5, 0.15), (0.5, 0.85))  # a "1"
 SEVEN = polyline((0.25, 0.2), (0.75, 0.2), (0.45, 0.85))
 HORIZONTAL = polyline((0.2, 0.5), (0.8, 0.5))
+
+
+def use_network(qtbot, window, arch: str) -> None:
+    """Make an untrained network of `arch` the one in use, unless it already is one."""
+    driver.use_network(window, arch)
 
 
 def drag_with(canvas, button: Qt.MouseButton, points: Sequence[tuple[float, float]]) -> None:

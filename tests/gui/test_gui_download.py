@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from gui_support import PROXY_VARIABLES, SHARED_MNIST, serve_directory, serve_not_found
+from gui_support import PROXY_VARIABLES, SHARED_MNIST, serve_directory, serve_not_found, use_network
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QPushButton
 
@@ -28,15 +28,15 @@ def test_download_from_a_mirror_switches_training_to_mnist(qtbot, window, tmp_pa
     window.download_bar.valueChanged.connect(values.append)
 
     with serve_directory(SHARED_MNIST) as url:
-        window.start_download(mirrors=(url,), target=str(target))
+        window.controller.start_download(mirrors=(url,), target=str(target))
         assert window.download_bar.isVisible()
         assert window.cancel_download_button.isVisible()
-        assert not window.download_action.isEnabled()
+        assert not window.menu_actions.download.isEnabled()
         assert window.statusBar().currentMessage().startswith("Downloading MNIST")
         qtbot.waitUntil(lambda: "MNIST (60,000" in window.training_panel.data_label.text(), timeout=60000)
 
-    assert str(target) in window.training_panel.data_label.text()
-    assert not window.download_bar.isVisible() and window.download_action.isEnabled()
+    assert window.training_panel.data_path_label.full_text() == str(target)
+    assert not window.download_bar.isVisible() and window.menu_actions.download.isEnabled()
     assert values and max(values) > 0, "the progress bar never moved"
     assert values == sorted(values), "the progress bar went backwards"
     assert sorted(p.name for p in target.iterdir()) == sorted(f"{name}.gz" for name in MNIST_FILES)
@@ -45,20 +45,20 @@ def test_download_from_a_mirror_switches_training_to_mnist(qtbot, window, tmp_pa
 
 def test_a_failing_mirror_explains_and_training_keeps_the_practice_set(qtbot, window, tmp_path):
     with serve_not_found() as url:
-        window.start_download(mirrors=(url,), target=str(tmp_path / "mnist"))
+        window.controller.start_download(mirrors=(url,), target=str(tmp_path / "mnist"))
         qtbot.waitUntil(lambda: "could not be downloaded" in window.notice.text(), timeout=15000)
     notice = window.notice.text()
     assert "Not Found" in notice and "practice set" in notice
-    assert not window.download_bar.isVisible() and window.download_action.isEnabled()
+    assert not window.download_bar.isVisible() and window.menu_actions.download.isEnabled()
     assert "practice" in window.training_panel.data_label.text()
 
     # Training still works, on the practice set: a short run to the end.
     panel = window.training_panel
-    panel.arch.setCurrentIndex(panel.arch.findData("mlp"))
+    use_network(qtbot, window, "mlp")
     panel.epochs.setValue(0.2)
     qtbot.mouseClick(window.findChild(QPushButton, "trainButton"), Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window.loss_plot.raw.size > 0, timeout=10000)
-    qtbot.waitUntil(lambda: panel.state() == "idle", timeout=15000)
+    qtbot.waitUntil(lambda: window.state.run.state == "idle", timeout=15000)
     assert "finished" in window.statusBar().currentMessage()
-    assert window._model_info.metadata.get("data", "").startswith("the embedded practice set")
+    assert window.state.network.metadata.get("data", "").startswith("the embedded practice set")
     assert window.loss_plot.accuracy.size >= 1  # validated on the practice set's held-out digits

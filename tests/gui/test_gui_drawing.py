@@ -56,10 +56,10 @@ def test_a_stroke_shows_ten_probabilities_the_digit_and_the_28x28_input(window, 
     assert label.text() == str(int(np.argmax(probabilities)))
     np.testing.assert_allclose(window.probability_view.probabilities(), probabilities, rtol=1e-6)
     preview = window.findChild(QWidget, "inputPreview")
-    pixels = preview._pixels
+    pixels = preview.pixels()
     assert pixels is not None and pixels.shape == (28, 28)
     assert pixels.min() >= 0.0 and pixels.max() <= 1.0 and pixels.max() > 0.5
-    assert preview._image.width() == 28 and preview._image.height() == 28
+    assert preview.image_size() == (28, 28)
     # The preprocessed "1" is a vertical bar in the middle columns, not spread over the image.
     columns = np.flatnonzero(pixels.max(axis=0) > 0.3)
     rows = np.flatnonzero(pixels.max(axis=1) > 0.3)
@@ -101,7 +101,7 @@ def test_clearing_empties_the_canvas_and_the_prediction(qtbot, window, draw_and_
     assert window.probability_view.probabilities() is None
     assert window.canvas.stroke_count() == 0 and window.canvas.is_empty()
     assert window.canvas.image_array().max() == 0
-    assert not window.undo_action.isEnabled()
+    assert not window.menu_actions.undo.isEnabled()
 
 
 def test_undo_and_redo_one_stroke_at_a_time_with_the_keyboard(qtbot, window, draw_and_wait):
@@ -110,14 +110,14 @@ def test_undo_and_redo_one_stroke_at_a_time_with_the_keyboard(qtbot, window, dra
     one_stroke = canvas.image_array()
     both = draw_and_wait(HORIZONTAL)
     two_strokes = canvas.image_array()
-    assert canvas.stroke_count() == 2 and not window.redo_action.isEnabled()
+    assert canvas.stroke_count() == 2 and not window.menu_actions.redo.isEnabled()
     focus_canvas(qtbot, window)
 
     ctrl = Qt.KeyboardModifier.ControlModifier
     with qtbot.waitSignal(window.prediction_shown, timeout=5000) as undone:
         QTest.keyClick(canvas, Qt.Key.Key_Z, ctrl)
     assert canvas.stroke_count() == 1
-    assert window.redo_action.isEnabled()
+    assert window.menu_actions.redo.isEnabled()
     # Undo repaints the remaining strokes from their vectors: the same picture as before
     # (up to anti-aliasing where incremental segments overlapped).
     assert same_picture(canvas.image_array(), one_stroke)
@@ -129,7 +129,7 @@ def test_undo_and_redo_one_stroke_at_a_time_with_the_keyboard(qtbot, window, dra
     assert canvas.stroke_count() == 2
     assert same_picture(canvas.image_array(), two_strokes)
     np.testing.assert_allclose(redone.args[0], both, atol=1e-3)
-    assert not window.redo_action.isEnabled()
+    assert not window.menu_actions.redo.isEnabled()
 
     # Undoing every stroke leaves an empty canvas, and the prediction goes away.
     QTest.keyClick(canvas, Qt.Key.Key_Z, ctrl)
@@ -137,7 +137,7 @@ def test_undo_and_redo_one_stroke_at_a_time_with_the_keyboard(qtbot, window, dra
         QTest.keyClick(canvas, Qt.Key.Key_Z, ctrl)
     assert emptied.args == [None]
     assert canvas.stroke_count() == 0 and canvas.image_array().max() == 0
-    assert not window.undo_action.isEnabled()
+    assert not window.menu_actions.undo.isEnabled()
     assert window.findChild(QLabel, "predictionLabel").text() == ""
 
 
@@ -163,7 +163,7 @@ def test_dragging_with_the_right_button_erases(qtbot, window, draw_and_wait):
     assert left_part.max() <= 8
     assert canvas.stroke_count() == 3  # an erasing stroke is a stroke: it can be undone
     with qtbot.waitSignal(window.prediction_shown, timeout=5000):
-        window.undo_action.trigger()
+        window.menu_actions.undo.trigger()
     assert ink(canvas) == pytest.approx(before, rel=0.02)
 
 
@@ -172,7 +172,7 @@ def test_the_eraser_toggle_makes_the_left_button_erase(qtbot, window, draw_and_w
     draw_and_wait(HORIZONTAL)
     before = ink(canvas)
     qtbot.mouseClick(window.eraser_button, Qt.MouseButton.LeftButton)
-    assert canvas.eraser_mode and window.eraser_action.isChecked()
+    assert canvas.eraser_mode and window.menu_actions.eraser.isChecked()
 
     with qtbot.waitSignal(window.prediction_shown, timeout=5000) as blocker:
         drag(canvas, HORIZONTAL)
@@ -181,7 +181,7 @@ def test_the_eraser_toggle_makes_the_left_button_erase(qtbot, window, draw_and_w
     assert window.findChild(QLabel, "predictionLabel").text() == ""
 
     qtbot.mouseClick(window.eraser_button, Qt.MouseButton.LeftButton)
-    assert not canvas.eraser_mode and not window.eraser_action.isChecked()
+    assert not canvas.eraser_mode and not window.menu_actions.eraser.isChecked()
     with qtbot.waitSignal(window.prediction_shown, timeout=5000) as blocker:
         drag(canvas, HORIZONTAL)
     assert ink(canvas) == pytest.approx(before, rel=0.02)
@@ -195,10 +195,10 @@ def test_only_the_answer_for_the_latest_request_is_shown(qtbot, window, draw_and
     window.prediction_shown.connect(lambda probabilities: shown.append(probabilities))
 
     # Two requests in flight at once, for different drawings, before any answer comes back.
-    first_id = window._request_id
+    first_id = window.controller.request_id
     drag(canvas, DIAGONAL)  # request first_id + 1: the cross and a diagonal
     canvas.undo()  # request first_id + 2: the cross alone
-    assert window._request_id == first_id + 2
+    assert window.controller.request_id == first_id + 2
     qtbot.waitUntil(lambda: len(shown) >= 1, timeout=5000)
     # The worker answers in order, so the stale answer had arrived (and was dropped) before
     # this one; wait a little longer anyway for anything that should not come.
@@ -208,7 +208,7 @@ def test_only_the_answer_for_the_latest_request_is_shown(qtbot, window, draw_and
 
     # What each request's answer was: ask again for the cross, then for cross + diagonal.
     with qtbot.waitSignal(window.prediction_shown, timeout=5000) as cross:
-        window.request_prediction()
+        window.controller.request_prediction()
     with qtbot.waitSignal(window.prediction_shown, timeout=5000) as stale:
         canvas.redo()
     np.testing.assert_array_equal(displayed, cross.args[0])
@@ -216,8 +216,8 @@ def test_only_the_answer_for_the_latest_request_is_shown(qtbot, window, draw_and
 
     # Two quick repeats of the same request: one answer is shown, not two.
     shown.clear()
-    window.request_prediction()
-    window.request_prediction()
+    window.controller.request_prediction()
+    window.controller.request_prediction()
     qtbot.waitUntil(lambda: len(shown) >= 1, timeout=5000)
     qtbot.wait(300)
     assert len(shown) == 1
@@ -226,7 +226,7 @@ def test_only_the_answer_for_the_latest_request_is_shown(qtbot, window, draw_and
 
 @pytest.mark.skipif(not DEFAULT_WEIGHTS.exists(), reason=f"{DEFAULT_WEIGHTS.name} has not been trained yet")
 def test_shipped_weights_recognise_a_drawn_one_and_seven(window, draw_and_wait):
-    assert window._model_info.source == "shipped weights"
+    assert window.state.network.source == "shipped weights"
     one = draw_and_wait(VERTICAL)
     assert int(np.argmax(one)) == 1, f"a vertical line read as {np.round(one, 3)}"
     assert window.findChild(QLabel, "predictionLabel").text() == "1"

@@ -13,13 +13,14 @@ import textwrap
 import time
 from pathlib import Path
 
-from gui.main_window import last_session_path
+from gui.settings import last_session_path
 
 REPO = Path(__file__).resolve().parents[2]
 EXIT_BUDGET = 2.0  # seconds from closing the window to the process being gone
 
 SCRIPT = textwrap.dedent(
     """
+    import os
     import sys
     import time
 
@@ -27,8 +28,9 @@ SCRIPT = textwrap.dedent(
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
+    sys.path.insert(0, os.getcwd())  # the repository: tools/ is not installed
     from gui.app import create_main_window, run_event_loop
-    from gui.replay import drag_stroke
+    from tools.driver import drag_stroke
 
     app = QApplication(sys.argv[:1])
     window = create_main_window([])
@@ -36,7 +38,7 @@ SCRIPT = textwrap.dedent(
 
 
     def start():
-        if window._model_info is None:  # the worker is still importing torch
+        if window.state.network is None:  # the worker is still importing torch
             QTimer.singleShot(10, start)
             return
         window.training_panel.epochs.setValue(20.0)  # far longer than this script lives
@@ -53,7 +55,7 @@ SCRIPT = textwrap.dedent(
 
 
     def close():
-        print("state", window.training_panel.state(), flush=True)
+        print("state", window.state.run.state, flush=True)
         print("steps", window.loss_plot.raw.size, flush=True)
         print("closing", repr(time.time()), flush=True)
         window.close()

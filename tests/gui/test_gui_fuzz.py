@@ -104,9 +104,9 @@ class History:
 
 def reset(qtbot, window, size: tuple[int, int] = (1200, 820)) -> None:
     window.canvas.clear()
-    if window.eraser_action.isChecked():
-        window.eraser_action.trigger()
-    window.pen_actions.actions()[1].trigger()  # the normal pen
+    if window.menu_actions.eraser.isChecked():
+        window.menu_actions.eraser.trigger()
+    window.menu_actions.pens.actions()[1].trigger()  # the normal pen
     window.resize(*size)
     qtbot.wait(1)
 
@@ -132,35 +132,35 @@ def perform(qtbot, window, steps, history: History) -> None:
             )
             history.drawn()
         elif kind == "undo":
-            window.undo_action.trigger()
+            window.menu_actions.undo.trigger()
             history.undo()
         elif kind == "redo":
-            window.redo_action.trigger()
+            window.menu_actions.redo.trigger()
             history.redo_one()
         elif kind == "clear":
-            window.clear_action.trigger()
+            window.menu_actions.clear.trigger()
             history.strokes = history.redo = 0
         elif kind == "eraser":
-            window.eraser_action.trigger()
+            window.menu_actions.eraser.trigger()
         elif kind == "pen":
-            window.pen_actions.actions()[step[1]].trigger()
+            window.menu_actions.pens.actions()[step[1]].trigger()
         else:  # the strokes are repainted at the new size, and read again
             window.resize(step[1], step[2])
             qtbot.wait(1)
         assert canvas.stroke_count() == history.strokes
         assert canvas.can_redo() == (history.redo > 0)
-        assert window.undo_action.isEnabled() == (history.strokes > 0)
-        assert window.redo_action.isEnabled() == (history.redo > 0)
+        assert window.menu_actions.undo.isEnabled() == (history.strokes > 0)
+        assert window.menu_actions.redo.isEnabled() == (history.redo > 0)
 
 
 def settled(window) -> bool:
     """No request in flight, none pending, and the ink unchanged since the last one."""
-    return not (window._awaiting_answer or window._predict_timer.isActive() or window._canvas_changed)
+    return window.controller.idle
 
 
 def final_answer(qtbot, window):
     with qtbot.waitSignal(window.prediction_shown, timeout=10000) as blocker:
-        window.request_prediction()
+        window.controller.request_prediction()
     return blocker.args[0]
 
 
@@ -229,12 +229,12 @@ def test_thousands_of_strokes(qtbot, window):
     assert answer is not None
     assert_defined(answer)
     for _ in range(6):  # each undo repaints the remaining 1,000 strokes
-        window.undo_action.trigger()
+        window.menu_actions.undo.trigger()
     for _ in range(2):
-        window.redo_action.trigger()
+        window.menu_actions.redo.trigger()
     assert canvas.stroke_count() == 1016
     assert_defined(final_answer(qtbot, window))
-    window.clear_action.trigger()
+    window.menu_actions.clear.trigger()
     assert final_answer(qtbot, window) is None
 
 
@@ -256,7 +256,7 @@ def test_extreme_single_strokes(qtbot, window, points):
 
 
 def test_a_completely_filled_canvas(qtbot, window):
-    window.pen_actions.actions()[2].trigger()  # the thick pen: fewer strokes to cover it
+    window.menu_actions.pens.actions()[2].trigger()  # the thick pen: fewer strokes to cover it
     rows = np.linspace(0.0, 1.0, 25)
     for y in rows:
         drag_with(window.canvas, LEFT, [(-0.1, y), (1.1, y)])
@@ -266,4 +266,4 @@ def test_a_completely_filled_canvas(qtbot, window):
     assert answer is not None
     assert_defined(answer)
     # What the network sees is a solid block filling MNIST's 20x20 box.
-    assert np.count_nonzero(window._current_pixels > 0.99) >= 0.95 * 20 * 20
+    assert np.count_nonzero(window.state.prediction.pixels > 0.99) >= 0.95 * 20 * 20

@@ -11,9 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gui.replay import PredictionCatcher, read_digit
 from model.checkpoint import DEFAULT_WEIGHTS
 from model.strokes import is_training_writer, load_unipen
+from tools.driver import PredictionCatcher, read_digit
 
 SHARED_STROKES = Path(__file__).resolve().parents[3] / "shared/datasets/strokes/unipen_digits_dev.npz"
 pytestmark = [

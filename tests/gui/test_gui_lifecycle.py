@@ -6,7 +6,7 @@ import threading
 import time
 
 import pytest
-from gui_support import PROXY_VARIABLES, VERTICAL, drag, serve_stalling
+from gui_support import PROXY_VARIABLES, VERTICAL, drag, serve_stalling, use_network
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QPushButton
 
@@ -24,22 +24,22 @@ def open_window(qtbot):
     qtbot.addWidget(window)
     window.show()
     qtbot.waitExposed(window)
-    qtbot.waitUntil(lambda: window._model_info is not None, timeout=15000)
+    qtbot.waitUntil(lambda: window.state.network is not None, timeout=15000)
     return window
 
 
 def test_closing_mid_training_stops_the_worker_thread(qtbot, window):
     panel = window.training_panel
-    panel.arch.setCurrentIndex(panel.arch.findData("mlp"))
+    use_network(qtbot, window, "mlp")
     panel.epochs.setValue(20.0)  # far longer than the test: the run is cut short by the close
     qtbot.mouseClick(window.findChild(QPushButton, "trainButton"), Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window.loss_plot.raw.size > 0, timeout=10000)
-    assert panel.state() == "running"
+    assert window.state.run.state == "running"
 
     started = time.perf_counter()
     window.close()
     assert time.perf_counter() - started < 3
-    assert not window._worker_thread.isRunning()
+    assert not window.controller.threads_running()
     assert not [t for t in threading.enumerate() if t.name.startswith("digitpad-training")]
     qtbot.wait(100)  # nothing queued from the dead worker may reach the window now
 
@@ -51,12 +51,12 @@ def test_two_windows_one_after_the_other(qtbot):
             drag(window.canvas, VERTICAL)
         assert blocker.args[0] is not None
         window.close()
-        assert not window._worker_thread.isRunning()
+        assert not window.controller.threads_running()
 
 
 def test_closing_during_a_stalled_download_returns_promptly(qtbot, window, tmp_path):
     with serve_stalling() as (url, requested):
-        window.start_download(mirrors=(url,), target=str(tmp_path / "mnist"))
+        window.controller.start_download(mirrors=(url,), target=str(tmp_path / "mnist"))
         assert window.download_bar.isVisible()
         assert requested.wait(10), "the download never reached the server"
         qtbot.wait(200)  # the downloader is now blocked reading a body that never comes
@@ -65,7 +65,7 @@ def test_closing_during_a_stalled_download_returns_promptly(qtbot, window, tmp_p
         window.close()
         elapsed = time.perf_counter() - started
     assert elapsed < 3, f"closing took {elapsed:.1f} s"
-    assert not window._worker_thread.isRunning()
+    assert not window.controller.threads_running()
     # The server has let go: the abandoned transfer sees the cancel and removes its partial file.
     folder = tmp_path / "mnist"
     qtbot.waitUntil(lambda: not any(folder.iterdir()), timeout=10000)

@@ -1,20 +1,16 @@
-"""What keeps the window cheap while it trains: round plot ranges, fixed-size live labels, and
-a worker that answers a drawing while a training step is under way."""
+"""What keeps the window cheap while it trains: round plot ranges, fixed-size live labels,
+activation pictures tiled without a Python loop."""
 
 from __future__ import annotations
-
-import threading
 
 import numpy as np
 import pytest
 from PySide6.QtCore import QCoreApplication, QEvent, QObject
 from PySide6.QtWidgets import QGraphicsItem, QVBoxLayout, QWidget
 
-import gui.worker
 from gui.live_label import LiveLabel
 from gui.loss_plot import LossPlot, nice_ceiling
-from gui.worker import ModelWorker, PredictRequest
-from model.messages import EvalResult, Prediction, TrainProgress
+from model.messages import EvalResult, TrainProgress
 
 
 @pytest.mark.parametrize(
@@ -52,7 +48,7 @@ def test_plot_ranges_are_round_hold_every_point_and_change_rarely(qtbot):
     qtbot.addWidget(plot)
     plot.add_progress(tuple(progress(step, 2.3 * np.exp(-step / 50)) for step in range(1, 111)))
     plot.add_evaluation(EvalResult(step=100, epoch=0.25, loss=0.4, accuracy=0.93, seconds=2.0))
-    plot._refresh()
+    plot.refresh()
     low, high = shown_range(plot.loss_plot, 0)
     assert low < 0 and 0.3 <= high < 0.31  # last point at epoch 0.275, rounded up to 0.3; 2% padding
     low, high = shown_range(plot.loss_plot, 1)
@@ -63,7 +59,7 @@ def test_plot_ranges_are_round_hold_every_point_and_change_rarely(qtbot):
     # Ten more batches inside the same round range: the view (and the cached axes) stay put.
     before = shown_range(plot.loss_plot, 0)
     plot.add_progress(tuple(progress(step, 0.2) for step in range(111, 121)))  # up to epoch 0.3
-    plot._refresh()
+    plot.refresh()
     assert shown_range(plot.loss_plot, 0) == before
 
 
@@ -79,7 +75,7 @@ def test_clearing_the_plot_shows_the_empty_ranges_again(qtbot):
     plot = LossPlot()
     qtbot.addWidget(plot)
     plot.add_progress(tuple(progress(step, 9.0) for step in range(1, 2001)))
-    plot._refresh()
+    plot.refresh()
     assert shown_range(plot.loss_plot, 0)[1] > 5
     plot.clear_curves()
     assert 1.0 <= shown_range(plot.loss_plot, 0)[1] < 1.03
@@ -124,79 +120,6 @@ def test_live_label_text_changes_do_not_lay_the_window_out_again(qtbot, label_cl
         assert counter.count == 0
         assert label.minimumSize() == label.maximumSize()
         assert label.width() >= label.fontMetrics().horizontalAdvance("1,407,000 of 1,407,000")
-
-
-class RecordingSession:
-    """Stands in for ModelSession: records what the worker asks of it, in order (from both the
-    worker's thread and its training thread); a step lasts until `step_may_end` is set."""
-
-    def __init__(self) -> None:
-        self.calls: list[str] = []
-        self.training = True
-        self.step_started = threading.Event()
-        self.step_may_end = threading.Event()
-
-    def predict(self, request_id: int, image, with_layers: bool = True) -> Prediction:
-        self.calls.append(f"predict {request_id}")
-        return Prediction(request_id, None, np.zeros((28, 28), np.float32), ())
-
-    def train_for(self, seconds: float, interrupt=None) -> list:
-        self.calls.append("step starts")
-        self.step_started.set()
-        self.step_may_end.wait(timeout=10)
-        self.calls.append("step ends")
-        return []
-
-    def publish_weights_for_prediction(self) -> None:
-        self.calls.append("publish weights")
-
-    def save(self, path: str) -> None:
-        self.calls.append("save")
-
-
-@pytest.fixture
-def training_worker(monkeypatch):
-    """A worker in this thread, mid-run, whose session only records what it is asked."""
-    monkeypatch.setattr(gui.worker._OPTIMISERS_READY, "is_set", lambda: True)
-    worker = ModelWorker()
-    worker._session = RecordingSession()
-    worker._state = "running"
-    yield worker
-    worker._state = "idle"
-    worker._session.step_may_end.set()
-    worker._trainer.shutdown(wait=True)
-    QCoreApplication.processEvents()
-
-
-def request(request_id: int) -> PredictRequest:
-    return PredictRequest(request_id, np.zeros((28, 28), np.uint8))
-
-
-def test_a_drawing_is_answered_while_a_training_step_is_under_way(qtbot, training_worker):
-    session = training_worker._session
-    training_worker._pump()
-    assert session.step_started.wait(timeout=5)
-    with qtbot.waitSignal(training_worker.prediction_ready, timeout=2000) as answer:
-        training_worker.predict(request(7))
-    assert answer.args[0].request_id == 7
-    assert session.calls == ["step starts", "predict 7"]  # the step has not ended
-    session.step_may_end.set()
-    # The step's weights are published for the next predictions; the next step starts and
-    # the drawing is classified again with the new weights (the first report is due).
-    qtbot.waitUntil(lambda: session.calls.count("step starts") >= 2, timeout=2000)
-    qtbot.waitUntil(lambda: session.calls.count("predict 7") == 2, timeout=2000)
-    assert session.calls[2:4] == ["step ends", "publish weights"]
-
-
-def test_saving_waits_for_the_step_under_way_and_training_goes_on(qtbot, training_worker, tmp_path):
-    session = training_worker._session
-    training_worker._pump()
-    assert session.step_started.wait(timeout=5)
-    threading.Timer(0.2, session.step_may_end.set).start()
-    with qtbot.waitSignal(training_worker.saved, timeout=2000):
-        training_worker.save(str(tmp_path / "net.pt"))  # blocks this thread until the step ends
-    assert session.calls[:4] == ["step starts", "step ends", "publish weights", "save"]
-    qtbot.waitUntil(lambda: session.calls.count("step starts") >= 2, timeout=2000)
 
 
 def test_activation_columns_are_shared_by_weight_but_never_narrower_than_their_text():

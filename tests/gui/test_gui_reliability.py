@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from gui_support import SEVEN, SHARED_MNIST, VERTICAL, drag, polyline
+from gui_support import SEVEN, SHARED_MNIST, VERTICAL, drag, polyline, use_network
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QPushButton
 
@@ -31,14 +31,16 @@ def assert_probabilities(probabilities) -> None:
 def answer_now(qtbot, window):
     """The answer for what is on the canvas now, asked for explicitly."""
     with qtbot.waitSignal(window.prediction_shown, timeout=15000) as blocker:
-        window.request_prediction()
+        window.controller.request_prediction()
     return blocker.args[0]
 
 
 def save_weights(qtbot, window, path: Path) -> dict[str, torch.Tensor]:
-    window._save_path = None
-    window.save_requested.emit(str(path))
-    qtbot.waitUntil(lambda: window._save_path == str(path), timeout=10000)
+    with qtbot.waitSignal(
+        window.state.status_posted, timeout=10000, check_params_cb=lambda text, _ms: text.startswith("Saved")
+    ):
+        window.controller.save_network(str(path))
+    assert window.state.save_path == str(path)
     net, _ = load_checkpoint(path)
     return net.state_dict()
 
@@ -48,7 +50,7 @@ def open_window(qtbot, *argv: str):
     qtbot.addWidget(window)
     window.show()
     qtbot.waitExposed(window)
-    qtbot.waitUntil(lambda: window._model_info is not None, timeout=15000)
+    qtbot.waitUntil(lambda: window.state.network is not None, timeout=15000)
     return window
 
 
@@ -56,7 +58,7 @@ def open_window(qtbot, *argv: str):
 def test_hammering_train_pause_stop_restart_and_switching_networks(qtbot, window, capfd):
     """About 200 quick actions in a random order, including mid-batch, then it still works."""
     panel = window.training_panel
-    panel.arch.setCurrentIndex(panel.arch.findData("mlp"))
+    use_network(qtbot, window, "mlp")
     panel.epochs.setValue(5.0)
     train = window.findChild(QPushButton, "trainButton")
     stop = window.findChild(QPushButton, "stopButton")
@@ -65,9 +67,9 @@ def test_hammering_train_pause_stop_restart_and_switching_networks(qtbot, window
     actions = {
         "train button": lambda: qtbot.mouseClick(train, Qt.MouseButton.LeftButton),
         "stop button": lambda: qtbot.mouseClick(stop, Qt.MouseButton.LeftButton),
-        "stop": window.stop_requested.emit,
-        "new network": lambda: window.new_network_requested.emit(rng.choice(["cnn", "mlp"])),
-        "train config": lambda: window.train_requested.emit(
+        "stop": window.controller.stop,
+        "new network": lambda: window.controller.new_network(rng.choice(["cnn", "mlp"])),
+        "train config": lambda: window.controller.train(
             TrainConfig(arch=rng.choice(["cnn", "mlp"]), epochs=5, from_scratch=rng.random() < 0.7)
         ),
         "draw": lambda: drag(window.canvas, rng.choice(strokes)),
@@ -84,8 +86,8 @@ def test_hammering_train_pause_stop_restart_and_switching_networks(qtbot, window
     assert set(done) == set(names)
 
     # Whatever state that left, Stop brings it to rest, and the window answers drawings.
-    window.stop_requested.emit()
-    qtbot.waitUntil(lambda: panel.state() == "idle", timeout=15000)
+    window.controller.stop()
+    qtbot.waitUntil(lambda: window.state.run.state == "idle", timeout=15000)
     window.canvas.clear()
     drag(window.canvas, VERTICAL)
     assert_probabilities(answer_now(qtbot, window))
@@ -94,13 +96,13 @@ def test_hammering_train_pause_stop_restart_and_switching_networks(qtbot, window
 
     # A run started now trains and can be stopped: nothing was left stuck.
     steps = window.loss_plot.raw.size
-    window.train_requested.emit(TrainConfig(arch="mlp", epochs=5))
-    qtbot.waitUntil(lambda: panel.state() == "running", timeout=10000)
+    window.controller.train(TrainConfig(arch="mlp", epochs=5))
+    qtbot.waitUntil(lambda: window.state.run.state == "running", timeout=10000)
     qtbot.waitUntil(lambda: window.loss_plot.raw.size > steps, timeout=20000)
     started = time.perf_counter()
     window.close()
     assert time.perf_counter() - started < 2.0
-    assert not window._worker_thread.isRunning()
+    assert not window.controller.threads_running()
     err = capfd.readouterr().err
     assert "Traceback" not in err and "QThread: Destroyed" not in err
 
@@ -113,17 +115,17 @@ def test_divergence_brings_back_the_exact_weights_from_before_the_run(qtbot, win
 
     The fully-connected net is used: the CNN's batch normalisation keeps its loss finite even
     at absurd learning rates (it grows huge instead), so there is nothing to detect."""
-    window.new_network_requested.emit("mlp")
-    qtbot.waitUntil(lambda: window._model_info.arch == "mlp", timeout=10000)
+    window.controller.new_network("mlp")
+    qtbot.waitUntil(lambda: window.state.network.arch == "mlp", timeout=10000)
     drag(window.canvas, SEVEN)
     before = answer_now(qtbot, window)
     assert_probabilities(before)
-    pixels_before = window._current_pixels.copy()
+    pixels_before = window.state.prediction.pixels.copy()
     weights_before = save_weights(qtbot, window, tmp_path / "before.pt")
 
     # Continue from the current weights with a learning rate no network survives.
     config = TrainConfig(
-        arch=window._model_info.arch,
+        arch=window.state.network.arch,
         epochs=1.0,
         batch_size=32,
         learning_rate=1e6,
@@ -131,12 +133,12 @@ def test_divergence_brings_back_the_exact_weights_from_before_the_run(qtbot, win
         schedule="constant",
         from_scratch=False,
     )
-    window.train_requested.emit(config)
+    window.controller.train(config)
     qtbot.waitUntil(lambda: "diverged" in window.notice.text(), timeout=30000)
-    qtbot.waitUntil(lambda: window.training_panel.state() == "idle", timeout=5000)
+    qtbot.waitUntil(lambda: window.state.run.state == "idle", timeout=5000)
     assert "learning rate" in window.notice.text() and "restored" in window.notice.text()
     assert 0 < window.loss_plot.raw.size < SNAPSHOT_EVERY  # it diverged before the 2nd snapshot
-    assert window._model_info.metadata.get("reason") == "diverged"
+    assert window.state.network.metadata.get("reason") == "diverged"
 
     weights_after = save_weights(qtbot, window, tmp_path / "after.pt")
     assert weights_after.keys() == weights_before.keys()
@@ -147,16 +149,16 @@ def test_divergence_brings_back_the_exact_weights_from_before_the_run(qtbot, win
     # the answer now is exactly what the network from before the run says about it.
     after = answer_now(qtbot, window)
     net_before, _ = load_checkpoint(tmp_path / "before.pt")
-    expected, _ = net_before.forward_with_activations(torch.from_numpy(window._current_pixels))
+    expected, _ = net_before.forward_with_activations(torch.from_numpy(window.state.prediction.pixels))
     np.testing.assert_array_equal(after, expected)
     again, _ = net_before.forward_with_activations(torch.from_numpy(pixels_before))
     np.testing.assert_array_equal(again, before)
 
 
 # -- broken data ---------------------------------------------------------------------------
-def choose_long_mlp_run(window) -> None:
+def choose_long_mlp_run(qtbot, window) -> None:
     panel = window.training_panel
-    panel.arch.setCurrentIndex(panel.arch.findData("mlp"))
+    use_network(qtbot, window, "mlp")
     panel.epochs.setValue(5.0)
 
 
@@ -164,8 +166,8 @@ def train_and_wait_for_steps(qtbot, window) -> None:
     steps = window.loss_plot.raw.size
     qtbot.mouseClick(window.findChild(QPushButton, "trainButton"), Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window.loss_plot.raw.size > steps, timeout=20000)
-    window.stop_requested.emit()
-    qtbot.waitUntil(lambda: window.training_panel.state() == "idle", timeout=10000)
+    window.controller.stop()
+    qtbot.waitUntil(lambda: window.state.run.state == "idle", timeout=10000)
 
 
 def test_a_corrupt_mnist_copy_given_with_data_dir_falls_back_to_the_practice_set(qtbot, corrupt_mnist):
@@ -173,14 +175,14 @@ def test_a_corrupt_mnist_copy_given_with_data_dir_falls_back_to_the_practice_set
     window = open_window(qtbot, "--data-dir", str(folder))
     try:
         panel = window.training_panel
-        choose_long_mlp_run(window)
+        choose_long_mlp_run(qtbot, window)
         train_and_wait_for_steps(qtbot, window)
         notice = window.notice.text()
         assert "train-images-idx3-ubyte.gz" in notice, notice
         assert "practice set" in notice
         assert "practice set" in panel.data_label.text()
         # The broken copy was never trained on: the run's data is the practice set.
-        assert window._model_info.metadata["data"].startswith("the embedded practice set")
+        assert window.state.network.metadata["data"].startswith("the embedded practice set")
         drag(window.canvas, VERTICAL)
         assert_probabilities(answer_now(qtbot, window))
 
@@ -195,10 +197,10 @@ def test_a_corrupt_mnist_copy_given_with_data_dir_falls_back_to_the_practice_set
         train_and_wait_for_steps(qtbot, window)
         assert panel.data_label.text().startswith("Trains on MNIST (60,000 training digits)")
         assert window.notice.text() == ""
-        assert window._model_info.metadata["data"].startswith("MNIST")
+        assert window.state.network.metadata["data"].startswith("MNIST")
     finally:
         window.close()
-        assert not window._worker_thread.isRunning()
+        assert not window.controller.threads_running()
 
 
 @pytest.mark.parametrize("kind", ["empty folder", "a file", "missing"])
@@ -211,7 +213,7 @@ def test_an_empty_or_unusable_data_dir_falls_back_with_a_notice(qtbot, tmp_path,
     window = open_window(qtbot, "--data-dir", str(path))
     try:
         panel = window.training_panel
-        choose_long_mlp_run(window)
+        choose_long_mlp_run(qtbot, window)
         train_and_wait_for_steps(qtbot, window)
         notice = window.notice.text()
         assert str(path) in notice and "practice set" in notice, notice
@@ -220,4 +222,4 @@ def test_an_empty_or_unusable_data_dir_falls_back_with_a_notice(qtbot, tmp_path,
         assert_probabilities(answer_now(qtbot, window))
     finally:
         window.close()
-        assert not window._worker_thread.isRunning()
+        assert not window.controller.threads_running()

@@ -22,12 +22,12 @@ from PySide6.QtWidgets import QMainWindow
 
 from gui.app import create_main_window
 from gui.canvas import PEN_SCALE_DEFAULT, DrawingCanvas
+from gui.main_window import default_size
 from model.messages import TrainConfig
 
 DEFAULTS = TrainConfig()
 # Valid values that are not the defaults: a key that kept its value is told from one reset.
 CUSTOM = {
-    "train/arch": "mlp",
     "train/epochs": "7.5",
     "train/batch_size": "64",
     "train/learning_rate": "0.01",
@@ -58,7 +58,7 @@ def opened(qtbot) -> Iterator[QMainWindow]:
         yield window
     finally:
         window.close()
-        assert not window._worker_thread.isRunning()
+        assert not window.controller.threads_running()
         # Gone now, in this thread: the next window's worker must not collect its garbage.
         window.deleteLater()
         QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
@@ -69,7 +69,6 @@ def shown(window) -> dict[str, object]:
     """What the window offers for each preference."""
     config = window.training_panel.config()
     return {
-        "train/arch": config.arch,
         "train/epochs": config.epochs,
         "train/batch_size": config.batch_size,
         "train/learning_rate": config.learning_rate,
@@ -84,7 +83,7 @@ def default(key: str) -> object:
 
 def custom(key: str) -> object:
     value = CUSTOM[key]
-    return value if key in ("train/arch", "train/optimizer") else type(default(key))(float(value))
+    return value if key == "train/optimizer" else type(default(key))(float(value))
 
 
 GARBAGE = {
@@ -119,8 +118,8 @@ GARBAGE = {
         "canvas/pen_scale": "-inf",
     },
     "fractional batch, tiny rate": {"train/batch_size": "12.5", "train/learning_rate": "1e-9"},
-    "unknown names": {"train/arch": "resnet", "train/optimizer": "lbfgs"},
-    "empty and lists": {"train/arch": "", "train/optimizer": '"adam, sgd"', "train/epochs": "3, 4"},
+    "unknown names": {"train/optimizer": "lbfgs"},
+    "empty and lists": {"train/optimizer": '"adam, sgd"', "train/epochs": "3, 4"},
 }
 
 
@@ -129,7 +128,7 @@ def check_restored(window, broken: dict[str, str]) -> None:
     for key in CUSTOM:
         expected = default(key) if key in broken else custom(key)
         assert values[key] == pytest.approx(expected), f"{key}: saved {broken.get(key, CUSTOM[key])!r}"
-    checked = window.pen_actions.checkedAction()
+    checked = window.menu_actions.pens.checkedAction()
     assert checked is not None and checked.data() == pytest.approx(values["canvas/pen_scale"])
 
 
@@ -142,25 +141,25 @@ def test_broken_preferences_at_start_up_fall_back_to_defaults_and_the_others_sta
     del settings
     with opened(qtbot) as window:
         check_restored(window, broken)
-        assert (window.width(), window.height()) == (1280, 860)  # the default size: bytes refused
+        assert (window.width(), window.height()) == default_size()  # bytes refused
 
 
 @pytest.mark.parametrize("case", [case for case in GARBAGE if case != "strings"])
 def test_each_kind_of_garbage_falls_back_key_by_key(window, case):
     """The same restore as at start-up, run again on the open window (quicker than a new one)."""
     write_ini({**CUSTOM, **GARBAGE[case], "window/geometry": "not a geometry"})
-    window._restore_settings()
+    window.restore_settings()
     check_restored(window, GARBAGE[case])
 
 
 def test_missing_preferences_are_defaults(window):
     write_ini({"train/batch_size": "256"})
-    window._restore_settings()
+    window.restore_settings()
     values = shown(window)
     assert values["train/batch_size"] == 256
     for key in CUSTOM.keys() - {"train/batch_size"}:
         assert values[key] == pytest.approx(default(key)), key
-    assert window.pen_actions.checkedAction().data() == PEN_SCALE_DEFAULT
+    assert window.menu_actions.pens.checkedAction().data() == PEN_SCALE_DEFAULT
 
 
 def test_random_bytes_for_the_geometry_are_refused(window):
@@ -171,7 +170,7 @@ def test_random_bytes_for_the_geometry_are_refused(window):
         settings = QSettings(str(settings_path()), QSettings.Format.IniFormat)
         settings.setValue("window/geometry", geometry)
         settings.sync()
-        window._restore_settings()
+        window.restore_settings()
         assert window.geometry() == before
 
 
@@ -180,7 +179,7 @@ def test_random_junk_in_the_settings_file(window):
     for seed in range(10):
         junk = np.random.default_rng(seed).integers(0, 256, 300, dtype=np.uint8).tobytes()
         write_ini(CUSTOM, extra=junk + b"\n[train]\nepochs=" + junk[:40] + b"\n")
-        window._restore_settings()
+        window.restore_settings()
         values = shown(window)
         for key, value in values.items():
             assert value == pytest.approx(custom(key)) or value == pytest.approx(default(key)), key
@@ -207,21 +206,21 @@ def test_preferences_are_saved_on_close_and_restored(qtbot):
         panel.set_config(
             TrainConfig(arch="mlp", epochs=4.5, batch_size=96, learning_rate=0.02, optimizer="adamw")
         )
-        window.pen_actions.actions()[0].trigger()  # thin
-        window.resize(760, 640)  # smaller than the 800x800 offscreen screen, which it must fit
+        window.menu_actions.pens.actions()[0].trigger()  # thin
+        window.resize(1024, 680)
     with opened(qtbot) as window:
         config = window.training_panel.config()
-        assert (config.arch, config.epochs, config.batch_size, config.optimizer) == ("mlp", 4.5, 96, "adamw")
+        assert (config.epochs, config.batch_size, config.optimizer) == (4.5, 96, "adamw")
         assert config.learning_rate == pytest.approx(0.02)
         assert window.canvas.pen_scale == pytest.approx(0.7)
-        assert window.pen_actions.checkedAction() is window.pen_actions.actions()[0]
-        assert (window.width(), window.height()) == (760, 640)
+        assert window.menu_actions.pens.checkedAction() is window.menu_actions.pens.actions()[0]
+        assert (window.width(), window.height()) == (1024, 680)
     saved = QSettings(str(settings_path()), QSettings.Format.IniFormat)
     assert float(saved.value("canvas/pen_scale")) == pytest.approx(0.7)
 
 
 def test_pen_width_menu(qtbot, window):
-    group = window.pen_actions
+    group = window.menu_actions.pens
     names = [action.text().replace("&", "") for action in group.actions()]
     assert names == ["Thin pen", "Normal pen", "Thick pen"]
     assert group.isExclusive()

@@ -10,7 +10,7 @@ import time
 
 import numpy as np
 import pytest
-from gui_support import VERTICAL
+from gui_support import VERTICAL, use_network
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QPushButton
@@ -20,9 +20,11 @@ from model.networks import build_network
 LONG_RUN_EPOCHS = 20.0  # never reached: the tests stop the run long before
 
 
-def configure(window, arch="mlp", epochs=LONG_RUN_EPOCHS, batch_size=128, learning_rate=None, optimizer=None):
+def configure(
+    qtbot, window, arch="mlp", epochs=LONG_RUN_EPOCHS, batch_size=128, learning_rate=None, optimizer=None
+):
     panel = window.training_panel
-    panel.arch.setCurrentIndex(panel.arch.findData(arch))
+    use_network(qtbot, window, arch)
     panel.epochs.setValue(epochs)
     panel.batch_size.setValue(batch_size)
     if learning_rate is not None:
@@ -48,11 +50,11 @@ def stop_button(window) -> QPushButton:
 
 def stop_and_wait(qtbot, window) -> None:
     click(qtbot, stop_button(window))
-    qtbot.waitUntil(lambda: window.training_panel.state() == "idle", timeout=5000)
+    qtbot.waitUntil(lambda: window.state.run.state == "idle", timeout=5000)
 
 
 def test_train_pause_resume_and_stop(qtbot, window):
-    configure(window)
+    configure(qtbot, window)
     assert "practice" in window.training_panel.data_label.text()
     button = train_button(window)
     stop = stop_button(window)
@@ -63,12 +65,12 @@ def test_train_pause_resume_and_stop(qtbot, window):
     qtbot.waitUntil(lambda: raw.size > 0, timeout=10000)
     qtbot.waitUntil(lambda: button.text() == "Pause", timeout=5000)
     assert stop.isEnabled()
-    assert not window.training_panel.arch.isEnabled()  # no changing the network mid-run
+    assert not window.training_panel.new_button.isEnabled()  # no changing the network mid-run
     assert "of" in window.training_panel.step_label.text()
 
     click(qtbot, button)
     qtbot.waitUntil(lambda: button.text() == "Resume", timeout=5000)
-    assert window.training_panel.state() == "paused"
+    assert window.state.run.state == "paused"
     qtbot.wait(50)  # any progress sent before the pause has arrived by now
     paused_at = raw.size
     qtbot.wait(300)
@@ -81,7 +83,7 @@ def test_train_pause_resume_and_stop(qtbot, window):
     stop_and_wait(qtbot, window)
     assert button.text() == "Train" and not stop.isEnabled()
     assert "stopped" in window.statusBar().currentMessage()
-    assert window.training_panel.arch.isEnabled()
+    assert window.training_panel.new_button.isEnabled()
     stopped_at = raw.size
     assert stopped_at < 60, "a test run should be a few dozen steps"
     qtbot.wait(200)
@@ -92,7 +94,7 @@ def test_train_pause_resume_and_stop(qtbot, window):
 def test_a_drawing_is_reread_live_while_training(qtbot, window, draw_and_wait):
     draw_and_wait(VERTICAL)
     assert window.activation_view.layer_names() == ("input", "conv 1", "conv 2", "dense", "output")
-    configure(window, arch="mlp")
+    configure(qtbot, window, arch="mlp")
     shown: list = []
     window.prediction_shown.connect(lambda probabilities: shown.append(probabilities))
 
@@ -105,7 +107,7 @@ def test_a_drawing_is_reread_live_while_training(qtbot, window, draw_and_wait):
     assert len({p.tobytes() for p in shown}) >= 2, "the live answers should change as the network learns"
     mlp = build_network("mlp", seed=0)
     assert window.activation_view.layer_names() == ("input", *(info.name for info in mlp.stage_infos))
-    assert window._model_info.arch == "mlp"
+    assert window.state.network.arch == "mlp"
     assert "practice" in window.training_panel.data_label.text()
 
 
@@ -113,10 +115,10 @@ def test_too_high_a_learning_rate_diverges_with_a_notice_and_predictions_still_w
     qtbot, window, draw_and_wait
 ):
     # SGD at a learning rate of 10 (the spin box's maximum) blows up within ten steps.
-    configure(window, arch="mlp", epochs=1.0, batch_size=32, learning_rate=10.0, optimizer="sgd")
+    configure(qtbot, window, arch="mlp", epochs=1.0, batch_size=32, learning_rate=10.0, optimizer="sgd")
     click(qtbot, train_button(window))
     qtbot.waitUntil(lambda: "diverged" in window.notice.text(), timeout=15000)
-    qtbot.waitUntil(lambda: window.training_panel.state() == "idle", timeout=5000)
+    qtbot.waitUntil(lambda: window.state.run.state == "idle", timeout=5000)
     assert "learning rate" in window.notice.text() or "not a number" in window.notice.text()
     assert window.loss_plot.raw.size < 40  # it stopped at the divergence, not at the end
 
@@ -128,11 +130,11 @@ def test_too_high_a_learning_rate_diverges_with_a_notice_and_predictions_still_w
 
 
 def test_while_training_a_moving_pen_is_reread_at_most_at_screen_rate(qtbot, window):
-    configure(window)
+    configure(qtbot, window)
     click(qtbot, train_button(window))
-    qtbot.waitUntil(lambda: window.training_panel.state() == "running", timeout=10000)
+    qtbot.waitUntil(lambda: window.state.run.state == "running", timeout=10000)
     sent: list[float] = []
-    window.predict_requested.connect(lambda request: sent.append(time.monotonic()))
+    window.controller.prediction_requested.connect(lambda request: sent.append(time.monotonic()))
     canvas, left, none = window.canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
     QTest.mousePress(canvas, left, none, canvas.widget_point(0.3, 0.2).toPoint())
     for i in range(50):  # a move every 4 ms or so, for about a fifth of a second

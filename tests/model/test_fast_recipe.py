@@ -198,7 +198,8 @@ def test_session_slices_end_mid_evaluation(bar_data):
 
     big = with_big_test_set(bar_data)
     session = ModelSession()
-    session._data = big
+    session.new_network("mlp", seed=0)
+    session.use_training_data(big)
     session.start_training(
         TrainConfig(arch="mlp", batch_size=20, augment=False, epochs=0.1, evals_per_epoch=0)
     )

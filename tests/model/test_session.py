@@ -7,12 +7,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
 from model.checkpoint import CheckpointError, save_checkpoint
 from model.messages import EvalResult, TrainConfig, TrainFinished, TrainProgress
 from model.networks import build_network
-from model.session import PRACTICE_DESCRIPTION, ModelSession
+from model.session import PRACTICE_DESCRIPTION, ModelSession, read_drawing
+from model.snapshot import apply_snapshot
 
 
 def canvas_with_bar() -> np.ndarray:
@@ -55,8 +55,9 @@ def test_without_mnist_training_uses_the_practice_set(tmp_path: Path) -> None:
 
 def test_a_run_trains_in_slices_and_ends_with_a_finished_message(tmp_path: Path) -> None:
     session = ModelSession(str(tmp_path))
+    session.new_network("mlp", seed=0)
     before = session.predict(1, canvas_with_bar()).probabilities
-    adopted = session.start_training(TrainConfig(arch="mlp", epochs=0.15, batch_size=64, evals_per_epoch=10))
+    adopted = session.start_training(TrainConfig(epochs=0.15, batch_size=64, evals_per_epoch=10))
     assert adopted is not None and adopted.arch == "mlp" and session.training
     messages = []
     while session.training:
@@ -82,22 +83,45 @@ def test_stop_keeps_what_was_learnt(tmp_path: Path) -> None:
     assert session.stop_training() is None
 
 
-def test_during_a_run_predictions_come_from_the_weights_last_published(tmp_path: Path) -> None:
-    """The worker trains in another thread: predictions must not read weights mid-update."""
+def test_a_run_trains_the_network_in_use_whatever_the_config_names(tmp_path: Path) -> None:
+    """The panel describes the network in use, and Train trains that one: continuing never
+    swaps it for another shape, and starting again re-initialises the same shape."""
     session = ModelSession(str(tmp_path))
-    session.start_training(TrainConfig(arch="mlp", epochs=5, batch_size=32))
-    session.publish_weights_for_prediction()
-    published = session.predict(1, canvas_with_bar()).probabilities
-    session.train_for(0.05)  # changes the network, not the published copy
-    assert np.array_equal(session.predict(2, canvas_with_bar()).probabilities, published)
-    session.publish_weights_for_prediction()
-    trained = session.predict(3, canvas_with_bar()).probabilities
-    assert not np.allclose(trained, published)
-    session.stop_training()  # from now on, the network itself answers
-    after = session.predict(4, canvas_with_bar())
-    net_says, _ = session.net.forward_with_activations(torch.from_numpy(after.pixels))
-    np.testing.assert_array_equal(after.probabilities, net_says)
-    np.testing.assert_array_equal(trained, net_says)
+    session.load_initial()  # the shipped CNN
+    shipped = session.net
+    assert session.start_training(TrainConfig(arch="mlp", epochs=1, from_scratch=False)) is None
+    assert session.net is shipped and session.info.metadata["config"]["arch"] == "cnn"
+    session.stop_training()
+    adopted = session.start_training(TrainConfig(arch="mlp", epochs=1, from_scratch=True))
+    assert adopted is not None and session.net is not shipped and session.net.spec == shipped.spec
+    session.stop_training()
+
+
+def test_snapshots_are_read_only_copies_that_rebuild_the_same_answers(tmp_path: Path) -> None:
+    """The trainer publishes snapshots; the predictor's network, built from one, answers as the
+    trainer's did then, whatever training does to the trainer's network afterwards."""
+    session = ModelSession(str(tmp_path))
+    session.new_network("mlp", seed=0)
+    session.start_training(TrainConfig(epochs=5, batch_size=32, from_scratch=False))
+    session.train_for(0.02)
+    snapshot = session.snapshot()
+    assert all(not array.flags.writeable for _, array in snapshot.state)
+    expected = session.predict(1, canvas_with_bar()).probabilities
+    predictor = apply_snapshot(None, snapshot)
+    assert predictor is not session.net
+    np.testing.assert_array_equal(read_drawing(predictor, 2, canvas_with_bar()).probabilities, expected)
+    session.train_for(0.05)  # changes the trainer's network, not the predictor's
+    np.testing.assert_array_equal(read_drawing(predictor, 3, canvas_with_bar()).probabilities, expected)
+    newer = session.snapshot()
+    assert newer.version > snapshot.version
+    assert apply_snapshot(predictor, newer) is predictor  # same shape: updated in place
+    trained = read_drawing(predictor, 4, canvas_with_bar()).probabilities
+    np.testing.assert_array_equal(trained, session.predict(5, canvas_with_bar()).probabilities)
+    assert not np.allclose(trained, expected)
+    session.new_network("cnn", seed=1)
+    rebuilt = apply_snapshot(predictor, session.snapshot())  # another shape: a new network
+    assert rebuilt is not predictor and rebuilt.spec == session.net.spec
+    session.stop_training()
 
 
 def test_an_interrupt_ends_a_slice_after_the_step_under_way(tmp_path: Path) -> None:
@@ -127,7 +151,7 @@ def test_continuing_keeps_the_weights_and_scratch_replaces_them(tmp_path: Path) 
     assert session.net is net
     session.stop_training()
     assert session.start_training(TrainConfig(arch="mlp", epochs=1, from_scratch=True)) is not None
-    assert session.net is not net
+    assert session.net is not net and session.net.spec == net.spec
     session.stop_training()
 
 

@@ -1,7 +1,9 @@
-"""Replay recorded pen strokes onto the real canvas as mouse drags.
+"""Drive the real window as a user would, for tests, benches and tools (never shipped).
 
-This is how digitpad is measured on real handwriting: the same mouse events a person
-makes go through the canvas, the preprocessing and the worker, and the shown answer is read.
+Recorded pen strokes are replayed onto the canvas as mouse drags: this is how digitpad is
+measured on real handwriting. The same mouse events a person makes go through the canvas,
+the preprocessing and the predictor, and the answer shown is read. Only the window's public
+surface is used.
 """
 
 from __future__ import annotations
@@ -14,9 +16,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
+from gui.main_window import MainWindow
 from model.strokes import REPLAY_FILL, fit_to_canvas
-
-from .main_window import MainWindow
 
 LEFT = Qt.MouseButton.LeftButton
 NO_MODIFIER = Qt.KeyboardModifier.NoModifier
@@ -31,7 +32,7 @@ class PredictionCatcher:
         window.prediction_shown.connect(self._on_shown)
 
     def _on_shown(self, probabilities: np.ndarray | None) -> None:
-        self.shown.setdefault(self.window._request_id, probabilities)
+        self.shown.setdefault(self.window.controller.request_id, probabilities)
 
     def wait_for(self, request_id: int, timeout: float = 5.0) -> np.ndarray | None:
         """The first probabilities shown for `request_id`, pumping the event loop meanwhile."""
@@ -70,6 +71,32 @@ def read_digit(
     for stroke in fit_to_canvas(strokes, 1.0, fill):
         drag_stroke(window, stroke)
     # The last release made the newest request; answers to earlier ones are never shown.
-    result = catcher.wait_for(window._request_id, timeout)
+    result = catcher.wait_for(window.controller.request_id, timeout)
     catcher.shown.clear()
     return result
+
+
+def wait_until_ready(window: MainWindow, timeout: float = 60.0) -> None:
+    """Pump the event loop until the window's network is loaded and answering."""
+    app = QApplication.instance()
+    deadline = time.monotonic() + timeout
+    while window.state.network is None:
+        if time.monotonic() > deadline:
+            raise TimeoutError("the network did not load")
+        app.processEvents()
+        time.sleep(0.001)
+
+
+def use_network(window: MainWindow, arch: str, timeout: float = 30.0) -> None:
+    """Make an untrained network of `arch` the one in use (Train then trains that shape),
+    unless the network in use already is one; pumps the event loop until it is."""
+    if window.state.network is not None and window.state.network.arch == arch:
+        return
+    window.controller.new_network(arch)
+    app = QApplication.instance()
+    deadline = time.monotonic() + timeout
+    while window.state.network is None or window.state.network.arch != arch:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"no {arch} network after {timeout} s")
+        app.processEvents()
+        time.sleep(0.001)

@@ -1,0 +1,322 @@
+"""The controller: runs the trainer's and the predictor's threads, routes the user's requests
+to them and writes what they report into the AppState that the views render.
+
+It also paces the drawing's requests: at most one in flight, the newest ink always wins,
+answers for drawings no longer on the canvas are dropped.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+
+from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
+
+from model.messages import EvalResult, ModelInfo, Prediction, PredictRequest, TrainConfig, TrainFinished
+
+from .canvas import DrawingCanvas
+from .download import MnistDownloader
+from .pacing import PACING, Pacing
+from .predictor import Predictor
+from .state import AppState, DownloadStatus
+from .trainer import Trainer
+
+DOWNLOAD_PARTS = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte")
+
+
+def training_threads() -> int:
+    """All the cores this process may use: training computes in parallel."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # macOS, Windows
+        return max(1, os.cpu_count() or 1)
+
+
+class Controller(QObject):
+    """Lives in the GUI thread; talks to the workers only through queued signals."""
+
+    prediction_shown = Signal(object)  # see MainWindow.prediction_shown
+
+    prediction_requested = Signal(object)  # PredictRequest, to the predictor (and any observer)
+
+    # Requests to the trainer (queued across threads).
+    _train = Signal(object)
+    _pause = Signal()
+    _resume = Signal()
+    _stop = Signal()
+    _load = Signal(str)
+    _save = Signal(str)
+    _new_network = Signal(str)
+    _data_dir = Signal(str)
+
+    def __init__(
+        self,
+        state: AppState,
+        canvas: DrawingCanvas,
+        wants_layers_now,
+        data_dir: str | None,
+        checkpoint: str | None,
+        last_session: str,
+        pacing: Pacing = PACING,
+    ) -> None:
+        super().__init__()
+        self.state = state
+        self._canvas = canvas
+        self._wants_layers_now = wants_layers_now  # () -> bool: the activation view would show them
+        self._pacing = pacing
+        self._request_id = 0
+        self._last_request_at = 0.0  # time.monotonic() of the last request
+        self._awaiting_answer = False  # a request is with the predictor
+        self._canvas_changed = False  # the ink changed since the last request
+        self._downloader: MnistDownloader | None = None
+        self._closed = False
+        self._pending_save_path: str | None = None  # the file being opened, once it is in use
+        # It fires once the mouse events already queued are in, and sends them as one request.
+        self._request_timer = QTimer(self, singleShot=True, timerType=Qt.TimerType.PreciseTimer)
+        self._request_timer.timeout.connect(self._request_for_canvas_change)
+        canvas.image_changed.connect(self._on_canvas_image_changed)
+        canvas.stroke_finished.connect(self._on_canvas_stroke_finished)
+        canvas.cleared.connect(self._on_canvas_stroke_finished)
+        self._start_workers(data_dir, checkpoint, last_session)
+
+    # -- public, read-only ------------------------------------------------------------------
+    @property
+    def request_id(self) -> int:
+        """The newest drawing request: answers to older ones are never shown."""
+        return self._request_id
+
+    @property
+    def idle(self) -> bool:
+        """Every drawing change has been answered and nothing is pending."""
+        return not (self._awaiting_answer or self._request_timer.isActive() or self._canvas_changed)
+
+    @property
+    def closed(self) -> bool:
+        """shutdown() has run: the workers' threads are joined."""
+        return self._closed
+
+    def threads_running(self) -> bool:
+        return self._trainer_thread.isRunning() or self._predictor_thread.isRunning()
+
+    # -- workers ----------------------------------------------------------------------------
+    def _start_workers(self, data_dir: str | None, checkpoint: str | None, last_session: str) -> None:
+        self._predictor_thread = QThread(self)
+        self._predictor_thread.setObjectName("digitpad-predictor")
+        self._predictor = Predictor()
+        self._predictor.moveToThread(self._predictor_thread)
+        self._predictor_thread.started.connect(self._predictor.start)
+        self.prediction_requested.connect(self._predictor.predict)
+        self._predictor.prediction_ready.connect(self._on_prediction_ready)
+
+        self._trainer_thread = QThread(self)
+        self._trainer_thread.setObjectName("digitpad-trainer")
+        self.trainer = Trainer(data_dir, checkpoint, last_session, training_threads())
+        self.trainer.moveToThread(self._trainer_thread)
+        self._trainer_thread.started.connect(self.trainer.start)
+        self._trainer_thread.finished.connect(self.trainer.stop_timers, Qt.ConnectionType.DirectConnection)
+        for request, slot in (
+            (self._train, self.trainer.start_training),
+            (self._pause, self.trainer.pause),
+            (self._resume, self.trainer.resume),
+            (self._stop, self.trainer.stop),
+            (self._load, self.trainer.load),
+            (self._save, self.trainer.save),
+            (self._new_network, self.trainer.new_network),
+            (self._data_dir, self.trainer.set_data_dir),
+        ):
+            request.connect(slot)
+        # Weights go from one worker to the other without passing through this thread.
+        self.trainer.weights_published.connect(self._predictor.set_weights)
+        self.trainer.network_changed.connect(self._on_network_changed)
+        self.trainer.progress.connect(self._on_progress)
+        self.trainer.evaluated.connect(self._on_evaluated)
+        self.trainer.training_finished.connect(self._on_training_finished)
+        self.trainer.run_state_changed.connect(self._on_run_state_changed)
+        self.trainer.data_changed.connect(self.state.set_data_description)
+        self.trainer.failed.connect(self.state.post_notice)
+        self.trainer.saved.connect(self._on_saved)
+        self._predictor_thread.start()
+        self._trainer_thread.start()
+
+    def _ask_trainer(self, request: Signal, *args) -> None:
+        """Send a request; the training slice under way ends after its step to serve it."""
+        self.trainer.interrupt()
+        request.emit(*args)
+
+    def shutdown(self) -> None:
+        """Stop both workers and join their threads; keep unsaved training for the next launch."""
+        if self._closed:
+            return
+        self._closed = True
+        self.cancel_download()
+        self._request_timer.stop()
+        self.trainer.interrupt()
+        for thread in (self._trainer_thread, self._predictor_thread):
+            thread.quit()
+        for thread in (self._trainer_thread, self._predictor_thread):
+            thread.wait()
+        self.trainer.shutdown()
+
+    # -- the user's requests ------------------------------------------------------------------
+    def train(self, config: TrainConfig) -> None:
+        self.state.start_run()
+        self._ask_trainer(self._train, config)
+
+    def pause(self) -> None:
+        self._ask_trainer(self._pause)
+
+    def resume(self) -> None:
+        self._ask_trainer(self._resume)
+
+    def stop(self) -> None:
+        self._ask_trainer(self._stop)
+
+    def open_network(self, path: str) -> None:
+        """Open a saved network; an empty path restores the shipped weights."""
+        self._pending_save_path = path or None
+        self._ask_trainer(self._load, path)
+
+    def save_network(self, path: str) -> None:
+        self._ask_trainer(self._save, path)
+
+    def new_network(self, arch: str) -> None:
+        self._pending_save_path = None
+        self._ask_trainer(self._new_network, arch)
+
+    def use_data_dir(self, folder: str) -> None:
+        self._ask_trainer(self._data_dir, folder)
+
+    # -- what the trainer reports -------------------------------------------------------------
+    @Slot(object, bool)
+    def _on_network_changed(self, info: ModelInfo, replaced: bool) -> None:
+        if replaced:
+            # Save writes to the file just opened; after a new network or the shipped weights
+            # it asks where.
+            self.state.set_save_path(self._pending_save_path)
+            self._pending_save_path = None
+        self.state.set_network(info, replaced)
+
+    @Slot(object)
+    def _on_progress(self, steps: tuple) -> None:
+        self.state.add_progress(steps)
+
+    @Slot(object)
+    def _on_evaluated(self, result: EvalResult) -> None:
+        self.state.add_evaluation(result)
+
+    @Slot(object)
+    def _on_training_finished(self, finished: TrainFinished) -> None:
+        self.state.finish_run(finished)
+        if finished.reason == "diverged":
+            self.state.post_notice(f"Training diverged. {finished.message}")
+        elif finished.reason == "stopped":
+            self.state.post_status(finished.message, 5000)
+        else:
+            accuracy = (
+                f" Validation accuracy {finished.final_eval.accuracy:.2%}." if finished.final_eval else ""
+            )
+            self.state.post_status(f"Training finished after {finished.epochs:.2f} epochs.{accuracy}", 10000)
+
+    @Slot(str)
+    def _on_run_state_changed(self, run_state: str) -> None:
+        self.state.set_run_state(run_state)
+
+    @Slot(str)
+    def _on_saved(self, path: str) -> None:
+        self.state.set_save_path(path)
+        self.state.post_status(f"Saved {os.path.basename(path)}", 5000)
+
+    # -- drawing and prediction ---------------------------------------------------------------
+    def _on_canvas_image_changed(self) -> None:
+        # At most one request in flight while drawing: the predictor never falls behind the pen.
+        self._canvas_changed = True
+        if not self._request_timer.isActive() and not self._awaiting_answer:
+            self._request_timer.start(self._milliseconds_to_next_request())
+
+    def _milliseconds_to_next_request(self) -> int:
+        if self.state.run.state != "running":
+            return 0  # zero delay: the mouse events already queued are merged into one request
+        since = time.monotonic() - self._last_request_at
+        return max(0, math.ceil(1000 * (self._pacing.training_request_seconds - since)))
+
+    def _on_canvas_stroke_finished(self) -> None:
+        self._request_timer.stop()
+        self.request_prediction()
+
+    def request_prediction(self, with_layers: bool = True) -> None:
+        """Send a copy of the ink to the predictor; answers to older requests become stale."""
+        self._request_id += 1
+        self._canvas_changed = False
+        self._awaiting_answer = True
+        image = None if self._canvas.is_empty() else self._canvas.image_array()
+        self.prediction_requested.emit(PredictRequest(self._request_id, image, with_layers))
+        self._last_request_at = time.monotonic()
+
+    def _request_for_canvas_change(self) -> None:
+        # While the pen moves the activation view shows a picture every few frames at most:
+        # layers it would not show yet are not computed (half the predictor's time per answer).
+        # Lifting the pen (stroke_finished) asks for them again.
+        held_back = self._canvas.is_drawing() and not self._wants_layers_now()
+        self.request_prediction(with_layers=not held_back)
+
+    @Slot(object)
+    def _on_prediction_ready(self, prediction: Prediction) -> None:
+        if prediction.request_id != self._request_id:
+            return  # an answer for a drawing that is no longer on the canvas
+        self._awaiting_answer = False
+        self.state.set_prediction(prediction)
+        self.prediction_shown.emit(
+            None if prediction.probabilities is None else prediction.probabilities.copy()
+        )
+        if self._canvas_changed:
+            # The pen moved meanwhile: ask again now (idle), so the predictor computes the next
+            # answer while this one is being painted.
+            self._request_timer.stop()
+            delay = self._milliseconds_to_next_request()
+            if delay:
+                self._request_timer.start(delay)
+            else:
+                self._request_for_canvas_change()
+
+    # -- download -------------------------------------------------------------------------------
+    def start_download(self, mirrors: tuple[str, ...] | None = None, target: str | None = None) -> None:
+        """Download MNIST in the background; the state says how far it got."""
+        if self._downloader is not None:
+            return
+        self._downloader = MnistDownloader(mirrors or None, target)
+        self._downloader.progress.connect(self._on_download_progress)
+        self._downloader.succeeded.connect(self._on_download_succeeded)
+        self._downloader.failed.connect(self._on_download_failed)
+        self.state.set_download(DownloadStatus(True, 0.0, self._downloader.target))
+        self._downloader.start()
+
+    def cancel_download(self) -> None:
+        if self._downloader is not None:
+            self._downloader.cancel()
+
+    @Slot(str, int, int)
+    def _on_download_progress(self, name: str, done: int, total: int) -> None:
+        part = DOWNLOAD_PARTS.index(name) if name in DOWNLOAD_PARTS else 3
+        fraction = done / total if total else 0.0
+        self.state.set_download(DownloadStatus(True, (part + fraction) / 4, self.state.download.target))
+
+    @Slot(str)
+    def _on_download_succeeded(self, folder: str) -> None:
+        self._end_download()
+        self.state.post_status("MNIST downloaded and verified.", 8000)
+        self.use_data_dir(folder)
+
+    @Slot(str)
+    def _on_download_failed(self, message: str) -> None:
+        self._end_download()
+        if message:
+            data = self.state.data_description
+            keeps = "the embedded practice set" if self.state.uses_practice_set() else data.split(" from ")[0]
+            self.state.post_notice(f"{message} Training keeps using {keeps}; try again later.")
+        else:
+            self.state.post_status("Download cancelled.", 5000)
+
+    def _end_download(self) -> None:
+        self._downloader = None
+        self.state.set_download(DownloadStatus())

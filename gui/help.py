@@ -1,0 +1,53 @@
+"""Help: what each part of the window teaches, the keyboard, and where things come from."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayout, QWidget
+
+GUIDE = """
+<h2>What you see</h2>
+<p><b>Input: your drawing.</b> Draw a digit with the left button or a pen; the right button
+(or the Eraser, <i>E</i>) erases. The network reads it as you draw.</p>
+<p><b>What the network sees</b> is the <b>input layer</b>: 28×28 = 784 neurons, one per pixel.
+Your ink is cropped, fitted into 20×20 and centred, as MNIST's digits were, and every pixel
+is scaled from 0-255 to 0-1.</p>
+<p><b>Inside the network</b>: each hidden layer computes <code>relu(W·x + b)</code>, a new
+representation of your drawing. Convolution layers slide small filters (<code>W∗x</code>)
+over the image and show one picture per filter.</p>
+<p><b>Output: the network's answer</b> is the <b>output layer</b>: 10 neurons, one per digit,
+turned into probabilities by softmax.</p>
+<h2>Learning</h2>
+<p>The <b>loss</b> (cross-entropy) measures how far the output is from the right answer.
+<b>Train</b> shows the network thousands of MNIST digits; after each batch it adjusts every
+<code>W</code> and <code>b</code> a little to drive the loss down (gradient descent). Watch the
+curve fall, the validation accuracy rise, and your own drawing's layers change.</p>
+<p><b>Continue from the current weights</b> trains the network on screen further; unticked,
+the same network starts again from random weights. <b>Network › New…</b> picks another
+shape.</p>
+<h2>Keyboard</h2>
+<table cellpadding="3">
+<tr><td><i>Ctrl+T</i></td><td>Train, pause, resume</td></tr>
+<tr><td><i>Ctrl+.</i></td><td>Stop training</td></tr>
+<tr><td><i>Ctrl+Z</i>, <i>Ctrl+Shift+Z</i></td><td>Undo, redo a stroke</td></tr>
+<tr><td><i>Esc</i>, <i>Delete</i></td><td>Clear the canvas</td></tr>
+<tr><td><i>E</i></td><td>Eraser on or off</td></tr>
+<tr><td><i>Ctrl+O</i>, <i>Ctrl+S</i></td><td>Open, save a network</td></tr>
+</table>
+"""
+
+
+def show_guide(parent: QWidget) -> None:
+    dialog = QDialog(parent)
+    dialog.setWindowTitle("How digitpad works")
+    text = QTextBrowser()
+    text.setHtml(GUIDE)
+    text.setOpenExternalLinks(True)
+    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+    buttons.rejected.connect(dialog.reject)
+    layout = QVBoxLayout(dialog)
+    layout.addWidget(text)
+    layout.addWidget(buttons)
+    dialog.resize(560, 520)
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    dialog.show()

@@ -1,0 +1,61 @@
+"""A dismissable message floating over the top of the window: tells, never blocks, never
+moves the layout (a stroke under way is not disturbed by a notice arriving)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QToolButton, QWidget
+
+from . import theme
+
+MAX_WIDTH = 900
+MARGIN = 12
+
+
+class NoticeBar(QFrame):
+    """Floats over `host` (a child of it, outside its layout), centred at its top."""
+
+    def __init__(self, host: QWidget) -> None:
+        super().__init__(host)
+        self.setObjectName("noticeBar")
+        self.setStyleSheet(
+            f"#noticeBar {{ background: {theme.NOTICE_BACKGROUND}; border: 1px solid {theme.NOTICE_BORDER};"
+            " border-radius: 4px; }"
+            f"QLabel {{ color: {theme.NOTICE_TEXT}; }}"
+        )
+        self.label = QLabel()
+        self.label.setObjectName("noticeText")
+        self.label.setWordWrap(True)
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        close = QToolButton()
+        close.setText("✕")
+        close.setAutoRaise(True)
+        close.setToolTip("Dismiss")
+        close.clicked.connect(self.hide)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(10, 6, 6, 6)
+        layout.addWidget(self.label, 1)
+        layout.addWidget(close)
+        self._host = host
+        host.installEventFilter(self)
+        self.hide()
+
+    def show_message(self, text: str) -> None:
+        self.label.setText(text)
+        self._place()
+        self.show()
+        self.raise_()
+
+    def text(self) -> str:
+        return self.label.text() if self.isVisible() else ""
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self._host and event.type() == QEvent.Type.Resize and self.isVisible():
+            self._place()
+        return False
+
+    def _place(self) -> None:
+        width = min(MAX_WIDTH, self._host.width() - 2 * MARGIN)
+        height = self.layout().heightForWidth(width) if self.layout().hasHeightForWidth() else 0
+        height = max(height, self.sizeHint().height())
+        self.setGeometry((self._host.width() - width) // 2, MARGIN // 2, width, height)

@@ -1,0 +1,31 @@
+"""How often each part of the app works and repaints: one policy, in one place.
+
+Two cores are shared by training, the drawing's answers and the window's repaints; every
+number below trades one against the others and was measured (README, Performance).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Pacing:
+    # Training per slice, in seconds. Between two slices the trainer publishes its weights to
+    # the predictor (a drawing is answered from weights at most one slice old) and serves
+    # requests (pause, save...). Shorter slices cost throughput; longer ones, responsiveness.
+    slice_seconds: float = 0.1
+    # Seconds between progress reports while training; each comes with a re-reading of the
+    # drawing, so the window shows the network learning to read it. Each is also a repaint of
+    # the labels, the plot, the bars and the activations: at 5 a second they cost training ~5%.
+    report_seconds: float = 0.2
+    # While the network trains, a moving pen is re-read at most at a 60 Hz screen's frame rate:
+    # the window then paints half as many answers and leaves the cores to training.
+    training_request_seconds: float = 0.016
+    # The activation view repaints at most this often, however fast answers arrive.
+    activation_refresh_ms: int = 33
+    # The loss plot repaints at most this often: each repaint takes CPU from training.
+    plot_refresh_ms: int = 200
+
+
+PACING = Pacing()

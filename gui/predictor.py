@@ -1,0 +1,75 @@
+"""The predictor: reads the drawing with a network of its own, in a QThread of its own.
+
+It never sees the trainer's network: it copies each published WeightSnapshot into its own.
+So a drawing is read at once, whatever the trainer is doing, from weights at most one
+training slice old. Of the drawings queued meanwhile only the newest is read.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
+
+from model.messages import PredictRequest
+
+if TYPE_CHECKING:  # torch loads in this thread, after the window is up
+    from model.networks import DigitNet
+    from model.snapshot import WeightSnapshot
+
+
+class Predictor(QObject):
+    """Owns the network that reads drawings; every slot runs in the predictor's thread."""
+
+    prediction_ready = Signal(object)  # Prediction
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._net: DigitNet | None = None
+        self._latest: PredictRequest | None = None
+        self._unanswered = False  # the latest request has not been answered yet
+        self._answer_scheduled = False
+
+    @Slot()
+    def start(self) -> None:
+        """First slot in the predictor's thread.
+
+        Torch keeps a pool of helper threads for each thread that computes in parallel; two
+        pools on two cores make every parallel training step wait on sleeping threads. One
+        drawing at a time gains nothing from a second thread, so this thread computes alone.
+        """
+        import torch
+
+        torch.set_num_threads(1)
+
+    @Slot(object, bool)
+    def set_weights(self, snapshot: WeightSnapshot, reread: bool) -> None:
+        """Copy the trainer's weights into this thread's network; with `reread`, read the
+        drawing again with them (layers included: the network changed)."""
+        from model.snapshot import apply_snapshot
+
+        self._net = apply_snapshot(self._net, snapshot)
+        if self._latest is not None and (reread or self._unanswered):
+            self._answer(self._latest, with_layers=True)
+
+    @Slot(object)
+    def predict(self, request: PredictRequest) -> None:
+        """Remember the request; only the newest of those queued meanwhile gets answered."""
+        self._latest = request
+        self._unanswered = True
+        if self._net is not None and not self._answer_scheduled:
+            self._answer_scheduled = True
+            QTimer.singleShot(0, self._answer_latest)
+
+    @Slot()
+    def _answer_latest(self) -> None:
+        self._answer_scheduled = False
+        if self._unanswered and self._latest is not None:
+            self._answer(self._latest, self._latest.with_layers)
+
+    def _answer(self, request: PredictRequest, with_layers: bool) -> None:
+        from model.session import read_drawing
+
+        assert self._net is not None
+        self._unanswered = False
+        self.prediction_ready.emit(read_drawing(self._net, request.request_id, request.image, with_layers))

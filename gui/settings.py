@@ -1,0 +1,71 @@
+"""The user's preferences (QSettings) and where the window keeps what it writes for the user.
+
+Every value read back is checked: a missing, unparsable or out-of-range one falls back to
+its default alone, the others are kept.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QSettings
+
+from model.paths import SETTINGS_ENV, user_data_dir, user_documents_dir
+
+KEPT_NETWORK_NAME = "last-session.pt"
+
+
+def last_session_path() -> Path:
+    """Where training not saved to a file is kept when the window closes, for the next launch."""
+    return user_data_dir() / KEPT_NETWORK_NAME
+
+
+def open_settings() -> QSettings:
+    """The user's preferences; DIGITPAD_SETTINGS points tests (or portable installs) at a file."""
+    path = os.environ.get(SETTINGS_ENV)
+    if path:
+        return QSettings(path, QSettings.Format.IniFormat)
+    return QSettings("digitpad", "digitpad")
+
+
+def saved_number(
+    settings: QSettings, key: str, default: float, low: float, high: float, whole: bool = False
+) -> float:
+    """The number saved at `key` if it parses and lies in [low, high] (whole if asked), else default."""
+    value = settings.value(key)
+    if isinstance(value, QByteArray):
+        value = bytes(value.data()).decode("ascii", "replace")
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError):
+        return default
+    if not low <= number <= high or (whole and not number.is_integer()):  # also refuses NaN
+        return default
+    return number
+
+
+def saved_choice(settings: QSettings, key: str, default: str, choices: Iterable[str]) -> str:
+    """The name saved at `key` if it is one of `choices`, else default."""
+    value = settings.value(key)
+    return value if isinstance(value, str) and value in set(choices) else default
+
+
+def saved_geometry(settings: QSettings) -> QByteArray | None:
+    geometry = settings.value("window/geometry")
+    return geometry if isinstance(geometry, QByteArray) and not geometry.isEmpty() else None
+
+
+def file_dialog_folder(settings: QSettings) -> str:
+    """The folder the last file dialog ended in, if it still exists, else the user's documents."""
+    folder = settings.value("files/folder")
+    if isinstance(folder, str) and folder and Path(folder).is_dir():
+        return folder
+    return str(user_documents_dir())
+
+
+def remember_file_dialog_folder(path: str) -> None:
+    settings = open_settings()
+    settings.setValue("files/folder", str(Path(path).parent))
+    settings.sync()

@@ -1,0 +1,166 @@
+"""The one owner of what the window shows: every fact in one place, every view told of changes.
+
+A view never keeps its own copy of a fact that can go stale: it renders what this object
+holds, when this object says it changed. Only the controller writes here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from PySide6.QtCore import QObject, Signal
+
+from model.messages import EvalResult, ModelInfo, Prediction, TrainFinished, TrainProgress
+
+RUN_STATES = ("idle", "running", "paused")
+
+
+@dataclass(frozen=True)
+class RunStatus:
+    """The training run of the network in use, as far as the window knows it."""
+
+    state: str = "idle"  # "idle", "running" or "paused"
+    progress: TrainProgress | None = None  # the last step reported
+    evaluation: EvalResult | None = None  # the last validation pass
+    finished: TrainFinished | None = None  # how the last run ended, once it has
+
+    @property
+    def live(self) -> bool:
+        """Steps are being made now: speed and time left mean something."""
+        return self.state == "running"
+
+
+@dataclass(frozen=True)
+class DownloadStatus:
+    active: bool = False
+    fraction: float = 0.0  # 0-1 of all four files
+    target: str = ""
+
+
+class AppState(QObject):
+    """Facts: the network in use, its run, the data Train uses, the download, the drawing's answer."""
+
+    network_changed = Signal(object)  # ModelInfo
+    run_changed = Signal(object)  # RunStatus
+    run_reset = Signal()  # a new run, or another network: the curves start again
+    progress_added = Signal(object)  # tuple[TrainProgress, ...]: the steps since the last report
+    evaluation_added = Signal(object)  # EvalResult
+    data_changed = Signal(str)
+    download_changed = Signal(object)  # DownloadStatus
+    prediction_changed = Signal(object)  # Prediction (probabilities None: nothing drawn)
+    notice_posted = Signal(str)  # something the user must read
+    status_posted = Signal(str, int)  # a passing message and how many ms it stays
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._network: ModelInfo | None = None
+        self._run = RunStatus()
+        self._data = ""
+        self._download = DownloadStatus()
+        self._prediction: Prediction | None = None
+        self._save_path: str | None = None
+
+    # -- read-only facts ------------------------------------------------------------------
+    @property
+    def network(self) -> ModelInfo | None:
+        """The network in use; None until the trainer has loaded one."""
+        return self._network
+
+    @property
+    def run(self) -> RunStatus:
+        return self._run
+
+    @property
+    def data_description(self) -> str:
+        """What Train uses, as a phrase ("MNIST (60,000 training digits) from ...")."""
+        return self._data
+
+    @property
+    def download(self) -> DownloadStatus:
+        return self._download
+
+    @property
+    def prediction(self) -> Prediction | None:
+        """The answer on screen, for the drawing on the canvas."""
+        return self._prediction
+
+    @property
+    def save_path(self) -> str | None:
+        """The file Save writes to: the one last opened or saved, if any."""
+        return self._save_path
+
+    def network_summary(self) -> str:
+        """How the panel and the status bar both name the network in use."""
+        info = self._network
+        if info is None:
+            return "Loading the network…"
+        return f"{info.description} · {info.parameters:,} parameters · {info.origin}"
+
+    def run_summary(self) -> str:
+        """A few words on the run, for the status bar."""
+        run = self._run
+        if run.state == "running":
+            return "Training…"
+        if run.state == "paused":
+            return "Training paused"
+        return ""
+
+    def uses_practice_set(self) -> bool:
+        return self._data.startswith("the embedded practice set")
+
+    # -- written by the controller --------------------------------------------------------
+    def set_network(self, info: ModelInfo, replaced: bool) -> None:
+        self._network = info
+        if replaced:  # another network: the last one's run and curves are not its own
+            self._run = RunStatus()
+            self.run_reset.emit()
+            self.run_changed.emit(self._run)
+        self.network_changed.emit(info)
+
+    def set_save_path(self, path: str | None) -> None:
+        self._save_path = path
+
+    def start_run(self) -> None:
+        self._run = RunStatus()
+        self.run_reset.emit()
+        self.run_changed.emit(self._run)
+
+    def set_run_state(self, state: str) -> None:
+        if state not in RUN_STATES:
+            raise ValueError(f"unknown run state {state!r}")
+        self._run = replace(self._run, state=state)
+        self.run_changed.emit(self._run)
+
+    def add_progress(self, steps: tuple[TrainProgress, ...]) -> None:
+        self._run = replace(self._run, progress=steps[-1])
+        self.progress_added.emit(steps)
+        self.run_changed.emit(self._run)
+
+    def add_evaluation(self, result: EvalResult) -> None:
+        self._run = replace(self._run, evaluation=result)
+        self.evaluation_added.emit(result)
+        self.run_changed.emit(self._run)
+
+    def finish_run(self, finished: TrainFinished) -> None:
+        self._run = replace(
+            self._run, finished=finished, evaluation=finished.final_eval or self._run.evaluation
+        )
+        self.run_changed.emit(self._run)
+
+    def set_data_description(self, text: str) -> None:
+        self._data = text
+        self.data_changed.emit(text)
+
+    def set_download(self, status: DownloadStatus) -> None:
+        self._download = status
+        self.download_changed.emit(status)
+
+    def set_prediction(self, prediction: Prediction) -> None:
+        self._prediction = prediction
+        self.prediction_changed.emit(prediction)
+
+    def post_notice(self, text: str) -> None:
+        self.notice_posted.emit(text)
+
+    def post_status(self, text: str, milliseconds: int = 5000) -> None:
+        self.status_posted.emit(text, milliseconds)

@@ -1,0 +1,266 @@
+"""The trainer: owns the network being trained, in a QThread of its own.
+
+Only this thread ever touches that network, its optimizer and its data: every request
+(open, save, a new network, train, pause, stop) is a queued slot, and Qt runs slots between
+two training slices, never during one. So no slot has to stop a slice first and no lock is
+needed. After each slice the trainer publishes a read-only snapshot of its weights, which
+the predictor copies into a network of its own. Only frozen messages and numpy copies leave.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+import traceback
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
+
+from model.messages import EvalResult, TrainConfig, TrainFinished, TrainProgress
+
+from .pacing import PACING, Pacing
+
+if TYPE_CHECKING:  # torch loads in this thread, after the window is up
+    from model.session import ModelSession
+
+
+class Trainer(QObject):
+    """Owns the ModelSession; every slot runs in the trainer's thread."""
+
+    ready = Signal()  # the network is loaded
+    network_changed = Signal(object, bool)  # ModelInfo; True when it is another network (opened, new)
+    weights_published = Signal(object, bool)  # WeightSnapshot; True: re-read the drawing with it now
+    progress = Signal(object)  # tuple[TrainProgress, ...] since the last report
+    evaluated = Signal(object)  # EvalResult
+    training_finished = Signal(object)  # TrainFinished
+    run_state_changed = Signal(str)  # "idle", "running", "paused"
+    data_changed = Signal(str)  # a phrase saying what Train will use
+    failed = Signal(str)  # a message for the user
+    saved = Signal(str)  # path
+
+    def __init__(
+        self,
+        data_dir: str | None = None,
+        checkpoint: str | None = None,
+        last_session: str | None = None,
+        training_threads: int = 1,
+        pacing: Pacing = PACING,
+    ) -> None:
+        super().__init__()
+        self._data_dir = data_dir
+        self._checkpoint = checkpoint
+        self._last_session = last_session  # where unsaved training is kept between launches
+        self._training_threads = training_threads
+        self._pacing = pacing
+        self._session: ModelSession | None = None
+        self._state = "idle"
+        self._unreported: list[TrainProgress] = []
+        self._last_report = 0.0  # perf_counter() of the last report
+        self._interrupt = threading.Event()  # set from any thread: the slice ends after its step
+        self._slice_timer = QTimer(self, singleShot=True)  # moves to the trainer's thread with us
+        self._slice_timer.timeout.connect(self._train_slice)
+
+    # -- life ---------------------------------------------------------------------------
+    @Slot()
+    def start(self) -> None:
+        """First slot in the trainer's thread: torch is imported here, after the window is up."""
+        import torch
+
+        from model.session import ModelSession
+
+        torch.set_num_threads(self._training_threads)
+        # The first optimiser lazily imports torch._dynamo (~2 s): do it aside, not on Train.
+        threading.Thread(target=_warm_up_optimisers, name="digitpad-warm-up", daemon=True).start()
+        self._session = ModelSession(self._data_dir)
+        self.data_changed.emit(self._session.data_description())
+        warning = self._session.load_initial(self._checkpoint, self._last_session)
+        self._network_replaced()
+        if warning:
+            self.failed.emit(warning)
+        self.ready.emit()
+
+    def interrupt(self) -> None:
+        """Thread-safe: the slice under way ends after its current step, so that a request just
+        sent is served within one step, not one slice."""
+        self._interrupt.set()
+
+    @Slot()
+    def stop_timers(self) -> None:
+        """Called in this thread as it finishes: a timer can only be stopped in its thread."""
+        self._slice_timer.stop()
+
+    def shutdown(self) -> None:
+        """Called in the GUI thread once this thread has finished (nothing else can touch the
+        network): end the run and keep unsaved training for the next launch."""
+        from model.checkpoint import CheckpointError
+
+        if self._session is None:
+            return
+        self._session.stop_training()
+        if self._last_session:
+            try:
+                self._session.keep_for_next_session(self._last_session)
+            except (CheckpointError, OSError) as error:
+                # The window is gone: there is no one left to tell but the terminal.
+                print(f"digitpad: the trained network could not be kept: {error}", file=sys.stderr)
+
+    # -- networks -----------------------------------------------------------------------
+    @Slot(str)
+    def new_network(self, arch: str) -> None:
+        self._served()
+        self._end_run()
+        self._session.new_network(arch, seed=int(time.time()))
+        self._network_replaced()
+
+    @Slot(str)
+    def load(self, path: str) -> None:
+        """Open a checkpoint; an empty path means the shipped weights."""
+        from model.checkpoint import DEFAULT_WEIGHTS, CheckpointError
+
+        self._served()
+        try:
+            self._session.load(path or DEFAULT_WEIGHTS, source=None if path else "shipped weights")
+        except CheckpointError as error:
+            self.failed.emit(f"{error} The current network is unchanged.")
+            return
+        self._unreported.clear()
+        self._set_state("idle")
+        self._network_replaced()
+
+    @Slot(str)
+    def save(self, path: str) -> None:
+        from model.checkpoint import CheckpointError
+
+        self._served()
+        try:
+            self._session.save(path)
+        except CheckpointError as error:
+            self.failed.emit(str(error))
+            return
+        self.network_changed.emit(self._session.info, False)
+        self.saved.emit(path)
+
+    def _network_replaced(self) -> None:
+        self.network_changed.emit(self._session.info, True)
+        self._publish(reread=True)
+
+    def _publish(self, reread: bool) -> None:
+        self.weights_published.emit(self._session.snapshot(), reread)
+
+    # -- data -----------------------------------------------------------------------------
+    @Slot(str)
+    def set_data_dir(self, data_dir: str) -> None:
+        self._served()
+        self._session.set_data_dir(data_dir)
+        self.data_changed.emit(self._session.data_description())
+
+    # -- training -------------------------------------------------------------------------
+    @Slot(object)
+    def start_training(self, config: TrainConfig) -> None:
+        self._served()
+        self._end_run()
+        try:
+            self._session.start_training(config)
+        except Exception as error:  # data that cannot be read must not take the thread down
+            traceback.print_exc()
+            self.failed.emit(f"Training could not start: {error}")
+            return
+        if self._session.data_warning:
+            self.failed.emit(self._session.data_warning)
+        self.data_changed.emit(self._session.data_description())
+        self.network_changed.emit(self._session.info, False)
+        self._publish(reread=True)
+        self._set_state("running")
+        self._slice_timer.start(0)
+
+    @Slot()
+    def pause(self) -> None:
+        self._served()
+        if self._state == "running":
+            self._report_progress()
+            self._set_state("paused")
+            self._publish(reread=True)
+
+    @Slot()
+    def resume(self) -> None:
+        self._served()
+        if self._state == "paused" and self._session.training:
+            self._set_state("running")
+            self._slice_timer.start(0)
+
+    @Slot()
+    def stop(self) -> None:
+        self._served()
+        self._report_progress()
+        finished = self._end_run()
+        if finished is not None:
+            self.training_finished.emit(finished)
+            self.network_changed.emit(self._session.info, False)
+            self._publish(reread=True)
+
+    def _served(self) -> None:
+        """A request is being served: slices run their full length again."""
+        self._interrupt.clear()
+
+    def _end_run(self) -> TrainFinished | None:
+        self._slice_timer.stop()
+        self._unreported.clear()  # a run ended or replaced: its unsent steps are stale
+        finished = self._session.stop_training() if self._session is not None else None
+        self._set_state("idle")
+        return finished
+
+    def _set_state(self, state: str) -> None:
+        if state != self._state:
+            self._state = state
+            self.run_state_changed.emit(state)
+
+    def _report_progress(self) -> None:
+        if self._unreported:
+            self.progress.emit(tuple(self._unreported))
+            self._unreported.clear()
+
+    @Slot()
+    def _train_slice(self) -> None:
+        """Train for one slice, publish the weights, report; then yield to queued requests."""
+        if self._state != "running" or self._session is None or not self._session.training:
+            return
+        try:
+            messages = self._session.train_for(self._pacing.slice_seconds, self._interrupt)
+        except Exception as error:  # a bug must not kill the thread or lose the network
+            traceback.print_exception(error)
+            self._end_run()
+            self.failed.emit(f"Training stopped because of an internal error: {error}")
+            return
+        if self._session.training and self._state == "running":
+            self._slice_timer.start(0)  # queued requests are served before it fires
+        finished = isinstance(messages[-1], TrainFinished) if messages else False
+        now = time.perf_counter()
+        report_due = finished or now - self._last_report >= self._pacing.report_seconds
+        if report_due:
+            self._last_report = now
+        steps = [m for m in messages if isinstance(m, TrainProgress)]
+        self._unreported.extend(steps)
+        if report_due or len(steps) < len(messages):
+            self._report_progress()  # before an evaluation or the end: the window sees them in order
+        for message in messages:
+            if isinstance(message, EvalResult):
+                self.evaluated.emit(message)
+            elif isinstance(message, TrainFinished):
+                self._set_state("idle")
+                self.training_finished.emit(message)
+                self.network_changed.emit(self._session.info, False)
+        # At each report the drawing is re-read with these weights, so the window paints the new
+        # answer together with the labels and the plot.
+        self._publish(reread=report_due)
+
+
+def _warm_up_optimisers() -> None:
+    try:
+        import torch
+
+        torch.optim.Adam([torch.zeros(1, requires_grad=True)])
+    except Exception:
+        # Only a head start: it fails when the app quits mid-import, say, and then the
+        # first training run simply does the import itself.
+        pass
