@@ -22,7 +22,7 @@ PEN_SCALES = {
     1.4: ("Thic&k pen", "New strokes 1.4× as wide as the normal pen."),
 }
 PEN_NOTE = "The network was trained with the normal pen: it reads digits drawn with it best."
-Shortcut = QKeySequence | QKeySequence.StandardKey | str | list
+Shortcut = QKeySequence | QKeySequence.StandardKey | str | list[QKeySequence]
 
 
 @dataclass
@@ -44,7 +44,7 @@ class Actions:
 def _add(
     menu: QMenu,
     text: str,
-    slot: Callable,
+    slot: Callable[..., object],
     shortcut: Shortcut | None = None,
     tip: str = "",
     checkable: bool = False,

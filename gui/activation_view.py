@@ -53,12 +53,12 @@ def mosaic(values: np.ndarray) -> np.ndarray:
         return grid.reshape(rows, cols)
     channels, height, width = values.shape
     if channels == 1:
-        return values[0]
+        return np.asarray(values[0])
     rows, cols = tile_grid(channels)
     tiles = np.full((rows * cols, height + 1, width + 1), np.nan)  # each map with a gap below and right
     tiles[:channels, :height, :width] = values
-    grid = tiles.reshape(rows, cols, height + 1, width + 1).transpose(0, 2, 1, 3)
-    return grid.reshape(rows * (height + 1), cols * (width + 1))[:-1, :-1]
+    blocks = tiles.reshape(rows, cols, height + 1, width + 1).transpose(0, 2, 1, 3)
+    return blocks.reshape(rows * (height + 1), cols * (width + 1))[:-1, :-1]
 
 
 @dataclass
@@ -128,7 +128,7 @@ class ActivationView(QWidget):
         self._has_pending = False  # _pending (None included) is waiting to be shown
         # The parts that stay put while the drawing changes, painted once per size and network.
         self._background = QPixmap()
-        self._background_key: tuple | None = None
+        self._background_key: tuple[object, ...] | None = None
         self._columns: list[tuple[QRectF, QRectF]] = []  # (picture target, scale top label) per layer
         self._refresh = QTimer(self, singleShot=True, interval=REFRESH_MS)
         self._refresh.timeout.connect(self._rebuild)
@@ -214,11 +214,18 @@ class ActivationView(QWidget):
         ]
         arrow = 18.0
         usable = self.width() - arrow * (len(self._pictures) - 1) - 8
-        text_widths = [max(map(metrics.horizontalAdvance, p.detail.splitlines())) + 4 for p in self._pictures]
+        text_widths = [
+            float(max(map(metrics.horizontalAdvance, p.detail.splitlines())) + 4) for p in self._pictures
+        ]
         widths = column_widths(usable, weights, text_widths)
         columns = []
         x = 4.0
-        header = line * (HEADER_LINES + 1) + 6
+        # Formulas wrap in a narrow column: the header is as tall as the tallest one needs.
+        details = max(
+            painter.boundingRect(QRectF(0, 0, width, 10 * line), pic.detail, DETAIL_WRAP).height()
+            for pic, width in zip(self._pictures, widths, strict=True)
+        )
+        header = line + max(details, line * HEADER_LINES) + 10
         scale_height = 10.0
         for index, (pic, width) in enumerate(zip(self._pictures, widths, strict=True)):
             painter.setPen(TEXT)
@@ -228,7 +235,7 @@ class ActivationView(QWidget):
             painter.setPen(MUTED)
             # Formulas such as relu(norm(maxpool(W∗x)) + b) have few spaces: break them
             # anywhere rather than clip them in a narrow column.
-            painter.drawText(QRectF(x, 4 + line, width, line * HEADER_LINES), pic.detail, DETAIL_WRAP)
+            painter.drawText(QRectF(x, 4 + line, width, header - line), pic.detail, DETAIL_WRAP)
             area = QRectF(
                 x,
                 header,

@@ -10,10 +10,19 @@ from __future__ import annotations
 import math
 import os
 import time
+from collections.abc import Callable
 
-from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, SignalInstance, Slot
 
-from model.messages import EvalResult, ModelInfo, Prediction, PredictRequest, TrainConfig, TrainFinished
+from model.messages import (
+    EvalResult,
+    ModelInfo,
+    Prediction,
+    PredictRequest,
+    TrainConfig,
+    TrainFinished,
+    TrainProgress,
+)
 
 from .canvas import DrawingCanvas
 from .download import MnistDownloader
@@ -54,7 +63,7 @@ class Controller(QObject):
         self,
         state: AppState,
         canvas: DrawingCanvas,
-        wants_layers_now,
+        wants_layers_now: Callable[[], bool],
         data_dir: str | None,
         checkpoint: str | None,
         last_session: str,
@@ -139,7 +148,7 @@ class Controller(QObject):
         self._predictor_thread.start()
         self._trainer_thread.start()
 
-    def _ask_trainer(self, request: Signal, *args) -> None:
+    def _ask_trainer(self, request: SignalInstance, *args: object) -> None:
         """Send a request; the training slice under way ends after its step to serve it."""
         self.trainer.interrupt()
         request.emit(*args)
@@ -198,7 +207,7 @@ class Controller(QObject):
         self.state.set_network(info, replaced)
 
     @Slot(object)
-    def _on_progress(self, steps: tuple) -> None:
+    def _on_progress(self, steps: tuple[TrainProgress, ...]) -> None:
         self.state.add_progress(steps)
 
     @Slot(object)

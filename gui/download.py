@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
-from model.data import DataError, DownloadCancelled, download_mnist, mnist_cache_dir
+from model.data import MIRRORS, DataError, DownloadCancelled, download_mnist, mnist_cache_dir
 
 
 class MnistDownloader(QObject):
@@ -41,9 +42,10 @@ class MnistDownloader(QObject):
             self.progress.emit(name, done, total)
 
     def _transfer(self) -> None:
-        kwargs = {"mirrors": self._mirrors} if self._mirrors else {}
+        mirrors = self._mirrors or MIRRORS
+        message: str | None
         try:
-            download_mnist(self.target, progress=self._report, cancelled=self._cancel.is_set, **kwargs)
+            download_mnist(Path(self.target), mirrors, progress=self._report, cancelled=self._cancel.is_set)
         except DownloadCancelled:
             return
         except DataError as error:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont, QResizeEvent
 from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
@@ -20,7 +22,7 @@ class LiveLabel(QLabel):
         self._template = template
         self._fit()
 
-    def setFont(self, font: QFont) -> None:  # the fixed size follows the font
+    def setFont(self, font: QFont | str | Sequence[str]) -> None:  # the fixed size follows the font
         super().setFont(font)
         self._fit()
 

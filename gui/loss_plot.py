@@ -65,7 +65,7 @@ class CurveBuffer:
         return self.x[: self.size], self.y[: self.size]
 
 
-class LossPlot(pg.GraphicsLayoutWidget):
+class LossPlot(pg.GraphicsLayoutWidget):  # type: ignore[misc]  # pyqtgraph has no type information
     """Two stacked plots sharing the epoch axis: loss above, validation accuracy below."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -73,14 +73,17 @@ class LossPlot(pg.GraphicsLayoutWidget):
         self.setObjectName("lossPlot")
         self.setBackground((24, 24, 30))
         self.setMinimumHeight(180)
-        self.loss_plot = self.addPlot(row=0, col=0)
+        # The legend has a row of its own above the plots: it never covers a curve, and it is
+        # never cut off when the plot is small.
+        self.legend = pg.LegendItem(colCount=3, labelTextSize="8pt", horSpacing=14)
+        self.addItem(self.legend, row=0, col=0)
+        self.loss_plot = self.addPlot(row=1, col=0)
         self.loss_plot.setLabel("left", "loss")
         self.loss_plot.showGrid(x=True, y=True, alpha=0.15)
-        self.loss_plot.addLegend(offset=(-10, 10), labelTextSize="8pt")
         self.loss_plot.setClipToView(True)
         self.loss_plot.setDownsampling(auto=True, mode="peak")
-        self.accuracy_plot = self.addPlot(row=1, col=0)
-        self.accuracy_plot.setLabel("left", "val. accuracy")
+        self.accuracy_plot = self.addPlot(row=2, col=0)
+        self.accuracy_plot.setLabel("left", "accuracy")
         self.accuracy_plot.setLabel("bottom", "epoch")
         self.accuracy_plot.showGrid(x=True, y=True, alpha=0.15)
         self.accuracy_plot.setXLink(self.loss_plot)
@@ -92,19 +95,21 @@ class LossPlot(pg.GraphicsLayoutWidget):
                 # Axes with their grid lines and labels are repainted from a pixmap until
                 # their range changes: replaying them costs more than the curves.
                 plot.getAxis(name).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
-        self.loss_plot.legend.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
-        self.ci.layout.setRowStretchFactor(0, 3)
-        self.ci.layout.setRowStretchFactor(1, 2)
-        self.raw_curve = self.loss_plot.plot(pen=pg.mkPen(theme.BATCH_LOSS, width=1), name="batch loss")
+        self.legend.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        self.ci.layout.setRowStretchFactor(1, 3)
+        self.ci.layout.setRowStretchFactor(2, 2)
+        self.raw_curve = self.loss_plot.plot(pen=pg.mkPen(theme.BATCH_LOSS, width=1), name="each batch")
         # One pixel wide: a wider line goes through the path stroker and costs twice the repaint.
         self.smooth_curve = self.loss_plot.plot(pen=pg.mkPen(theme.SMOOTH_LOSS, width=1), name="smoothed")
         self.val_curve = self.loss_plot.plot(
             pen=pg.mkPen(theme.VALIDATION_LOSS, width=2),
             symbol="o",
             symbolSize=5,
-            symbolBrush=(255, 170, 40),
-            name="validation loss",
+            symbolBrush=theme.VALIDATION_LOSS,
+            name="validation",
         )
+        for curve in (self.raw_curve, self.smooth_curve, self.val_curve):
+            self.legend.addItem(curve, curve.name())
         self.accuracy_curve = self.accuracy_plot.plot(
             pen=pg.mkPen(theme.VALIDATION_ACCURACY, width=2),
             symbol="o",

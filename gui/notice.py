@@ -1,4 +1,4 @@
-"""A dismissable message floating over the top of the window: tells, never blocks, never
+"""A dismissable message floating over the bottom of the window: tells, never blocks, never
 moves the layout (a stroke under way is not disturbed by a notice arriving)."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ MARGIN = 12
 
 
 class NoticeBar(QFrame):
-    """Floats over `host` (a child of it, outside its layout), centred at its top."""
+    """Floats over `host` (a child of it, outside its layout), centred at its bottom."""
 
     def __init__(self, host: QWidget) -> None:
         super().__init__(host)
@@ -27,12 +27,12 @@ class NoticeBar(QFrame):
         self.label.setObjectName("noticeText")
         self.label.setWordWrap(True)
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        close = QToolButton()
+        close = self._close = QToolButton()
         close.setText("✕")
         close.setAutoRaise(True)
         close.setToolTip("Dismiss")
         close.clicked.connect(self.hide)
-        layout = QHBoxLayout(self)
+        layout = self._layout = QHBoxLayout(self)
         layout.setContentsMargins(10, 6, 6, 6)
         layout.addWidget(self.label, 1)
         layout.addWidget(close)
@@ -55,7 +55,12 @@ class NoticeBar(QFrame):
         return False
 
     def _place(self) -> None:
+        """Centred at the bottom of the host, as tall as its wrapped text needs."""
         width = min(MAX_WIDTH, self._host.width() - 2 * MARGIN)
-        height = self.layout().heightForWidth(width) if self.layout().hasHeightForWidth() else 0
-        height = max(height, self.sizeHint().height())
-        self.setGeometry((self._host.width() - width) // 2, MARGIN // 2, width, height)
+        margins = self._layout.contentsMargins()
+        text_width = width - margins.left() - margins.right() - self._close.sizeHint().width() - 8
+        height = max(self.label.heightForWidth(text_width), self._close.sizeHint().height())
+        height += margins.top() + margins.bottom() + 2
+        self.setGeometry(
+            (self._host.width() - width) // 2, self._host.height() - height - MARGIN, width, height
+        )

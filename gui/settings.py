@@ -38,7 +38,7 @@ def saved_number(
     if isinstance(value, QByteArray):
         value = bytes(value.data()).decode("ascii", "replace")
     try:
-        number = float(value)  # type: ignore[arg-type]
+        number = float(value)
     except (TypeError, ValueError, OverflowError):
         return default
     if not low <= number <= high or (whole and not number.is_integer()):  # also refuses NaN

@@ -33,7 +33,7 @@ VALIDATION_ACCURACY = (110, 210, 140)
 ANSWER_POINT_SIZE = 44
 SMALL_POINT_SIZE = 8.5
 SPACING = 8  # pixels between the window's sections
-MIN_WINDOW_SIZE = (1024, 640)  # every view readable, nothing overlapping (tests/gui/test_gui_layout.py)
+MIN_WINDOW_SIZE = (1024, 680)  # every view readable, nothing overlapping (tests/gui/test_gui_layout.py)
 
 
 def apply_theme(app: QApplication) -> None:

@@ -105,12 +105,18 @@ class Trainer(QObject):
                 # The window is gone: there is no one left to tell but the terminal.
                 print(f"digitpad: the trained network could not be kept: {error}", file=sys.stderr)
 
+    def _session_or_fail(self) -> ModelSession:
+        """The session start() made: every request is queued behind start(), so it exists."""
+        if self._session is None:
+            raise RuntimeError("the trainer got a request before start()")
+        return self._session
+
     # -- networks -----------------------------------------------------------------------
     @Slot(str)
     def new_network(self, arch: str) -> None:
         self._served()
         self._end_run()
-        self._session.new_network(arch, seed=int(time.time()))
+        self._session_or_fail().new_network(arch, seed=int(time.time()))
         self._network_replaced()
 
     @Slot(str)
@@ -120,7 +126,7 @@ class Trainer(QObject):
 
         self._served()
         try:
-            self._session.load(path or DEFAULT_WEIGHTS, source=None if path else "shipped weights")
+            self._session_or_fail().load(path or DEFAULT_WEIGHTS, source=None if path else "shipped weights")
         except CheckpointError as error:
             self.failed.emit(f"{error} The current network is unchanged.")
             return
@@ -133,27 +139,29 @@ class Trainer(QObject):
         from model.checkpoint import CheckpointError
 
         self._served()
+        session = self._session_or_fail()
         try:
-            self._session.save(path)
+            session.save(path)
         except CheckpointError as error:
             self.failed.emit(str(error))
             return
-        self.network_changed.emit(self._session.info, False)
+        self.network_changed.emit(session.info, False)
         self.saved.emit(path)
 
     def _network_replaced(self) -> None:
-        self.network_changed.emit(self._session.info, True)
+        self.network_changed.emit(self._session_or_fail().info, True)
         self._publish(reread=True)
 
     def _publish(self, reread: bool) -> None:
-        self.weights_published.emit(self._session.snapshot(), reread)
+        self.weights_published.emit(self._session_or_fail().snapshot(), reread)
 
     # -- data -----------------------------------------------------------------------------
     @Slot(str)
     def set_data_dir(self, data_dir: str) -> None:
         self._served()
-        self._session.set_data_dir(data_dir)
-        self.data_changed.emit(self._session.data_description())
+        session = self._session_or_fail()
+        session.set_data_dir(data_dir)
+        self.data_changed.emit(session.data_description())
 
     # -- training -------------------------------------------------------------------------
     @Slot(object)
@@ -161,15 +169,16 @@ class Trainer(QObject):
         self._served()
         self._end_run()
         try:
-            self._session.start_training(config)
+            session = self._session_or_fail()
+            session.start_training(config)
         except Exception as error:  # data that cannot be read must not take the thread down
             traceback.print_exc()
             self.failed.emit(f"Training could not start: {error}")
             return
-        if self._session.data_warning:
-            self.failed.emit(self._session.data_warning)
-        self.data_changed.emit(self._session.data_description())
-        self.network_changed.emit(self._session.info, False)
+        if session.data_warning:
+            self.failed.emit(session.data_warning)
+        self.data_changed.emit(session.data_description())
+        self.network_changed.emit(session.info, False)
         self._publish(reread=True)
         self._set_state("running")
         self._slice_timer.start(0)
@@ -185,7 +194,7 @@ class Trainer(QObject):
     @Slot()
     def resume(self) -> None:
         self._served()
-        if self._state == "paused" and self._session.training:
+        if self._state == "paused" and self._session_or_fail().training:
             self._set_state("running")
             self._slice_timer.start(0)
 
@@ -196,7 +205,7 @@ class Trainer(QObject):
         finished = self._end_run()
         if finished is not None:
             self.training_finished.emit(finished)
-            self.network_changed.emit(self._session.info, False)
+            self.network_changed.emit(self._session_or_fail().info, False)
             self._publish(reread=True)
 
     def _served(self) -> None:

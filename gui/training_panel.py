@@ -7,12 +7,11 @@ data) and emits what the user asks; it keeps no copy of those facts.
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtGui import QAction
+from PySide6.QtGui import QAction, QValidator
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
-    QFormLayout,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
@@ -43,19 +42,37 @@ def format_seconds(seconds: float) -> str:
     return f"{seconds // 60}:{seconds % 60:02d}" if seconds >= 60 else f"{seconds} s"
 
 
+def _number(text: str) -> float | None:
+    try:
+        number = float(text.replace(",", "").strip())
+    except ValueError:
+        return None
+    return number if number == number else None  # NaN is not a number to clamp
+
+
 class BoundedSpinBox(QDoubleSpinBox):
     """A number field that says so when it changes what was typed to fit its range."""
 
     clamped = Signal(str)  # a sentence for the user
 
-    def __init__(self, name: str, **kwargs) -> None:
-        super().__init__(**kwargs)
+    def __init__(self, name: str, minimum: float, maximum: float, decimals: int, step: float) -> None:
+        super().__init__()
         self._name = name
+        self.setDecimals(decimals)
+        self.setRange(minimum, maximum)
+        self.setSingleStep(step)
+
+    def validate(self, text: str, position: int) -> tuple[QValidator.State, str, int]:
+        """A number beyond the range may be typed (not silently refused); fixup() then brings
+        it into the range and says so."""
+        state, text, position = super().validate(text, position)
+        if state == QValidator.State.Invalid and _number(text) is not None:
+            state = QValidator.State.Intermediate
+        return state, text, position
 
     def fixup(self, text: str) -> str:
-        try:
-            typed = float(text.replace(",", ""))
-        except ValueError:
+        typed = _number(text)
+        if typed is None:
             return super().fixup(text)
         if typed > self.maximum() or typed < self.minimum():
             bound = self.maximum() if typed > self.maximum() else self.minimum()
@@ -84,7 +101,8 @@ class TrainingPanel(QGroupBox):
         self.network_label = QLabel("Loading the network…")
         self.network_label.setObjectName("networkLabel")
         self.network_label.setWordWrap(True)
-        self.new_button = QToolButton(text="New…")
+        self.new_button = QToolButton()
+        self.new_button.setText("New…")
         self.new_button.setObjectName("newNetworkButton")
         self.new_button.setToolTip("Replace the network in use by an untrained one of another shape.")
         self.new_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
@@ -103,9 +121,9 @@ class TrainingPanel(QGroupBox):
         )
         self.epochs.setToolTip("How many times training goes over the whole training set.")
         self.batch_size = QSpinBox(minimum=8, maximum=4096, singleStep=32, value=defaults.batch_size)
-        self.batch_size.setToolTip("How many digits each step averages its gradient over.")
+        self.batch_size.setToolTip("Batch size: how many digits each step averages its gradient over.")
         self.learning_rate = BoundedSpinBox(
-            "learning rate", decimals=4, minimum=0.0001, maximum=10.0, singleStep=0.0005
+            "learning rate", minimum=0.0001, maximum=10.0, decimals=4, step=0.0005
         )
         self.learning_rate.setValue(defaults.learning_rate)
         self.learning_rate.setToolTip(
@@ -124,13 +142,19 @@ class TrainingPanel(QGroupBox):
         self.note_label.hide()
         self.learning_rate.clamped.connect(self._show_note)
 
-        form = QFormLayout()
-        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        form.addRow("Epochs", self.epochs)
-        form.addRow("Batch size", self.batch_size)
-        form.addRow("Learning rate", self.learning_rate)
-        form.addRow("Optimizer", self.optimizer)
-        form.addRow(self.continue_training)
+        form = QGridLayout()
+        form.setVerticalSpacing(4)
+        form.addWidget(QLabel("Epochs"), 0, 0)
+        form.addWidget(self.epochs, 0, 1)
+        form.addWidget(QLabel("Batch"), 0, 2)
+        form.addWidget(self.batch_size, 0, 3)
+        form.addWidget(QLabel("Learning rate"), 1, 0)
+        form.addWidget(self.learning_rate, 1, 1, 1, 3)
+        form.addWidget(QLabel("Optimizer"), 2, 0)
+        form.addWidget(self.optimizer, 2, 1, 1, 3)
+        form.addWidget(self.continue_training, 3, 0, 1, 4)
+        form.setColumnStretch(1, 1)
+        form.setColumnStretch(3, 1)
 
         self.train_button = QPushButton("Train")
         self.train_button.setObjectName("trainButton")
@@ -152,22 +176,23 @@ class TrainingPanel(QGroupBox):
         self.time_label = LiveLabel("00000:00 (paused)", "–")
         self.accuracy_label = LiveLabel("100.00%", "–")
         stats = QGridLayout()
-        for row, (name, label) in enumerate(
-            [
-                ("Epoch", self.epoch_label),
-                ("Step", self.step_label),
-                ("Speed", self.speed_label),
-                ("Time left", self.time_label),
-                ("Val. accuracy", self.accuracy_label),
-            ]
-        ):
-            stats.addWidget(QLabel(name), row, 0)
-            stats.addWidget(label, row, 1)
+        stats.setVerticalSpacing(2)
+        rows: list[tuple[str, QLabel]] = [
+            ("Epoch", self.epoch_label),
+            ("Step", self.step_label),
+            ("Speed", self.speed_label),
+            ("Time left", self.time_label),
+            ("Val. accuracy", self.accuracy_label),
+        ]
+        for row, (title, value) in enumerate(rows):
+            stats.addWidget(QLabel(title), row, 0)
+            stats.addWidget(value, row, 1)
         stats.setColumnStretch(1, 1)
         self.data_label = QLabel()
         self.data_label.setObjectName("dataLabel")
         self.data_label.setWordWrap(True)
-        self.data_path_label = theme.muted(ElidedLabel())
+        self.data_path_label = ElidedLabel()
+        theme.muted(self.data_path_label)
         self.data_path_label.setObjectName("dataPathLabel")
 
         layout = QVBoxLayout(self)
@@ -247,7 +272,8 @@ class TrainingPanel(QGroupBox):
         else:
             self.speed_label.setText("–")
             paused = progress is not None and state == "paused"
-            self.time_label.setText(f"{format_seconds(progress.seconds_left)} (paused)" if paused else "–")
+            left = format_seconds(progress.seconds_left) if progress is not None else ""
+            self.time_label.setText(f"{left} (paused)" if paused else "–")
         evaluation = run.evaluation
         self.accuracy_label.setText("–" if evaluation is None else f"{evaluation.accuracy:.2%}")
 

@@ -30,7 +30,9 @@ class CheckpointError(Exception):
     """A checkpoint could not be read or written; the message is for the user."""
 
 
-def save_checkpoint(path: str | os.PathLike, net: DigitNet, metadata: dict[str, Any] | None = None) -> None:
+def save_checkpoint(
+    path: str | os.PathLike[str], net: DigitNet, metadata: dict[str, Any] | None = None
+) -> None:
     """Write atomically: the file at `path` is either the old one or the complete new one."""
     path = Path(path)
     if not _is_plain(dict(metadata or {})):
@@ -83,7 +85,7 @@ def _check_archive(path: Path) -> None:
         raise zipfile.BadZipFile(f"bad CRC-32 for {damaged}")
 
 
-def load_checkpoint(path: str | os.PathLike) -> tuple[DigitNet, dict[str, Any]]:
+def load_checkpoint(path: str | os.PathLike[str]) -> tuple[DigitNet, dict[str, Any]]:
     """A validated network and its metadata, or CheckpointError saying what is wrong."""
     path = Path(path)
     name = path.name

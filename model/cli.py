@@ -11,13 +11,15 @@ import json
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import asdict, replace
 from pathlib import Path
+from typing import Any, TextIO
 
 import numpy as np
 import torch
 
-from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from .checkpoint import DEFAULT_WEIGHTS, CheckpointError, load_checkpoint, save_checkpoint
 from .data import DataError, Dataset, load_dataset
 from .messages import (
     ARCHITECTURES,
@@ -38,7 +40,7 @@ from .training import TrainingData, evaluate, predict_labels, train_steps
 class ProgressBar:
     """A one-line progress bar on stderr, redrawn at most ten times a second."""
 
-    def __init__(self, stream=sys.stderr) -> None:
+    def __init__(self, stream: TextIO = sys.stderr) -> None:
         self.stream = stream
         self.last_draw = 0.0
         self.accuracy = ""
@@ -138,7 +140,8 @@ def arch_spec(arch: str, spec: str | None) -> ArchSpec | str:
         raise ValueError(
             f"--spec takes a JSON object of {sorted(set(ArchSpec.__dataclass_fields__) - {'kind'})}"
         )
-    return ArchSpec(kind=arch, **{k: tuple(v) if isinstance(v, list) else v for k, v in fields.items()})
+    values: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in fields.items()}
+    return ArchSpec(kind=arch, **values)
 
 
 def recipe_config(args: argparse.Namespace) -> TrainConfig:
@@ -184,6 +187,9 @@ def command_evaluate(args: argparse.Namespace) -> int:
             }
         )
     )
+    if args.min_accuracy is not None and accuracy < args.min_accuracy:
+        print(f"error: {accuracy:.2%} is below the required {args.min_accuracy:.2%}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -228,8 +234,13 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--out", type=Path, help="where to save the checkpoint")
     train.set_defaults(run=command_train)
     evaluate_parser = sub.add_parser("evaluate", help="measure a checkpoint on the MNIST test set")
-    evaluate_parser.add_argument("--checkpoint", type=Path, required=True)
+    evaluate_parser.add_argument(
+        "--checkpoint", type=Path, default=DEFAULT_WEIGHTS, help="a saved network (default: the shipped one)"
+    )
     evaluate_parser.add_argument("--data-dir")
+    evaluate_parser.add_argument(
+        "--min-accuracy", type=float, help="exit with status 1 when the test accuracy is below this (0-1)"
+    )
     evaluate_parser.add_argument(
         "--practice", action="store_true", help="fall back to the embedded practice set"
     )
@@ -239,8 +250,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    run: Callable[[argparse.Namespace], int] = args.run
     try:
-        return args.run(args)
+        return run(args)
     except (DataError, CheckpointError, ValueError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -74,6 +74,7 @@ def parse_idx(content: bytes, expected_magic: int) -> np.ndarray:
             f"not an MNIST {'image' if expected_magic == IMAGE_MAGIC else 'label'} file"
             f" (magic number {magic})"
         )
+    shape: tuple[int, ...]
     if magic == IMAGE_MAGIC:
         if len(content) < 16:
             raise DataError("the image file header is truncated")
@@ -172,7 +173,7 @@ def mnist_cache_dir() -> Path:
     return user_cache_dir() / "mnist"
 
 
-def candidate_locations(data_dir: str | os.PathLike | None = None) -> list[Path]:
+def candidate_locations(data_dir: str | os.PathLike[str] | None = None) -> list[Path]:
     """Where MNIST is looked for, in order: option, environment, cache, other tools' copies."""
     places: list[Path] = []
     if data_dir:
@@ -201,7 +202,7 @@ def _load_location(place: Path) -> Dataset:
     raise DataError(f"there are no MNIST files in {place}")
 
 
-def locate_mnist(data_dir: str | os.PathLike | None = None) -> Path | None:
+def locate_mnist(data_dir: str | os.PathLike[str] | None = None) -> Path | None:
     """The first place that seems to hold MNIST, without reading or verifying it (fast)."""
     for place in candidate_locations(data_dir):
         if place.suffix == ".npz" and place.is_file():
@@ -212,7 +213,7 @@ def locate_mnist(data_dir: str | os.PathLike | None = None) -> Path | None:
     return None
 
 
-def find_mnist(data_dir: str | os.PathLike | None = None) -> Dataset | None:
+def find_mnist(data_dir: str | os.PathLike[str] | None = None) -> Dataset | None:
     """The first valid MNIST copy found, or None. An explicit data_dir that is broken raises."""
     # A mistyped folder must not silently fall back to some other copy (or the practice set).
     if data_dir and not Path(data_dir).expanduser().exists():
@@ -335,7 +336,7 @@ def load_practice_set(path: Path = PRACTICE_SET) -> Dataset:
     )
 
 
-def load_dataset(data_dir: str | os.PathLike | None = None, allow_practice: bool = True) -> Dataset:
+def load_dataset(data_dir: str | os.PathLike[str] | None = None, allow_practice: bool = True) -> Dataset:
     """Full MNIST if any copy is found, else the embedded practice set (or an error)."""
     dataset = find_mnist(data_dir)
     if dataset is not None:

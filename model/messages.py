@@ -6,7 +6,9 @@ tensors, modules and optimizers stay with the worker that owns the network.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 
@@ -59,7 +61,7 @@ class TrainConfig:
             raise ValueError("eval_from must be a number of epochs >= 0")
 
 
-def fast_config(**changes) -> TrainConfig:
+def fast_config(**changes: Any) -> TrainConfig:
     """The recipe tuned for the shortest time to 99% test accuracy on a CPU (bench/speed.py).
 
     One pass over MNIST with no augmentation, large batches and a high one-cycle learning
@@ -78,7 +80,7 @@ def fast_config(**changes) -> TrainConfig:
     return replace(recipe, **changes)
 
 
-RECIPES = {"default": TrainConfig, "fast": fast_config}
+RECIPES: dict[str, Callable[[], TrainConfig]] = {"default": TrainConfig, "fast": fast_config}
 
 
 @dataclass(frozen=True)
@@ -177,7 +179,7 @@ class ModelInfo:
     parameters: int
     description: str
     source: str  # where the weights came from: "shipped weights", a file name, "new network"...
-    metadata: dict = field(default_factory=dict)
+    metadata: dict[str, Any] = field(default_factory=dict)
     unsaved_training: bool = False  # trained since it was opened or saved
 
     @property

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -54,11 +55,11 @@ class ArchSpec:
         if any(int(k) < 1 or int(k) % 2 == 0 for k in self.kernels):
             raise ValueError("kernel sizes must be odd and positive")
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict) -> ArchSpec:
+    def from_dict(cls, data: dict[str, Any]) -> ArchSpec:
         kind = str(data["kind"])
         channels = tuple(int(n) for n in data.get("channels", cls.channels))
         return cls(
@@ -96,7 +97,8 @@ class MaxPool(nn.MaxPool2d):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if torch.is_grad_enabled() and x.requires_grad:
-            return super().forward(x)
+            pooled: torch.Tensor = super().forward(x)  # nn.MaxPool2d.forward is unannotated
+            return pooled
         h, w = x.shape[-2] // 2 * 2, x.shape[-1] // 2 * 2
         rows = torch.maximum(x[..., 0:h:2, :w], x[..., 1:h:2, :w])
         return torch.maximum(rows[..., 0::2], rows[..., 1::2])
@@ -161,7 +163,8 @@ class DigitNet(nn.Module):
         if spec.kind == "cnn":
             # Channels-last feature maps: oneDNN's convolutions and pooling are much faster
             # on this layout than on the default one (about 1.4x per training step here).
-            self.to(memory_format=torch.channels_last)
+            # torch's stubs for Module.to leave out memory_format, which it accepts at run time.
+            self.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.normalize(x)

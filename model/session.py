@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Generator
 from dataclasses import asdict, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -28,7 +30,7 @@ from .messages import (
 from .networks import DigitNet, build_network, count_parameters
 from .preprocess import preprocess
 from .snapshot import WeightSnapshot, take_snapshot
-from .training import TrainingData, train_steps
+from .training import Message, TrainingData, train_steps
 
 PRACTICE_DESCRIPTION = "the embedded practice set (5,000 MNIST digits)"
 RESTORED_SOURCE = "restored from the last session"
@@ -51,14 +53,14 @@ class ModelSession:
         self._info = self._describe("untrained", {})
         self._snapshots = 0  # versions handed out by snapshot()
         self._data: TrainingData | None = None
-        self._run = None
+        self._run: Generator[Message, None, None] | None = None
         self._last_progress: TrainProgress | None = None
         self._last_eval: EvalResult | None = None
         self.data_warning = ""  # set when a broken MNIST copy made training fall back
         self.unsaved_training = False  # the weights were trained since they were opened or saved
 
     # -- networks -----------------------------------------------------------------------
-    def _describe(self, source: str, metadata: dict) -> ModelInfo:
+    def _describe(self, source: str, metadata: dict[str, Any]) -> ModelInfo:
         return ModelInfo(
             self.net.spec.kind, count_parameters(self.net), describe(self.net), source, dict(metadata)
         )
@@ -73,7 +75,7 @@ class ModelSession:
         self._snapshots += 1
         return take_snapshot(self.net, self._snapshots)
 
-    def _adopt(self, net: DigitNet, metadata: dict, source: str) -> ModelInfo:
+    def _adopt(self, net: DigitNet, metadata: dict[str, Any], source: str) -> ModelInfo:
         self.stop_training()
         net.eval()
         self.net = net

@@ -13,7 +13,7 @@ import copy
 import functools
 import math
 import time
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import dataclass
 
 import numpy as np
@@ -92,7 +92,7 @@ def random_affine(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
 
 def evaluation_parts(
     net: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int = EVAL_BATCH
-) -> Iterator[tuple[int, float, int]]:
+) -> Generator[tuple[int, float, int], None, None]:
     """Evaluate batch by batch in eval mode and float32, yielding after each batch the images
     done so far, their summed cross-entropy and how many were right.
 
@@ -165,7 +165,7 @@ def native_bfloat16() -> bool:
     """
     try:
         return bool(
-            torch.backends.mkldnn.is_available()
+            torch.backends.mkldnn.is_available()  # type: ignore[no-untyped-call]  # unannotated in torch
             and (torch.cpu._is_amx_tile_supported() or torch.cpu._is_avx512_bf16_supported())
         )
     except (AttributeError, RuntimeError):  # private helpers: absent from some torch builds
@@ -176,7 +176,7 @@ def uses_bfloat16(config: TrainConfig) -> bool:
     return config.precision == "bfloat16" or (config.precision == "auto" and native_bfloat16())
 
 
-def autocast(enabled: bool) -> contextlib.AbstractContextManager:
+def autocast(enabled: bool) -> contextlib.AbstractContextManager[None]:
     """Mixed precision for one training step: matrix products and convolutions in bfloat16."""
     if not enabled:
         return contextlib.nullcontext()
@@ -209,7 +209,7 @@ def train_steps(
     data: TrainingData,
     config: TrainConfig,
     until_accuracy: float | None = None,
-) -> Iterator[Message]:
+) -> Generator[Message, None, None]:
     """Train `net` in place, one batch per yielded `TrainProgress`.
 
     If the loss becomes NaN or infinite, the weights of the last good snapshot are put back
@@ -263,7 +263,7 @@ def train_steps(
             snapshot = copy.deepcopy(net.state_dict())
             snapshot_step = step - 1
         optimizer.zero_grad(set_to_none=True)
-        loss.backward()
+        loss.backward()  # type: ignore[no-untyped-call]  # Tensor.backward is unannotated in torch
         optimizer.step()
         if scheduler is not None:
             scheduler.step()

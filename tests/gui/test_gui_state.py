@@ -1,0 +1,148 @@
+"""One source of truth: the panel, the status bar and the statistics always describe the
+network in use and the run as it is now (issue: stale panel and status after Open, pause,
+stop, Restore and Download)."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from gui_support import SEVEN, serve_not_found, use_network
+
+from model.checkpoint import load_checkpoint, save_checkpoint
+from model.networks import ArchSpec, build_network
+
+LONG_RUN = 20.0
+
+
+def wait_for_run_state(qtbot, window, state: str) -> None:
+    qtbot.waitUntil(lambda: window.state.run.state == state, timeout=10000)
+
+
+def test_first_launch_names_the_shipped_network_the_same_way_everywhere(window):
+    network = window.state.network
+    assert network.source == "shipped weights"
+    assert network.description == "CNN: conv 32 → conv 64 → dense 128 → 10"  # the shipped conv 32/64
+    summary = window.state.network_summary()
+    assert window.training_panel.network_label.text() == summary
+    assert window.model_label.text() == summary
+    assert window.training_panel.config().arch == "cnn"
+
+
+def test_an_opened_cnn_is_what_the_panel_shows_and_continue_trains_it(qtbot, window, draw_and_wait, tmp_path):
+    use_network(qtbot, window, "mlp")
+    assert "Fully connected" in window.training_panel.network_label.text()
+    cnn = build_network(ArchSpec(kind="cnn", channels=(8,), fc=32), seed=5)
+    path = tmp_path / "small-cnn.pt"
+    save_checkpoint(path, cnn, {})
+    window.controller.open_network(str(path))
+    qtbot.waitUntil(lambda: window.state.network.source == "small-cnn.pt", timeout=10000)
+    assert window.training_panel.network_label.text().startswith("CNN: conv 8 → dense 32 → 10")
+    assert window.model_label.text() == window.training_panel.network_label.text()
+
+    panel = window.training_panel
+    panel.continue_training.setChecked(True)
+    panel.epochs.setValue(LONG_RUN)
+    draw_and_wait(SEVEN)
+    panel.train_button.click()
+    wait_for_run_state(qtbot, window, "running")
+    qtbot.waitUntil(lambda: window.loss_plot.raw.size >= 2, timeout=15000)
+    window.controller.stop()
+    wait_for_run_state(qtbot, window, "idle")
+    assert window.state.network.description == "CNN: conv 8 → dense 32 → 10"  # not a fresh other net
+    assert window.state.network.unsaved_training
+    saved = tmp_path / "continued.pt"
+    window.controller.save_network(str(saved))
+    qtbot.waitUntil(lambda: window.state.save_path == str(saved), timeout=10000)
+    continued, _ = load_checkpoint(saved)
+    assert continued.spec == cnn.spec
+    # Continued from the opened weights: close to them, not a fresh initialisation.
+    before = torch.cat([p.flatten() for p in cnn.parameters()])
+    after = torch.cat([p.flatten() for p in continued.parameters()])
+    fresh = torch.cat([p.flatten() for p in build_network(cnn.spec, seed=0).parameters()])
+    assert (after - before).norm() < 0.5 * (fresh - before).norm()
+
+
+def test_the_status_and_statistics_follow_the_run(qtbot, window):
+    use_network(qtbot, window, "mlp")
+    panel = window.training_panel
+    panel.epochs.setValue(LONG_RUN)
+    panel.train_button.click()
+    wait_for_run_state(qtbot, window, "running")
+    qtbot.waitUntil(lambda: panel.speed_label.text() != "–", timeout=15000)
+    assert window.run_label.text() == "Training…"
+    assert "digits/s" in panel.speed_label.text()
+
+    panel.train_button.click()  # pause
+    wait_for_run_state(qtbot, window, "paused")
+    assert window.run_label.text() == "Training paused"
+    assert panel.speed_label.text() == "–"  # no speed while nothing moves
+    assert panel.time_label.text().endswith("(paused)")
+    step = panel.step_label.text()
+    assert "of" in step
+
+    window.controller.stop()
+    wait_for_run_state(qtbot, window, "idle")
+    assert window.run_label.text() == ""
+    assert panel.speed_label.text() == "–" and panel.time_label.text() == "–"
+    assert panel.step_label.text() == step  # what the run did stays true
+    assert "trained since" in window.model_label.text()
+
+
+def test_opening_or_restoring_another_network_clears_the_last_ones_statistics(qtbot, window, tmp_path):
+    use_network(qtbot, window, "mlp")
+    panel = window.training_panel
+    panel.epochs.setValue(LONG_RUN)
+    panel.train_button.click()
+    qtbot.waitUntil(lambda: window.loss_plot.raw.size > 0, timeout=15000)
+    window.controller.stop()
+    wait_for_run_state(qtbot, window, "idle")
+    assert panel.step_label.text() != "–"
+
+    window.controller.open_network("")  # Network › Restore the shipped weights
+    qtbot.waitUntil(lambda: window.state.network.source == "shipped weights", timeout=10000)
+    assert window.loss_plot.raw.size == 0
+    for label in (
+        panel.epoch_label,
+        panel.step_label,
+        panel.speed_label,
+        panel.time_label,
+        panel.accuracy_label,
+    ):
+        assert label.text() == "–"
+    assert window.state.network.unsaved_training is False
+    assert "trained since" not in window.model_label.text()
+
+
+def test_a_failed_download_names_the_data_actually_in_use(qtbot, window, tmp_path):
+    mnist = tmp_path / "mnist-in-use"
+    mnist.mkdir()
+    for name in (
+        "train-images-idx3-ubyte",
+        "train-labels-idx1-ubyte",
+        "t10k-images-idx3-ubyte",
+        "t10k-labels-idx1-ubyte",
+    ):
+        (mnist / f"{name}.gz").write_bytes(b"")  # found by name; read only when training starts
+    window.controller.use_data_dir(str(mnist))
+    qtbot.waitUntil(lambda: window.state.data_description.startswith("MNIST"), timeout=10000)
+    with serve_not_found() as url:
+        window.controller.start_download(mirrors=(url,), target=str(tmp_path / "download"))
+        qtbot.waitUntil(lambda: window.notice.text() != "", timeout=20000)
+    assert "practice set" not in window.notice.text()
+    assert "Training keeps using MNIST (60,000 training digits)" in window.notice.text()
+    assert window.training_panel.data_label.text().startswith("Trains on MNIST")
+
+
+def test_the_panel_and_status_bar_can_never_disagree(qtbot, window, tmp_path):
+    """Whatever happens, both render the one AppState."""
+    for action in (
+        lambda: window.controller.new_network("mlp"),
+        lambda: window.controller.new_network("cnn"),
+        lambda: window.controller.open_network(""),
+    ):
+        before = window.state.network
+        action()
+        qtbot.waitUntil(lambda before=before: window.state.network is not before, timeout=10000)
+        assert window.training_panel.network_label.text() == window.model_label.text()
+        assert window.training_panel.config().arch == window.state.network.arch
+    assert np.isfinite(window.state.network.parameters)
