@@ -14,7 +14,7 @@ os.environ["DIGITPAD_SETTINGS"] = os.path.join(tempfile.mkdtemp(), "settings.ini
 
 import digitpad
 
-digitpad._put_app_on_path()
+digitpad.put_app_on_path()
 
 from PySide6.QtCore import Qt  # noqa: E402
 from PySide6.QtTest import QTest  # noqa: E402

@@ -202,7 +202,8 @@ def main() -> int:
         f"data: {window.training_panel.data_label.text()}"
     )
     print(
-        f"torch threads for training {training_threads()} (headless: torch's default), "
+        f"torch threads for training {window.controller.trainer.threads_in_use} of {training_threads()} "
+        "(headless: torch's default), "
         f"batch {config.batch_size}, augment {config.augment}"
     )
     headless, live = [], []

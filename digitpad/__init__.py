@@ -19,7 +19,8 @@ _INSTALLED = Path(__file__).resolve().with_name("_app")  # in a wheel
 _CLONE = Path(__file__).resolve().parent.parent  # in a clone (or an editable install)
 
 
-def _put_app_on_path() -> None:
+def put_app_on_path() -> None:
+    """Make `gui` and `model` importable: from the wheel's private folder, else from the clone."""
     folder = _INSTALLED if _INSTALLED.is_dir() else _CLONE
     if (folder / "gui").is_dir() and str(folder) not in sys.path:
         sys.path.insert(0, str(folder))
@@ -27,7 +28,7 @@ def _put_app_on_path() -> None:
 
 def main() -> int:
     """The `digitpad` command: open the window."""
-    _put_app_on_path()
+    put_app_on_path()
     from gui.app import main as open_window
 
     return open_window()
@@ -35,7 +36,7 @@ def main() -> int:
 
 def model_main() -> int:
     """The `digitpad-model` command: headless training and evaluation (`python -m model` in a clone)."""
-    _put_app_on_path()
+    put_app_on_path()
     from model.cli import main as run
 
     return run()

@@ -38,9 +38,9 @@ class Predictor(QObject):
         pools on two cores make every parallel training step wait on sleeping threads. One
         drawing at a time gains nothing from a second thread, so this thread computes alone.
         """
-        import torch
+        from model.training import compute_on_threads
 
-        torch.set_num_threads(1)
+        compute_on_threads(1)
 
     @Slot(object, bool)
     def set_weights(self, snapshot: WeightSnapshot, reread: bool) -> None:

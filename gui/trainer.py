@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
-from model.messages import EvalResult, TrainConfig, TrainFinished, TrainProgress
+from model.messages import EvalResult, ModelInfo, TrainConfig, TrainFinished, TrainProgress
 
 from .pacing import PACING, Pacing
 
@@ -57,6 +57,8 @@ class Trainer(QObject):
         self._state = "idle"
         self._unreported: list[TrainProgress] = []
         self._last_report = 0.0  # perf_counter() of the last report
+        self._threads_in_use = 0  # torch threads the last run's slices computed on
+        self._announced: ModelInfo | None = None  # what the window was last told of the network
         self._interrupt = threading.Event()  # set from any thread: the slice ends after its step
         self._slice_timer = QTimer(self, singleShot=True)  # moves to the trainer's thread with us
         self._slice_timer.timeout.connect(self._train_slice)
@@ -65,11 +67,11 @@ class Trainer(QObject):
     @Slot()
     def start(self) -> None:
         """First slot in the trainer's thread: torch is imported here, after the window is up."""
-        import torch
 
         from model.session import ModelSession
+        from model.training import compute_on_threads
 
-        torch.set_num_threads(self._training_threads)
+        compute_on_threads(self._training_threads)
         # The first optimiser lazily imports torch._dynamo (~2 s): do it aside, not on Train.
         threading.Thread(target=_warm_up_optimisers, name="digitpad-warm-up", daemon=True).start()
         self._session = ModelSession(self._data_dir)
@@ -79,6 +81,11 @@ class Trainer(QObject):
         if warning:
             self.failed.emit(warning)
         self.ready.emit()
+
+    @property
+    def threads_in_use(self) -> int:
+        """How many torch threads training computed on (read in this thread), 0 before any run."""
+        return self._threads_in_use
 
     def interrupt(self) -> None:
         """Thread-safe: the slice under way ends after its current step, so that a request just
@@ -145,11 +152,11 @@ class Trainer(QObject):
         except CheckpointError as error:
             self.failed.emit(str(error))
             return
-        self.network_changed.emit(session.info, False)
+        self._announce(session.info, replaced=False)
         self.saved.emit(path)
 
     def _network_replaced(self) -> None:
-        self.network_changed.emit(self._session_or_fail().info, True)
+        self._announce(self._session_or_fail().info, replaced=True)
         self._publish(reread=True)
 
     def _publish(self, reread: bool) -> None:
@@ -168,6 +175,7 @@ class Trainer(QObject):
     def start_training(self, config: TrainConfig) -> None:
         self._served()
         self._end_run()
+        self._threads_in_use = 0
         try:
             session = self._session_or_fail()
             session.start_training(config)
@@ -178,7 +186,7 @@ class Trainer(QObject):
         if session.data_warning:
             self.failed.emit(session.data_warning)
         self.data_changed.emit(session.data_description())
-        self.network_changed.emit(session.info, False)
+        self._announce(session.info, replaced=False)
         self._publish(reread=True)
         self._set_state("running")
         self._slice_timer.start(0)
@@ -205,7 +213,7 @@ class Trainer(QObject):
         finished = self._end_run()
         if finished is not None:
             self.training_finished.emit(finished)
-            self.network_changed.emit(self._session_or_fail().info, False)
+            self._announce(self._session_or_fail().info, replaced=False)
             self._publish(reread=True)
 
     def _served(self) -> None:
@@ -224,6 +232,10 @@ class Trainer(QObject):
             self._state = state
             self.run_state_changed.emit(state)
 
+    def _announce(self, info: ModelInfo, replaced: bool) -> None:
+        self._announced = info
+        self.network_changed.emit(info, replaced)
+
     def _report_progress(self) -> None:
         if self._unreported:
             self.progress.emit(tuple(self._unreported))
@@ -241,6 +253,10 @@ class Trainer(QObject):
             self._end_run()
             self.failed.emit(f"Training stopped because of an internal error: {error}")
             return
+        if not self._threads_in_use:
+            import torch
+
+            self._threads_in_use = torch.get_num_threads()
         if self._session.training and self._state == "running":
             self._slice_timer.start(0)  # queued requests are served before it fires
         finished = isinstance(messages[-1], TrainFinished) if messages else False
@@ -258,7 +274,8 @@ class Trainer(QObject):
             elif isinstance(message, TrainFinished):
                 self._set_state("idle")
                 self.training_finished.emit(message)
-                self.network_changed.emit(self._session.info, False)
+        if self._session.info != self._announced:  # it now holds unsaved training, say
+            self._announce(self._session.info, replaced=False)
         # At each report the drawing is re-read with these weights, so the window paints the new
         # answer together with the labels and the plot.
         self._publish(reread=report_due)

@@ -158,6 +158,19 @@ def make_optimizer(net: nn.Module, config: TrainConfig) -> torch.optim.Optimizer
 
 
 @functools.cache
+def compute_on_threads(count: int) -> None:
+    """Give the calling thread `count` torch threads, whatever other threads set later.
+
+    torch.set_num_threads also sets a process-wide default that each thread adopts lazily, at
+    its first parallel operation: so a thread that set its own count and has not computed yet
+    takes whatever another thread set meanwhile (the trainer's training then ran on the
+    predictor's single thread). Reading the count first settles this thread's lazy start-up;
+    setting it after that is this thread's own.
+    """
+    torch.get_num_threads()
+    torch.set_num_threads(count)
+
+
 def native_bfloat16() -> bool:
     """Whether this CPU multiplies bfloat16 natively (AMX or AVX-512 BF16) through oneDNN.
 

@@ -133,3 +133,12 @@ def test_help_explains_the_window(qtbot, window):
     for idea in ("input layer", "relu(W·x + b)", "output layer", "loss", "Continue from the current weights"):
         assert idea in text
     dialog.close()
+
+
+def test_pointer_samples_are_never_merged(window):
+    """Set once the application exists (xcb turns compression on while it is built): a late GUI
+    thread gets every queued mouse and tablet move, and no stroke is straightened
+    (bench/ink_fidelity.py shows it with real X input under Xvfb)."""
+    app = QGuiApplication.instance()
+    assert not app.testAttribute(Qt.ApplicationAttribute.AA_CompressHighFrequencyEvents)
+    assert not app.testAttribute(Qt.ApplicationAttribute.AA_CompressTabletEvents)

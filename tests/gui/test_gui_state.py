@@ -77,6 +77,7 @@ def test_the_status_and_statistics_follow_the_run(qtbot, window):
     assert window.run_label.text() == "Training paused"
     assert panel.speed_label.text() == "–"  # no speed while nothing moves
     assert panel.time_label.text().endswith("(paused)")
+    assert "trained since (not saved)" in window.model_label.text()  # told as soon as it trained
     step = panel.step_label.text()
     assert "of" in step
 

@@ -316,3 +316,48 @@ def test_train_config_defaults_are_valid_and_frozen():
     assert config.arch in ("cnn", "mlp")
     with pytest.raises(AttributeError):
         config.epochs = 5  # type: ignore[misc]
+
+
+THREAD_COUNTS = """
+import threading, time, torch
+from model.training import compute_on_threads
+counts = {}
+def trainer():
+    compute_on_threads(2)
+    time.sleep(0.2)  # the predictor sets its own count meanwhile
+    x = torch.randn(256, 256)
+    for _ in range(5):
+        x @ x
+    counts["trainer"] = torch.get_num_threads()
+def predictor():
+    time.sleep(0.05)
+    compute_on_threads(1)
+    counts["predictor"] = torch.get_num_threads()
+threads = [threading.Thread(target=trainer), threading.Thread(target=predictor)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+print(counts["trainer"], counts["predictor"])
+"""
+
+
+def test_each_thread_keeps_its_own_torch_thread_count():
+    """The window's trainer trains on two threads while its predictor, started at the same time,
+    computes on one: a count set later by another thread must not leak into the trainer's
+    (with plain torch.set_num_threads it did: training ran on one core). In a fresh process,
+    as the app's: this process's main thread has set its own count already."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[2]
+    result = subprocess.run(
+        [sys.executable, "-c", THREAD_COUNTS],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert result.stdout.split() == ["2", "1"]
