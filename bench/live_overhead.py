@@ -201,11 +201,7 @@ def main() -> int:
         f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; "
         f"data: {window.training_panel.data_label.text()}"
     )
-    print(
-        f"torch threads for training {window.controller.trainer.threads_in_use} of {training_threads()} "
-        "(headless: torch's default), "
-        f"batch {config.batch_size}, augment {config.augment}"
-    )
+    print(f"{config.arch}, batch {config.batch_size}, augment {config.augment}")
     headless, live = [], []
     for round_number in range(1, args.rounds + 1):
         headless.append(headless_in_child(data_dir, config, args.seconds))
@@ -221,6 +217,10 @@ def main() -> int:
     print(f"median headless: {np.median(headless):8,.0f} samples/s")
     print(f"median live GUI: {np.median(live):8,.0f} samples/s")
     print(f"live / headless: {ratio:.1%}  (target >= 90%)")
+    print(
+        f"torch threads the window trained on: {window.controller.trainer.threads_in_use} of "
+        f"{training_threads()} (headless: torch's default)"
+    )
     print(f"peak RSS while training live: {result['peak_mb']:.0f} MB (VmHWM)")
     load = os.getloadavg()
     print(f"load average at the end {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")

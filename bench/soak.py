@@ -58,7 +58,7 @@ def main() -> int:
         loop = QEventLoop()
         QTimer.singleShot(int(args.every * 1000), loop.quit)
         loop.exec()
-        if window.training_panel.state() == "idle":  # e.g. a finished run: keep the soak going
+        if window.state.run.state == "idle":  # e.g. a finished run: keep the soak going
             window.controller.train(config)
         gc.collect()
         minutes = (time.monotonic() - started) / 60

@@ -80,7 +80,6 @@ class Controller(QObject):
         self._canvas_changed = False  # the ink changed since the last request
         self._downloader: MnistDownloader | None = None
         self._closed = False
-        self._pending_save_path: str | None = None  # the file being opened, once it is in use
         # It fires once the mouse events already queued are in, and sends them as one request.
         self._request_timer = QTimer(self, singleShot=True, timerType=Qt.TimerType.PreciseTimer)
         self._request_timer.timeout.connect(self._request_for_canvas_change)
@@ -183,14 +182,14 @@ class Controller(QObject):
 
     def open_network(self, path: str) -> None:
         """Open a saved network; an empty path restores the shipped weights."""
-        self._pending_save_path = path or None
         self._ask_trainer(self._load, path)
 
-    def save_network(self, path: str) -> None:
+    def save_network(self, path: str = "") -> None:
+        """Save to `path`; an empty one means the network's own file (ModelInfo.path), as the
+        trainer finds it when it serves the request."""
         self._ask_trainer(self._save, path)
 
     def new_network(self, arch: str) -> None:
-        self._pending_save_path = None
         self._ask_trainer(self._new_network, arch)
 
     def use_data_dir(self, folder: str) -> None:
@@ -199,11 +198,6 @@ class Controller(QObject):
     # -- what the trainer reports -------------------------------------------------------------
     @Slot(object, bool)
     def _on_network_changed(self, info: ModelInfo, replaced: bool) -> None:
-        if replaced:
-            # Save writes to the file just opened; after a new network or the shipped weights
-            # it asks where.
-            self.state.set_save_path(self._pending_save_path)
-            self._pending_save_path = None
         self.state.set_network(info, replaced)
 
     @Slot(object)
@@ -233,7 +227,6 @@ class Controller(QObject):
 
     @Slot(str)
     def _on_saved(self, path: str) -> None:
-        self.state.set_save_path(path)
         self.state.post_status(f"Saved {os.path.basename(path)}", 5000)
 
     # -- drawing and prediction ---------------------------------------------------------------
@@ -306,18 +299,24 @@ class Controller(QObject):
 
     @Slot(str, int, int)
     def _on_download_progress(self, name: str, done: int, total: int) -> None:
+        if not self._from_current_download():
+            return
         part = DOWNLOAD_PARTS.index(name) if name in DOWNLOAD_PARTS else 3
         fraction = done / total if total else 0.0
         self.state.set_download(DownloadStatus(True, (part + fraction) / 4, self.state.download.target))
 
     @Slot(str)
     def _on_download_succeeded(self, folder: str) -> None:
+        if not self._from_current_download():
+            return
         self._end_download()
         self.state.post_status("MNIST downloaded and verified.", 8000)
         self.use_data_dir(folder)
 
     @Slot(str)
     def _on_download_failed(self, message: str) -> None:
+        if not self._from_current_download():
+            return
         self._end_download()
         if message:
             data = self.state.data_description
@@ -325,6 +324,10 @@ class Controller(QObject):
             self.state.post_notice(f"{message} Training keeps using {keeps}; try again later.")
         else:
             self.state.post_status("Download cancelled.", 5000)
+
+    def _from_current_download(self) -> bool:
+        """Reports queued by a download already cancelled or ended arrive late: ignore them."""
+        return self._downloader is not None and self.sender() is self._downloader
 
     def _end_download(self) -> None:
         self._downloader = None

@@ -269,7 +269,7 @@ class MainWindow(QMainWindow):
 
     def save_network(self) -> None:
         if self.state.save_path:
-            self.controller.save_network(self.state.save_path)
+            self.controller.save_network()  # to the network's own file, wherever it is then
         else:
             self.save_network_as()
 

@@ -58,7 +58,6 @@ class AppState(QObject):
         self._data = ""
         self._download = DownloadStatus()
         self._prediction: Prediction | None = None
-        self._save_path: str | None = None
 
     # -- read-only facts ------------------------------------------------------------------
     @property
@@ -86,8 +85,8 @@ class AppState(QObject):
 
     @property
     def save_path(self) -> str | None:
-        """The file Save writes to: the one last opened or saved, if any."""
-        return self._save_path
+        """The file Save writes to: the one the network in use was opened from or last saved to."""
+        return None if self._network is None else self._network.path
 
     def network_summary(self) -> str:
         """How the panel and the status bar both name the network in use."""
@@ -116,9 +115,6 @@ class AppState(QObject):
             self.run_reset.emit()
             self.run_changed.emit(self._run)
         self.network_changed.emit(info)
-
-    def set_save_path(self, path: str | None) -> None:
-        self._save_path = path
 
     def start_run(self) -> None:
         self._run = RunStatus()

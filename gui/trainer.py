@@ -143,17 +143,22 @@ class Trainer(QObject):
 
     @Slot(str)
     def save(self, path: str) -> None:
+        """Save the network in use to `path`, or (empty) to its own file."""
         from model.checkpoint import CheckpointError
 
         self._served()
         session = self._session_or_fail()
+        target = path or session.info.path  # "": the file of the network in use now
+        if not target:
+            self.failed.emit("This network has no file yet: use File › Save network as… to choose one.")
+            return
         try:
-            session.save(path)
+            session.save(target)
         except CheckpointError as error:
             self.failed.emit(str(error))
             return
         self._announce(session.info, replaced=False)
-        self.saved.emit(path)
+        self.saved.emit(target)
 
     def _network_replaced(self) -> None:
         self._announce(self._session_or_fail().info, replaced=True)

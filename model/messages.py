@@ -181,6 +181,10 @@ class ModelInfo:
     source: str  # where the weights came from: "shipped weights", a file name, "new network"...
     metadata: dict[str, Any] = field(default_factory=dict)
     unsaved_training: bool = False  # trained since it was opened or saved
+    # The file Save writes to: the one this network was opened from or last saved to (None for
+    # the shipped weights, a new network, or one kept from the last session). It travels with
+    # the network, so a Save can never write one network into another's file.
+    path: str | None = None
 
     @property
     def origin(self) -> str:

@@ -60,9 +60,14 @@ class ModelSession:
         self.unsaved_training = False  # the weights were trained since they were opened or saved
 
     # -- networks -----------------------------------------------------------------------
-    def _describe(self, source: str, metadata: dict[str, Any]) -> ModelInfo:
+    def _describe(self, source: str, metadata: dict[str, Any], path: str | None = None) -> ModelInfo:
         return ModelInfo(
-            self.net.spec.kind, count_parameters(self.net), describe(self.net), source, dict(metadata)
+            self.net.spec.kind,
+            count_parameters(self.net),
+            describe(self.net),
+            source,
+            dict(metadata),
+            path=path,
         )
 
     @property
@@ -75,11 +80,13 @@ class ModelSession:
         self._snapshots += 1
         return take_snapshot(self.net, self._snapshots)
 
-    def _adopt(self, net: DigitNet, metadata: dict[str, Any], source: str) -> ModelInfo:
+    def _adopt(
+        self, net: DigitNet, metadata: dict[str, Any], source: str, path: str | None = None
+    ) -> ModelInfo:
         self.stop_training()
         net.eval()
         self.net = net
-        self._info = self._describe(source, metadata)
+        self._info = self._describe(source, metadata, path)
         self.unsaved_training = False
         return self.info
 
@@ -121,16 +128,19 @@ class ModelSession:
             Path(path).unlink(missing_ok=True)
 
     def load(self, path: str | Path, source: str | None = None) -> ModelInfo:
-        """Raises CheckpointError and keeps the current network if the file is bad."""
+        """Raises CheckpointError and keeps the current network if the file is bad.
+
+        A file of the user's (no `source` label) becomes where Save writes; the shipped weights
+        and the kept network (labelled) never do."""
         net, metadata = load_checkpoint(path)
-        return self._adopt(net, metadata, source or Path(path).name)
+        return self._adopt(net, metadata, source or Path(path).name, None if source else str(path))
 
     def save(self, path: str | Path) -> None:
         metadata = dict(self._info.metadata)
         metadata["saved_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         save_checkpoint(path, self.net, metadata)
         self.unsaved_training = False
-        self._info = replace(self._info, source=Path(path).name, metadata=metadata)
+        self._info = replace(self._info, source=Path(path).name, metadata=metadata, path=str(path))
 
     def new_network(self, arch: str, seed: int | None = None) -> ModelInfo:
         return self._adopt(build_network(arch, seed=seed), {}, "untrained")

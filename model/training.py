@@ -157,7 +157,6 @@ def make_optimizer(net: nn.Module, config: TrainConfig) -> torch.optim.Optimizer
     )
 
 
-@functools.cache
 def compute_on_threads(count: int) -> None:
     """Give the calling thread `count` torch threads, whatever other threads set later.
 
@@ -171,6 +170,7 @@ def compute_on_threads(count: int) -> None:
     torch.set_num_threads(count)
 
 
+@functools.cache
 def native_bfloat16() -> bool:
     """Whether this CPU multiplies bfloat16 natively (AMX or AVX-512 BF16) through oneDNN.
 

@@ -88,15 +88,23 @@ def wait_until_ready(window: MainWindow, timeout: float = 60.0) -> None:
 
 
 def use_network(window: MainWindow, arch: str, timeout: float = 30.0) -> None:
-    """Make an untrained network of `arch` the one in use (Train then trains that shape),
-    unless the network in use already is one; pumps the event loop until it is."""
-    if window.state.network is not None and window.state.network.arch == arch:
-        return
+    """Replace the network in use by a new untrained one of `arch`'s default shape (Train then
+    trains that shape from scratch, as headless training of `arch` does); pumps the event loop
+    until the window shows it."""
+    before = window.state.network
     window.controller.new_network(arch)
     app = QApplication.instance()
     deadline = time.monotonic() + timeout
-    while window.state.network is None or window.state.network.arch != arch:
+    while True:
+        network = window.state.network
+        if (
+            network is not None
+            and network is not before
+            and network.arch == arch
+            and network.source == "untrained"
+        ):
+            return
         if time.monotonic() > deadline:
-            raise TimeoutError(f"no {arch} network after {timeout} s")
+            raise TimeoutError(f"no new {arch} network after {timeout} s")
         app.processEvents()
         time.sleep(0.001)

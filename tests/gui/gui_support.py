@@ -41,7 +41,7 @@ HORIZONTAL = polyline((0.2, 0.5), (0.8, 0.5))
 
 
 def use_network(qtbot, window, arch: str) -> None:
-    """Make an untrained network of `arch` the one in use, unless it already is one."""
+    """Make a new untrained network of `arch` (its default shape) the one in use."""
     driver.use_network(window, arch)
 
 

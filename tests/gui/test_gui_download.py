@@ -62,3 +62,21 @@ def test_a_failing_mirror_explains_and_training_keeps_the_practice_set(qtbot, wi
     assert "finished" in window.statusBar().currentMessage()
     assert window.state.network.metadata.get("data", "").startswith("the embedded practice set")
     assert window.loss_plot.accuracy.size >= 1  # validated on the practice set's held-out digits
+
+
+def test_cancel_ends_the_download_with_progress_reports_still_queued(qtbot, window, tmp_path, monkeypatch):
+    import time
+
+    from gui_support import serve_stalling
+
+    for name in PROXY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    with serve_stalling() as (url, requested):
+        window.controller.start_download(mirrors=(url,), target=str(tmp_path / "mnist"))
+        assert requested.wait(10)
+        time.sleep(0.3)  # the transfer has reported progress; those reports wait in the queue
+        window.controller.cancel_download()
+        qtbot.wait(200)  # now they arrive, after the cancel
+        assert not window.state.download.active
+        assert window.menu_actions.download.isEnabled() and not window.download_bar.isVisible()
+        assert window.statusBar().currentMessage() == "Download cancelled."

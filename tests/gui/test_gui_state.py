@@ -147,3 +147,32 @@ def test_the_panel_and_status_bar_can_never_disagree(qtbot, window, tmp_path):
         assert window.training_panel.network_label.text() == window.model_label.text()
         assert window.training_panel.config().arch == window.state.network.arch
     assert np.isfinite(window.state.network.parameters)
+
+
+def test_save_right_after_open_writes_each_network_to_its_own_file(qtbot, window, tmp_path):
+    """Save is queued behind Open: it must write the network the trainer holds then to that
+    network's own file, never the opened network into the previous network's file."""
+    first = tmp_path / "first.pt"
+    window.controller.save_network(str(first))  # the shipped CNN, now named by its file
+    qtbot.waitUntil(lambda: window.state.save_path == str(first), timeout=10000)
+    other = tmp_path / "other.pt"
+    save_checkpoint(other, build_network("mlp", seed=3), {})
+    window.controller.open_network(str(other))
+    window.save_network()  # Ctrl+S at once, before the open has been served
+    qtbot.waitUntil(lambda: window.state.network.source == "other.pt", timeout=10000)
+    qtbot.wait(300)
+    kept, _ = load_checkpoint(first)
+    assert kept.spec.kind == "cnn", "the opened network was written into the previous network's file"
+    assert window.state.save_path == str(other)
+
+
+def test_only_a_users_file_is_a_save_target(qtbot, window, tmp_path):
+    assert window.state.save_path is None  # the shipped weights: Save asks where
+    bad = tmp_path / "broken.pt"
+    bad.write_bytes(b"not a network")
+    window.controller.open_network(str(bad))
+    qtbot.waitUntil(lambda: "broken.pt" in window.notice.text(), timeout=10000)
+    assert window.state.save_path is None  # a file that could not be opened is nobody's target
+    window.controller.save_network()  # Save with no file: a sentence, nothing written
+    qtbot.waitUntil(lambda: "Save network as" in window.notice.text(), timeout=10000)
+    assert list(tmp_path.iterdir()) == [bad]

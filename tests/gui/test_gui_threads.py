@@ -33,6 +33,7 @@ class RecordingSession:
         self.interrupted = threading.Event()
         self._net = build_network("mlp", seed=0)
         self._versions = 0
+        self.path: str | None = None
         RecordingSession.latest = self
 
     def _record(self, call: str) -> None:
@@ -41,7 +42,7 @@ class RecordingSession:
 
     @property
     def info(self) -> ModelInfo:
-        return ModelInfo("mlp", 1, "Fully connected: 784 → 256 → 128 → 10", "recording")
+        return ModelInfo("mlp", 1, "Fully connected: 784 → 256 → 128 → 10", "recording", path=self.path)
 
     def load_initial(self, checkpoint=None, last_session=None) -> str:
         self._record("load")
@@ -70,6 +71,7 @@ class RecordingSession:
 
     def save(self, path: str) -> None:
         self._record("save")
+        self.path = str(path)
 
     def keep_for_next_session(self, path) -> None:
         self._record("keep")

@@ -175,3 +175,22 @@ def test_missing_shipped_weights_give_a_warning_not_a_crash(tmp_path: Path) -> N
     warning = session.load_initial(str(tmp_path / "missing.pt"))
     assert "untrained" in warning
     assert session.predict(1, canvas_with_bar()).probabilities.shape == (10,)
+
+
+def test_the_save_target_travels_with_the_network(tmp_path: Path) -> None:
+    session = ModelSession(str(tmp_path))
+    session.load_initial()
+    assert session.info.path is None  # the shipped weights are nobody's file to overwrite
+    mine = tmp_path / "mine.pt"
+    session.save(mine)
+    assert session.info.path == str(mine) and session.info.source == "mine.pt"
+    session.start_training(TrainConfig(epochs=1, from_scratch=False))
+    session.stop_training()
+    assert session.info.path == str(mine)  # trained further: still that file's network
+    session.start_training(TrainConfig(epochs=1, from_scratch=True))
+    session.stop_training()
+    assert session.info.path is None  # random weights again: a new network, Save asks where
+    session.load(mine)
+    assert session.info.path == str(mine)
+    session.new_network("mlp")
+    assert session.info.path is None

@@ -322,23 +322,25 @@ THREAD_COUNTS = """
 import threading, time, torch
 from model.training import compute_on_threads
 counts = {}
-def trainer():
+def trainer(name):
     compute_on_threads(2)
     time.sleep(0.2)  # the predictor sets its own count meanwhile
     x = torch.randn(256, 256)
     for _ in range(5):
         x @ x
-    counts["trainer"] = torch.get_num_threads()
-def predictor():
+    counts[name] = torch.get_num_threads()
+def predictor(name):
     time.sleep(0.05)
     compute_on_threads(1)
-    counts["predictor"] = torch.get_num_threads()
-threads = [threading.Thread(target=trainer), threading.Thread(target=predictor)]
-for thread in threads:
-    thread.start()
-for thread in threads:
-    thread.join()
-print(counts["trainer"], counts["predictor"])
+    counts[name] = torch.get_num_threads()
+for window in ("first", "second"):  # a second window's workers, in the same process
+    threads = [threading.Thread(target=trainer, args=(window + " trainer",)),
+               threading.Thread(target=predictor, args=(window + " predictor",))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+print(*(counts[k] for k in ("first trainer", "first predictor", "second trainer", "second predictor")))
 """
 
 
@@ -360,4 +362,4 @@ def test_each_thread_keeps_its_own_torch_thread_count():
         timeout=60,
         check=True,
     )
-    assert result.stdout.split() == ["2", "1"]
+    assert result.stdout.split() == ["2", "1", "2", "1"]
