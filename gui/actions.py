@@ -35,6 +35,7 @@ class Actions:
     eraser: QAction
     download: QAction
     pens: QActionGroup
+    replacing: list[QAction]  # actions that replace the network in use: not while it trains
 
     def check_pen(self, scale: float) -> None:
         for action in self.pens.actions():
@@ -65,7 +66,9 @@ def build_menus(window: MainWindow) -> Actions:
     canvas, controller = window.canvas, window.controller
 
     files = bar.addMenu("&File")
-    _add(files, "&Open network…", window.open_network, QKeySequence.StandardKey.Open, "Open a saved network")
+    open_file = _add(
+        files, "&Open network…", window.open_network, QKeySequence.StandardKey.Open, "Open a saved network"
+    )
     _add(files, "&Save network", window.save_network, QKeySequence.StandardKey.Save, "Save the network")
     _add(files, "Save network &as…", window.save_network_as, QKeySequence.StandardKey.SaveAs)
     files.addSeparator()
@@ -116,17 +119,20 @@ def build_menus(window: MainWindow) -> Actions:
     _add(network, "&Train / Pause / Resume", panel.train_button.click, QKeySequence("Ctrl+T"))
     _add(network, "&Stop training", controller.stop, QKeySequence("Ctrl+."))
     network.addSeparator()
+    replacing = [open_file]
     for arch, (text, tip) in NEW_NETWORKS.items():
-        _add(network, text, lambda _checked=False, a=arch: controller.new_network(a), None, tip)
-    _add(
-        network,
-        "&Restore the shipped weights",
-        lambda: controller.open_network(""),
-        None,
-        "Go back to the network that came with digitpad",
+        replacing.append(_add(network, text, lambda _checked=False, a=arch: window.new_network(a), None, tip))
+    replacing.append(
+        _add(
+            network,
+            "&Restore the shipped weights",
+            window.restore_shipped,
+            None,
+            "Go back to the network that came with digitpad",
+        )
     )
 
     help_menu = bar.addMenu("&Help")
     _add(help_menu, "&How digitpad works", lambda: show_guide(window), QKeySequence.StandardKey.HelpContents)
     _add(help_menu, "&About digitpad", window.show_about)
-    return Actions(undo, redo, clear, eraser, download, pens)
+    return Actions(undo, redo, clear, eraser, download, pens, replacing)

@@ -141,6 +141,7 @@ class Controller(QObject):
         self.trainer.evaluated.connect(self._on_evaluated)
         self.trainer.training_finished.connect(self._on_training_finished)
         self.trainer.run_state_changed.connect(self._on_run_state_changed)
+        self.trainer.run_started.connect(self.state.begin_run)
         self.trainer.data_changed.connect(self.state.set_data_description)
         self.trainer.failed.connect(self.state.post_notice)
         self.trainer.saved.connect(self._on_saved)
@@ -168,7 +169,7 @@ class Controller(QObject):
 
     # -- the user's requests ------------------------------------------------------------------
     def train(self, config: TrainConfig) -> None:
-        self.state.start_run()
+        self.state.request_run()
         self._ask_trainer(self._train, config)
 
     def pause(self) -> None:

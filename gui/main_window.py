@@ -204,7 +204,7 @@ class MainWindow(QMainWindow):
         panel.pause_requested.connect(controller.pause)
         panel.resume_requested.connect(controller.resume)
         panel.stop_requested.connect(controller.stop)
-        panel.new_network_requested.connect(controller.new_network)
+        panel.new_network_requested.connect(self.new_network)
         canvas.history_changed.connect(self._on_canvas_history_changed)
         self.input_preview.hovered.connect(self._on_preview_hovered)
         self.cancel_download_button.clicked.connect(controller.cancel_download)
@@ -223,6 +223,8 @@ class MainWindow(QMainWindow):
 
     def _on_run_changed(self, run: RunStatus) -> None:
         self.training_panel.show_run(run)
+        for action in self.menu_actions.replacing:  # as the panel's New…: stop the run first
+            action.setEnabled(run.state == "idle")
         self.run_label.setText(self.state.run_summary())
         self.model_label.setText(self.state.network_summary())
 
@@ -257,13 +259,38 @@ class MainWindow(QMainWindow):
     def _on_preview_hovered(self, text: str) -> None:
         self.pixel_label.setText(text or "Hover a pixel to see its value")
 
+    # -- replacing the network ------------------------------------------------------------------
+    def may_replace_network(self) -> bool:
+        """True unless the network in use holds training not saved to a file and the user
+        would rather keep it."""
+        network = self.state.network
+        if network is None or not network.unsaved_training:
+            return True
+        answer = QMessageBox.question(
+            self,
+            "Replace the network?",
+            "The network in use was trained since it was opened or saved, and that training is "
+            "not in a file. Replace it anyway? (File › Save network as… keeps it.)",
+            QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel,
+        )
+        return answer == QMessageBox.StandardButton.Discard
+
+    def new_network(self, arch: str) -> None:
+        if self.may_replace_network():
+            self.controller.new_network(arch)
+
+    def restore_shipped(self) -> None:
+        if self.may_replace_network():
+            self.controller.open_network("")
+
     # -- files --------------------------------------------------------------------------------
     def open_network(self) -> None:
         folder = prefs.file_dialog_folder(prefs.open_settings())
         path, _ = QFileDialog.getOpenFileName(
             self, "Open a network", folder, "digitpad networks (*.pt);;All files (*)"
         )
-        if path:
+        if path and self.may_replace_network():
             prefs.remember_file_dialog_folder(path)
             self.controller.open_network(path)
 

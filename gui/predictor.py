@@ -7,6 +7,7 @@ training slice old. Of the drawings queued meanwhile only the newest is read.
 
 from __future__ import annotations
 
+import traceback
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
@@ -68,8 +69,14 @@ class Predictor(QObject):
             self._answer(self._latest, self._latest.with_layers)
 
     def _answer(self, request: PredictRequest, with_layers: bool) -> None:
+        from model.messages import Prediction
         from model.session import read_drawing
 
         assert self._net is not None
         self._unanswered = False
-        self.prediction_ready.emit(read_drawing(self._net, request.request_id, request.image, with_layers))
+        try:
+            prediction = read_drawing(self._net, request.request_id, request.image, with_layers)
+        except Exception as error:  # a bug must not leave the window waiting for an answer
+            traceback.print_exception(error)
+            prediction = Prediction(request.request_id, None)
+        self.prediction_ready.emit(prediction)

@@ -12,14 +12,14 @@ from PySide6.QtCore import QObject, Signal
 
 from model.messages import EvalResult, ModelInfo, Prediction, TrainFinished, TrainProgress
 
-RUN_STATES = ("idle", "running", "paused")
+RUN_STATES = ("idle", "starting", "running", "paused")
 
 
 @dataclass(frozen=True)
 class RunStatus:
     """The training run of the network in use, as far as the window knows it."""
 
-    state: str = "idle"  # "idle", "running" or "paused"
+    state: str = "idle"  # "idle", "starting" (asked, not yet under way), "running" or "paused"
     progress: TrainProgress | None = None  # the last step reported
     evaluation: EvalResult | None = None  # the last validation pass
     finished: TrainFinished | None = None  # how the last run ended, once it has
@@ -102,6 +102,8 @@ class AppState(QObject):
             return "Training…"
         if run.state == "paused":
             return "Training paused"
+        if run.state == "starting":
+            return "Preparing the data…"
         return ""
 
     def uses_practice_set(self) -> bool:
@@ -116,8 +118,13 @@ class AppState(QObject):
             self.run_changed.emit(self._run)
         self.network_changed.emit(info)
 
-    def start_run(self) -> None:
-        self._run = RunStatus()
+    def request_run(self) -> None:
+        """Train was pressed: nothing changes but the buttons until the trainer accepts it."""
+        self.set_run_state("starting")
+
+    def begin_run(self) -> None:
+        """The trainer accepted a run: the last run's curves and statistics go."""
+        self._run = RunStatus(state=self._run.state)
         self.run_reset.emit()
         self.run_changed.emit(self._run)
 

@@ -28,13 +28,13 @@ if TYPE_CHECKING:  # torch loads in this thread, after the window is up
 class Trainer(QObject):
     """Owns the ModelSession; every slot runs in the trainer's thread."""
 
-    ready = Signal()  # the network is loaded
     network_changed = Signal(object, bool)  # ModelInfo; True when it is another network (opened, new)
     weights_published = Signal(object, bool)  # WeightSnapshot; True: re-read the drawing with it now
     progress = Signal(object)  # tuple[TrainProgress, ...] since the last report
     evaluated = Signal(object)  # EvalResult
     training_finished = Signal(object)  # TrainFinished
     run_state_changed = Signal(str)  # "idle", "running", "paused"
+    run_started = Signal()  # a run accepted: its curves and statistics start from nothing
     data_changed = Signal(str)  # a phrase saying what Train will use
     failed = Signal(str)  # a message for the user
     saved = Signal(str)  # path
@@ -66,21 +66,31 @@ class Trainer(QObject):
     # -- life ---------------------------------------------------------------------------
     @Slot()
     def start(self) -> None:
-        """First slot in the trainer's thread: torch is imported here, after the window is up."""
+        """First slot in the trainer's thread: torch is imported here, after the window is up.
 
-        from model.session import ModelSession
+        Whatever goes wrong, a network comes out of it: the predictor waits for one."""
+        from model.session import PRACTICE_DESCRIPTION, ModelSession
         from model.training import compute_on_threads
 
         compute_on_threads(self._training_threads)
-        # The first optimiser lazily imports torch._dynamo (~2 s): do it aside, not on Train.
-        threading.Thread(target=_warm_up_optimisers, name="digitpad-warm-up", daemon=True).start()
-        self._session = ModelSession(self._data_dir)
-        self.data_changed.emit(self._session.data_description())
-        warning = self._session.load_initial(self._checkpoint, self._last_session)
+        session = self._session = ModelSession(self._data_dir)
+        try:
+            self.data_changed.emit(session.data_description())
+        except Exception as error:  # an unreadable data folder, say
+            traceback.print_exc()
+            self.failed.emit(f"The data folder cannot be read ({error}).")
+            self.data_changed.emit(PRACTICE_DESCRIPTION)
+        try:
+            warning = session.load_initial(self._checkpoint, self._last_session)
+        except Exception as error:
+            traceback.print_exc()
+            warning = f"The network could not be loaded ({error}); this one is untrained."
         self._network_replaced()
         if warning:
             self.failed.emit(warning)
-        self.ready.emit()
+        # The first optimiser imports torch._dynamo (1-2 s). Done now, once drawings are being
+        # read: requests wait for it instead of the first Train, and no thread is left behind.
+        _warm_up_optimisers()
 
     @property
     def threads_in_use(self) -> int:
@@ -187,7 +197,9 @@ class Trainer(QObject):
         except Exception as error:  # data that cannot be read must not take the thread down
             traceback.print_exc()
             self.failed.emit(f"Training could not start: {error}")
+            self.run_state_changed.emit(self._state)  # the window waits to hear how it went
             return
+        self.run_started.emit()
         if session.data_warning:
             self.failed.emit(session.data_warning)
         self.data_changed.emit(session.data_description())

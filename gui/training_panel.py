@@ -247,8 +247,10 @@ class TrainingPanel(QGroupBox):
         """Buttons, fields and statistics for this run: nothing shown outlives what it describes."""
         self._run = run
         state = run.state
-        self.train_button.setText({"idle": "Train", "running": "Pause", "paused": "Resume"}[state])
-        self.stop_button.setEnabled(state != "idle")
+        labels = {"idle": "Train", "starting": "Starting…", "running": "Pause", "paused": "Resume"}
+        self.train_button.setText(labels[state])
+        self.train_button.setEnabled(state != "starting")  # one press, one run
+        self.stop_button.setEnabled(state in ("running", "paused"))
         for widget in (
             self.epochs,
             self.batch_size,

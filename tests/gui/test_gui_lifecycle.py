@@ -40,7 +40,7 @@ def test_closing_mid_training_stops_the_worker_thread(qtbot, window):
     window.close()
     assert time.perf_counter() - started < 3
     assert not window.controller.threads_running()
-    assert not [t for t in threading.enumerate() if t.name.startswith("digitpad-training")]
+    assert not [t for t in threading.enumerate() if t.name.startswith("digitpad")]
     qtbot.wait(100)  # nothing queued from the dead worker may reach the window now
 
 

@@ -176,3 +176,35 @@ def test_only_a_users_file_is_a_save_target(qtbot, window, tmp_path):
     window.controller.save_network()  # Save with no file: a sentence, nothing written
     qtbot.waitUntil(lambda: "Save network as" in window.notice.text(), timeout=10000)
     assert list(tmp_path.iterdir()) == [bad]
+
+
+def test_replacing_a_trained_network_asks_first_and_not_while_it_trains(qtbot, window, monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+
+    use_network(qtbot, window, "mlp")
+    panel = window.training_panel
+    panel.epochs.setValue(LONG_RUN)
+    panel.train_button.click()
+    assert panel.train_button.text() == "Starting…" and not panel.train_button.isEnabled()  # one run
+    wait_for_run_state(qtbot, window, "running")
+    assert not any(action.isEnabled() for action in window.menu_actions.replacing)
+    assert not panel.new_button.isEnabled()
+    qtbot.waitUntil(lambda: window.loss_plot.raw.size > 0, timeout=15000)
+    window.controller.stop()
+    wait_for_run_state(qtbot, window, "idle")
+    assert all(action.isEnabled() for action in window.menu_actions.replacing)
+    assert window.state.network.unsaved_training
+
+    asked: list[str] = []
+    answer = QMessageBox.StandardButton.Cancel
+    monkeypatch.setattr(QMessageBox, "question", lambda *args, **kwargs: asked.append(args[1]) or answer)
+    window.restore_shipped()
+    qtbot.wait(200)
+    assert asked == ["Replace the network?"] and window.state.network.arch == "mlp"  # kept
+    answer = QMessageBox.StandardButton.Discard
+    window.new_network("cnn")
+    qtbot.waitUntil(lambda: window.state.network.arch == "cnn", timeout=10000)
+    assert len(asked) == 2
+    window.new_network("mlp")  # an untrained network: nothing to lose, nothing asked
+    qtbot.waitUntil(lambda: window.state.network.arch == "mlp", timeout=10000)
+    assert len(asked) == 2
