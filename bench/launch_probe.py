@@ -7,7 +7,7 @@ import sys
 import time
 
 import numpy as np
-from common import REPO  # noqa: F401  (puts the repository on sys.path for tools/)
+from common import isolate_user_files  # also puts the repository on sys.path for tools/
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
@@ -16,6 +16,7 @@ from tools.driver import PredictionCatcher, drag_stroke
 
 
 def main() -> int:
+    isolate_user_files()  # never the user's settings or kept network
     app = QApplication(sys.argv[:1])
     app.setApplicationName("digitpad")
     app.setOrganizationName("digitpad")

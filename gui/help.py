@@ -23,8 +23,8 @@ turned into probabilities by softmax.</p>
 <code>W</code> and <code>b</code> a little to drive the loss down (gradient descent). Watch the
 curve fall, the validation accuracy rise, and your own drawing's layers change.</p>
 <p><b>Continue from the current weights</b> trains the network on screen further; unticked,
-the same network starts again from random weights. <b>Network › New…</b> picks another
-shape.</p>
+the same network starts again from random weights. The panel's <b>New…</b> button (or the
+<b>Network</b> menu) picks another shape.</p>
 <h2>Keyboard</h2>
 <table cellpadding="3">
 <tr><td><i>Ctrl+T</i></td><td>Train, pause, resume</td></tr>

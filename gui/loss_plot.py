@@ -71,7 +71,7 @@ class LossPlot(pg.GraphicsLayoutWidget):  # type: ignore[misc]  # pyqtgraph has 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("lossPlot")
-        self.setBackground((24, 24, 30))
+        self.setBackground(theme.PANEL)
         self.setMinimumHeight(180)
         # The legend has a row of its own above the plots: it never covers a curve, and it is
         # never cut off when the plot is small.

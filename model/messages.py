@@ -1,7 +1,8 @@
-"""Immutable messages that cross the thread boundary between the GUI and the worker.
+"""Immutable messages that cross threads: between the window, the trainer and the predictor.
 
-Only these dataclasses, scalars and owned numpy arrays ever travel between threads:
-tensors, modules and optimizers stay with the worker that owns the network.
+Only these dataclasses (and model.snapshot's WeightSnapshot), scalars and owned numpy arrays
+ever travel between threads: tensors, modules and optimizers stay with the thread that owns
+their network.
 """
 
 from __future__ import annotations

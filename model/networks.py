@@ -175,7 +175,7 @@ class DigitNet(nn.Module):
     @contextmanager
     def _evaluating(self) -> Iterator[None]:
         """Eval mode (no dropout, running batch-norm statistics) for a while, then the mode it
-        had: the worker classifies drawings between training steps."""
+        had: a network in training can be read between two steps (ModelSession.predict)."""
         was_training = self.training
         self.eval()
         try:

@@ -1,7 +1,7 @@
-"""One network, its data and its training run, driven step by step: the worker's engine.
+"""One network, its data and its training run, driven step by step: the trainer's engine.
 
-Pure Python + torch, no Qt: the GUI's worker thread wraps it in signals and slots, and tests
-drive it directly. Everything it returns is a frozen message or an owned numpy copy.
+Pure Python + torch, no Qt: the window's trainer thread wraps it in signals and slots, and
+tests drive it directly. Everything it returns is a frozen message or an owned numpy copy.
 """
 
 from __future__ import annotations

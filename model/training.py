@@ -96,7 +96,7 @@ def evaluation_parts(
     """Evaluate batch by batch in eval mode and float32, yielding after each batch the images
     done so far, their summed cross-entropy and how many were right.
 
-    A caller can pause between batches (the GUI's worker answers predictions there); the
+    A caller can pause between batches (the trainer serves the window's requests there); the
     network stays in eval mode until the generator ends or is closed.
     """
     was_training = net.training

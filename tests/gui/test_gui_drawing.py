@@ -200,7 +200,7 @@ def test_only_the_answer_for_the_latest_request_is_shown(qtbot, window, draw_and
     canvas.undo()  # request first_id + 2: the cross alone
     assert window.controller.request_id == first_id + 2
     qtbot.waitUntil(lambda: len(shown) >= 1, timeout=5000)
-    # The worker answers in order, so the stale answer had arrived (and was dropped) before
+    # The predictor answers in order, so the stale answer had arrived (and was dropped) before
     # this one; wait a little longer anyway for anything that should not come.
     qtbot.wait(300)
     assert len(shown) == 1

@@ -47,8 +47,7 @@ def test_a_corrupt_file_is_refused_with_a_notice_and_the_network_is_kept(
     assert "unchanged" in window.notice.text()
     assert window.state.network.source == source
 
-    # The notice above shrinks the canvas, which repaints the drawing and reads it again: the
-    # answer is the one the network from before gives for the drawing as it is now.
+    # The drawing read again: the answer is the one the network from before gives.
     with qtbot.waitSignal(window.prediction_shown, timeout=5000) as again:
         window.controller.request_prediction()
     net, _ = load_checkpoint(kept)

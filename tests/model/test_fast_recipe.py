@@ -171,7 +171,7 @@ def with_big_test_set(data: TrainingData) -> TrainingData:
 
 
 def test_evaluation_can_pause_between_batches(bar_data):
-    """A validation pass yields between its batches, so the GUI's worker can answer meanwhile."""
+    """A validation pass yields between its batches, so the trainer can serve requests meanwhile."""
     big = with_big_test_set(bar_data)  # 1,200 test images: three batches of 500
     net = build_network("mlp", seed=0)
     config = TrainConfig(arch="mlp", batch_size=20, augment=False, epochs=0.1, evals_per_epoch=0)
