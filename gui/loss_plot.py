@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QTimer
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QGraphicsItem, QWidget
 
 from model.messages import EvalResult, TrainProgress
@@ -65,6 +66,21 @@ class CurveBuffer:
         return self.x[: self.size], self.y[: self.size]
 
 
+class ReadableAxis(pg.AxisItem):  # type: ignore[misc]  # pyqtgraph has no type information
+    """A value axis whose labels never overlap: on a short plot, fewer and rounder ticks."""
+
+    def tickSpacing(self, low: float, high: float, size: float) -> list[tuple[float, float]]:
+        levels = super().tickSpacing(low, high, size)
+        if not levels or high <= low:
+            return levels  # type: ignore[no-any-return]
+        room = 1.8 * QFontMetrics(self.font()).height()  # pixels each label needs
+        spacing = levels[0][0]
+        while size * spacing / (high - low) < room:
+            power = 10.0 ** math.floor(math.log10(spacing) + 1e-9)
+            spacing = next(m * power for m in (2.0, 2.5, 5.0, 10.0) if m * power > spacing * (1 + 1e-9))
+        return [(spacing, 0.0)]
+
+
 class LossPlot(pg.GraphicsLayoutWidget):  # type: ignore[misc]  # pyqtgraph has no type information
     """Two stacked plots sharing the epoch axis: loss above, validation accuracy below."""
 
@@ -72,17 +88,17 @@ class LossPlot(pg.GraphicsLayoutWidget):  # type: ignore[misc]  # pyqtgraph has 
         super().__init__(parent)
         self.setObjectName("lossPlot")
         self.setBackground(theme.PANEL)
-        self.setMinimumHeight(180)
+        self.setMinimumSize(340, 180)  # the legend's row and a readable curve
         # The legend has a row of its own above the plots: it never covers a curve, and it is
         # never cut off when the plot is small.
         self.legend = pg.LegendItem(colCount=3, labelTextSize="8pt", horSpacing=14)
         self.addItem(self.legend, row=0, col=0)
-        self.loss_plot = self.addPlot(row=1, col=0)
+        self.loss_plot = self.addPlot(row=1, col=0, axisItems={"left": ReadableAxis("left")})
         self.loss_plot.setLabel("left", "loss")
         self.loss_plot.showGrid(x=True, y=True, alpha=0.15)
         self.loss_plot.setClipToView(True)
         self.loss_plot.setDownsampling(auto=True, mode="peak")
-        self.accuracy_plot = self.addPlot(row=2, col=0)
+        self.accuracy_plot = self.addPlot(row=2, col=0, axisItems={"left": ReadableAxis("left")})
         self.accuracy_plot.setLabel("left", "accuracy")
         self.accuracy_plot.setLabel("bottom", "epoch")
         self.accuracy_plot.showGrid(x=True, y=True, alpha=0.15)

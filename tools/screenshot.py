@@ -48,7 +48,7 @@ def main() -> int:
     args = parser.parse_args()
     app = QApplication([])
     window = create_main_window(["--data-dir", args.data_dir] if args.data_dir else [])
-    window.resize(1280, 860)
+    window.resize(1280, 800)
     window.show()
     catcher = PredictionCatcher(window)
     wait_until_ready(window)
