@@ -37,11 +37,15 @@ class NoticeBar(QFrame):
         layout.addWidget(self.label, 1)
         layout.addWidget(close)
         self._host = host
+        self._messages: list[str] = []
         host.installEventFilter(self)
         self.hide()
 
     def show_message(self, text: str) -> None:
-        self.label.setText(text)
+        """Show `text`; a notice not yet dismissed stays above it (the last three are kept)."""
+        shown = self._messages if self.isVisible() else []
+        self._messages = [message for message in shown if message != text][-2:] + [text]
+        self.label.setText("\n".join(self._messages))
         self._place()
         self.show()
         self.raise_()
