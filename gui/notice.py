@@ -44,7 +44,8 @@ class NoticeBar(QFrame):
     def show_message(self, text: str) -> None:
         """Show `text`; a notice not yet dismissed stays above it (the last three are kept)."""
         shown = self._messages if self.isVisible() else []
-        self._messages = [message for message in shown if message != text][-2:] + [text]
+        earlier = [message for message in shown if message != text][-2:]
+        self._messages = [*earlier, text]
         self.label.setText("\n".join(self._messages))
         self._place()
         self.show()
