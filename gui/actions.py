@@ -67,10 +67,10 @@ def build_menus(window: MainWindow) -> Actions:
 
     files = bar.addMenu("&File")
     open_file = _add(
-        files, "&Open network…", window.open_network, QKeySequence.StandardKey.Open, "Open a saved network"
+        files, "&Open network…", window.files.open, QKeySequence.StandardKey.Open, "Open a saved network"
     )
-    _add(files, "&Save network", window.save_network, QKeySequence.StandardKey.Save, "Save the network")
-    _add(files, "Save network &as…", window.save_network_as, QKeySequence.StandardKey.SaveAs)
+    _add(files, "&Save network", window.files.save, QKeySequence.StandardKey.Save, "Save the network")
+    _add(files, "Save network &as…", window.files.save_as, QKeySequence.StandardKey.SaveAs)
     files.addSeparator()
     download = _add(
         files,
@@ -79,7 +79,13 @@ def build_menus(window: MainWindow) -> Actions:
         None,
         "Fetch the 70,000-digit MNIST data set (11 MB)",
     )
-    _add(files, "Choose MNIST &folder…", window.choose_data_folder, None, "Use MNIST files you already have")
+    _add(
+        files,
+        "Choose MNIST &folder…",
+        window.files.choose_data_folder,
+        None,
+        "Use MNIST files you already have",
+    )
     files.addSeparator()
     _add(files, "&Quit", window.close, QKeySequence.StandardKey.Quit)
 
@@ -121,12 +127,14 @@ def build_menus(window: MainWindow) -> Actions:
     network.addSeparator()
     replacing = [open_file]
     for arch, (text, tip) in NEW_NETWORKS.items():
-        replacing.append(_add(network, text, lambda _checked=False, a=arch: window.new_network(a), None, tip))
+        replacing.append(
+            _add(network, text, lambda _checked=False, a=arch: window.files.new_network(a), None, tip)
+        )
     replacing.append(
         _add(
             network,
             "&Restore the shipped weights",
-            window.restore_shipped,
+            window.files.restore_shipped,
             None,
             "Go back to the network that came with digitpad",
         )

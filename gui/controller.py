@@ -144,6 +144,7 @@ class Controller(QObject):
         self.trainer.run_started.connect(self.state.begin_run)
         self.trainer.data_changed.connect(self.state.set_data_description)
         self.trainer.failed.connect(self.state.post_notice)
+        self.trainer.network_notice.connect(self.state.post_network_notice)
         self.trainer.saved.connect(self._on_saved)
         self._predictor_thread.start()
         self._trainer_thread.start()
@@ -200,6 +201,8 @@ class Controller(QObject):
     @Slot(object, bool)
     def _on_network_changed(self, info: ModelInfo, replaced: bool) -> None:
         self.state.set_network(info, replaced)
+        if replaced:
+            self.state.post_status(f"Now using: {info.description} ({info.origin})", 8000)
 
     @Slot(object)
     def _on_progress(self, steps: tuple[TrainProgress, ...]) -> None:

@@ -32,7 +32,8 @@ the same network starts again from random weights. The panel's <b>New…</b> but
 <tr><td><i>Ctrl+Z</i>, <i>Ctrl+Shift+Z</i></td><td>Undo, redo a stroke</td></tr>
 <tr><td><i>Esc</i>, <i>Delete</i></td><td>Clear the canvas</td></tr>
 <tr><td><i>E</i></td><td>Eraser on or off</td></tr>
-<tr><td><i>Ctrl+O</i>, <i>Ctrl+S</i></td><td>Open, save a network</td></tr>
+<tr><td><i>Ctrl+O</i>, <i>Ctrl+S</i>, <i>Ctrl+Shift+S</i></td><td>Open, save, save a network as</td></tr>
+<tr><td><i>F1</i></td><td>This guide</td></tr>
 </table>
 """
 

@@ -104,7 +104,8 @@ class LossPlot(pg.GraphicsLayoutWidget):  # type: ignore[misc]  # pyqtgraph has 
         self.accuracy_plot.showGrid(x=True, y=True, alpha=0.15)
         self.accuracy_plot.setXLink(self.loss_plot)
         for plot in (self.loss_plot, self.accuracy_plot):
-            plot.getAxis("bottom").enableAutoSIPrefix(False)
+            for name in ("bottom", "left"):
+                plot.getAxis(name).enableAutoSIPrefix(False)  # "loss (x0.001)" misleads a beginner
             plot.disableAutoRange()  # refresh() sets round ranges that change only now and then
             plot.getAxis("left").setWidth(LEFT_AXIS_WIDTH)  # both plots' epochs line up
             for name in ("left", "bottom"):

@@ -5,7 +5,6 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import (
-    QFileDialog,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -30,6 +29,7 @@ from .canvas import PEN_SCALE_DEFAULT, PEN_SCALE_MAX, PEN_SCALE_MIN, DrawingCanv
 from .controller import Controller
 from .live_label import LiveLabel
 from .loss_plot import LossPlot
+from .network_files import NetworkFiles
 from .notice import NoticeBar
 from .prediction_view import InputPreview, ProbabilityView
 from .state import AppState, DownloadStatus, RunStatus
@@ -58,6 +58,7 @@ class MainWindow(QMainWindow):
             str(prefs.last_session_path()),
         )
         self.controller.prediction_shown.connect(self.prediction_shown)
+        self.files = NetworkFiles(self, self.state, self.controller)
         self.menu_actions = build_menus(self)
         self._connect_views()
         self.restore_settings()
@@ -199,12 +200,14 @@ class MainWindow(QMainWindow):
         state.download_changed.connect(self._on_download_changed)
         state.prediction_changed.connect(self._on_prediction_changed)
         state.notice_posted.connect(self.notice.show_message)
+        state.network_notices_expired.connect(self.notice.forget_network_notices)
         state.status_posted.connect(self.statusBar().showMessage)
-        panel.train_requested.connect(controller.train)
+        panel.train_requested.connect(self.files.train)
         panel.pause_requested.connect(controller.pause)
         panel.resume_requested.connect(controller.resume)
         panel.stop_requested.connect(controller.stop)
-        panel.new_network_requested.connect(self.new_network)
+        panel.new_network_requested.connect(self.files.new_network)
+        panel.told.connect(self._on_panel_told)
         canvas.history_changed.connect(self._on_canvas_history_changed)
         self.input_preview.hovered.connect(self._on_preview_hovered)
         self.cancel_download_button.clicked.connect(controller.cancel_download)
@@ -215,9 +218,8 @@ class MainWindow(QMainWindow):
 
     # -- rendering the state ----------------------------------------------------------------
     def _on_network_changed(self, info: ModelInfo) -> None:
-        summary = self.state.network_summary()
-        self.model_label.setText(summary)
-        self.training_panel.show_network(info, summary)
+        self.model_label.setText(self.state.network_summary())
+        self.training_panel.show_network(info, self.state.network_title())
         if self.state.prediction is None:
             self.activation_view.set_layers(None)
 
@@ -256,63 +258,11 @@ class MainWindow(QMainWindow):
         self.menu_actions.undo.setEnabled(can_undo)
         self.menu_actions.redo.setEnabled(can_redo)
 
+    def _on_panel_told(self, text: str) -> None:
+        self.statusBar().showMessage(text, 10000)
+
     def _on_preview_hovered(self, text: str) -> None:
         self.pixel_label.setText(text or "Hover a pixel to see its value")
-
-    # -- replacing the network ------------------------------------------------------------------
-    def may_replace_network(self) -> bool:
-        """True unless the network in use holds training not saved to a file and the user
-        would rather keep it."""
-        network = self.state.network
-        if network is None or not network.unsaved_training:
-            return True
-        answer = QMessageBox.question(
-            self,
-            "Replace the network?",
-            "The network in use was trained since it was opened or saved, and that training is "
-            "not in a file. Replace it anyway? (File › Save network as… keeps it.)",
-            QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
-            QMessageBox.StandardButton.Cancel,
-        )
-        return answer == QMessageBox.StandardButton.Discard
-
-    def new_network(self, arch: str) -> None:
-        if self.may_replace_network():
-            self.controller.new_network(arch)
-
-    def restore_shipped(self) -> None:
-        if self.may_replace_network():
-            self.controller.open_network("")
-
-    # -- files --------------------------------------------------------------------------------
-    def open_network(self) -> None:
-        folder = prefs.file_dialog_folder(prefs.open_settings())
-        path, _ = QFileDialog.getOpenFileName(
-            self, "Open a network", folder, "digitpad networks (*.pt);;All files (*)"
-        )
-        if path and self.may_replace_network():
-            prefs.remember_file_dialog_folder(path)
-            self.controller.open_network(path)
-
-    def save_network(self) -> None:
-        if self.state.save_path:
-            self.controller.save_network()  # to the network's own file, wherever it is then
-        else:
-            self.save_network_as()
-
-    def save_network_as(self) -> None:
-        folder = prefs.file_dialog_folder(prefs.open_settings())
-        suggested = f"{folder}/digitpad-{(self.state.network.arch if self.state.network else 'network')}.pt"
-        path, _ = QFileDialog.getSaveFileName(self, "Save the network", suggested, "digitpad networks (*.pt)")
-        if path:
-            prefs.remember_file_dialog_folder(path)
-            self.controller.save_network(path)
-
-    def choose_data_folder(self) -> None:
-        start = prefs.file_dialog_folder(prefs.open_settings())
-        folder = QFileDialog.getExistingDirectory(self, "Folder holding the MNIST files", start)
-        if folder:
-            self.controller.use_data_dir(folder)
 
     def set_pen_scale(self, scale: float) -> None:
         self.canvas.set_pen_scale(scale)
@@ -363,6 +313,10 @@ class MainWindow(QMainWindow):
             optimizer=prefs.saved_choice(settings, "train/optimizer", defaults.optimizer, OPTIMIZER_LABELS),
         )
         panel.set_config(config)
+        # Continue is remembered: a user who keeps teaching the same network is not asked each time.
+        panel.continue_training.setChecked(
+            prefs.saved_choice(settings, "train/continue", "false", ("true", "false")) == "true"
+        )
         self.set_pen_scale(
             prefs.saved_number(settings, "canvas/pen_scale", PEN_SCALE_DEFAULT, PEN_SCALE_MIN, PEN_SCALE_MAX)
         )
@@ -374,6 +328,7 @@ class MainWindow(QMainWindow):
         config = self.training_panel.config()
         for key in ("epochs", "batch_size", "learning_rate", "optimizer"):
             settings.setValue(f"train/{key}", getattr(config, key))
+        settings.setValue("train/continue", "false" if config.from_scratch else "true")
         settings.sync()
 
     def closeEvent(self, event: QCloseEvent) -> None:

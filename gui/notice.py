@@ -37,16 +37,27 @@ class NoticeBar(QFrame):
         layout.addWidget(self.label, 1)
         layout.addWidget(close)
         self._host = host
-        self._messages: list[str] = []
+        self._messages: list[tuple[str, bool]] = []  # (text, about the network in use)
         host.installEventFilter(self)
         self.hide()
 
-    def show_message(self, text: str) -> None:
+    def show_message(self, text: str, about_network: bool = False) -> None:
         """Show `text`; a notice not yet dismissed stays above it (the last three are kept)."""
         shown = self._messages if self.isVisible() else []
-        earlier = [message for message in shown if message != text][-2:]
-        self._messages = [*earlier, text]
-        self.label.setText("\n".join(self._messages))
+        earlier = [message for message in shown if message[0] != text][-2:]
+        self._messages = [*earlier, (text, about_network)]
+        self._show()
+
+    def forget_network_notices(self) -> None:
+        """The network they spoke of is gone: they would mislead now."""
+        self._messages = [message for message in self._messages if not message[1]]
+        if not self._messages:
+            self.hide()
+        elif self.isVisible():
+            self._show()
+
+    def _show(self) -> None:
+        self.label.setText("\n".join(text for text, _ in self._messages))
         self._place()
         self.show()
         self.raise_()

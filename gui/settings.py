@@ -62,7 +62,8 @@ def file_dialog_folder(settings: QSettings) -> str:
     folder = settings.value("files/folder")
     if isinstance(folder, str) and folder and Path(folder).is_dir():
         return folder
-    return str(user_documents_dir())
+    documents = user_documents_dir()
+    return str(documents if documents.is_dir() else Path.home())
 
 
 def remember_file_dialog_folder(path: str) -> None:

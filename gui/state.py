@@ -48,7 +48,8 @@ class AppState(QObject):
     data_changed = Signal(str)
     download_changed = Signal(object)  # DownloadStatus
     prediction_changed = Signal(object)  # Prediction (probabilities None: nothing drawn)
-    notice_posted = Signal(str)  # something the user must read
+    notice_posted = Signal(str, bool)  # something the user must read; True: about the network in use
+    network_notices_expired = Signal()  # the network those were about has been replaced
     status_posted = Signal(str, int)  # a passing message and how many ms it stays
 
     def __init__(self) -> None:
@@ -88,12 +89,17 @@ class AppState(QObject):
         """The file Save writes to: the one the network in use was opened from or last saved to."""
         return None if self._network is None else self._network.path
 
-    def network_summary(self) -> str:
-        """How the panel and the status bar both name the network in use."""
+    def network_title(self) -> str:
+        """What the network in use is: its layers and parameter count."""
         info = self._network
         if info is None:
             return "Loading the network…"
-        return f"{info.description} · {info.parameters:,} parameters · {info.origin}"
+        return f"{info.description} · {info.parameters:,} parameters"
+
+    def network_summary(self) -> str:
+        """How the status bar names the network in use: the panel's two lines, on one."""
+        info = self._network
+        return self.network_title() if info is None else f"{self.network_title()} · {info.origin}"
 
     def run_summary(self) -> str:
         """A few words on the run, for the status bar."""
@@ -112,10 +118,11 @@ class AppState(QObject):
     # -- written by the controller --------------------------------------------------------
     def set_network(self, info: ModelInfo, replaced: bool) -> None:
         self._network = info
-        if replaced:  # another network: the last one's run and curves are not its own
+        if replaced:  # another network: the last one's run, curves and notices are not its own
             self._run = RunStatus()
             self.run_reset.emit()
             self.run_changed.emit(self._run)
+            self.network_notices_expired.emit()
         self.network_changed.emit(info)
 
     def request_run(self) -> None:
@@ -162,8 +169,11 @@ class AppState(QObject):
         self._prediction = prediction
         self.prediction_changed.emit(prediction)
 
-    def post_notice(self, text: str) -> None:
-        self.notice_posted.emit(text)
+    def post_notice(self, text: str, about_network: bool = False) -> None:
+        self.notice_posted.emit(text, about_network)
+
+    def post_network_notice(self, text: str) -> None:
+        self.post_notice(text, about_network=True)
 
     def post_status(self, text: str, milliseconds: int = 5000) -> None:
         self.status_posted.emit(text, milliseconds)

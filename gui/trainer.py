@@ -37,6 +37,7 @@ class Trainer(QObject):
     run_started = Signal()  # a run accepted: its curves and statistics start from nothing
     data_changed = Signal(str)  # a phrase saying what Train will use
     failed = Signal(str)  # a message for the user
+    network_notice = Signal(str)  # a message about the network in use: stale once it is replaced
     saved = Signal(str)  # path
 
     def __init__(
@@ -87,7 +88,7 @@ class Trainer(QObject):
             warning = f"The network could not be loaded ({error}); this one is untrained."
         self._network_replaced()
         if warning:
-            self.failed.emit(warning)
+            self.network_notice.emit(warning)
         # The first optimiser imports torch._dynamo (1-2 s). Done now, once drawings are being
         # read: requests wait for it instead of the first Train, and no thread is left behind.
         _warm_up_optimisers()

@@ -92,15 +92,23 @@ class TrainingPanel(QGroupBox):
     resume_requested = Signal()
     stop_requested = Signal()
     new_network_requested = Signal(str)  # "cnn" or "mlp"
+    told = Signal(str)  # a sentence for the status bar (a value brought into its range, say)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Training", parent)
         defaults = TrainConfig()
         self._arch = defaults.arch  # of the network in use: Train trains that one
         self._run = RunStatus()
-        self.network_label = QLabel("Loading the network…")
+        # Two lines of fixed height, whatever the network: the buttons below never move.
+        self.network_label = ElidedLabel("Loading the network…")
         self.network_label.setObjectName("networkLabel")
-        self.network_label.setWordWrap(True)
+        self.origin_label = ElidedLabel()
+        self.origin_label.setObjectName("originLabel")
+        theme.muted(self.origin_label)
+        names = QVBoxLayout()
+        names.setSpacing(0)
+        names.addWidget(self.network_label)
+        names.addWidget(self.origin_label)
         self.new_button = QToolButton()
         self.new_button.setText("New…")
         self.new_button.setObjectName("newNetworkButton")
@@ -113,7 +121,7 @@ class TrainingPanel(QGroupBox):
             menu.addAction(action)
         self.new_button.setMenu(menu)
         network_row = QHBoxLayout()
-        network_row.addWidget(self.network_label, 1)
+        network_row.addLayout(names, 1)
         network_row.addWidget(self.new_button)
 
         self.epochs = QDoubleSpinBox(
@@ -137,10 +145,7 @@ class TrainingPanel(QGroupBox):
             "Ticked, the network on screen learns further. Unticked, the same network starts again "
             "from random weights."
         )
-        self.note_label = theme.muted(QLabel())
-        self.note_label.setWordWrap(True)
-        self.note_label.hide()
-        self.learning_rate.clamped.connect(self._show_note)
+        self.learning_rate.clamped.connect(self.told)
 
         form = QGridLayout()
         form.setVerticalSpacing(4)
@@ -198,7 +203,6 @@ class TrainingPanel(QGroupBox):
         layout = QVBoxLayout(self)
         layout.addLayout(network_row)
         layout.addLayout(form)
-        layout.addWidget(self.note_label)
         layout.addLayout(buttons)
         layout.addLayout(stats)
         layout.addWidget(self.data_label)
@@ -226,22 +230,17 @@ class TrainingPanel(QGroupBox):
 
     def _on_train_clicked(self) -> None:
         if self._run.state == "idle":
-            self.note_label.hide()
             self.train_requested.emit(self.config())
         elif self._run.state == "running":
             self.pause_requested.emit()
         else:
             self.resume_requested.emit()
 
-    def _show_note(self, text: str) -> None:
-        self.note_label.setText(text)
-        self.note_label.show()
-
     # -- rendering the state ------------------------------------------------------------------
-    def show_network(self, info: ModelInfo, summary: str) -> None:
+    def show_network(self, info: ModelInfo, title: str) -> None:
         self._arch = info.arch
-        self.network_label.setText(summary)
-        self.network_label.setToolTip(summary)
+        self.network_label.set_full_text(title)
+        self.origin_label.set_full_text(info.origin)
 
     def show_run(self, run: RunStatus) -> None:
         """Buttons, fields and statistics for this run: nothing shown outlives what it describes."""

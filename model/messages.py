@@ -190,4 +190,8 @@ class ModelInfo:
     @property
     def origin(self) -> str:
         """Where the weights came from, and whether they were trained since."""
-        return f"{self.source}, trained since (not saved)" if self.unsaved_training else self.source
+        if not self.unsaved_training:
+            return self.source
+        if self.source in ("untrained", "new network"):
+            return "trained here (not saved)"
+        return f"{self.source}, trained further (not saved)"

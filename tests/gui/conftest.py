@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QCoreApplication, QEvent, QPoint, Qt
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QMessageBox
 
 from gui.app import create_main_window
 from gui.main_window import MainWindow
@@ -29,6 +30,17 @@ def _qt_garbage_collected_in_the_gui_thread() -> Iterator[None]:
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     gc.collect()
     gc.freeze()
+
+
+@pytest.fixture(autouse=True)
+def _no_unanswered_questions(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A modal question offscreen would wait forever: a test that meets one must answer it
+    (monkeypatch QMessageBox.question itself), else it fails here, saying which question."""
+
+    def unanswered(parent, title: str, text: str, *args, **kwargs):
+        raise AssertionError(f"a test met the question {title!r} and did not answer it: {text}")
+
+    monkeypatch.setattr(QMessageBox, "question", unanswered)
 
 
 @pytest.fixture

@@ -40,6 +40,21 @@ SEVEN = polyline((0.25, 0.2), (0.75, 0.2), (0.45, 0.85))
 HORIZONTAL = polyline((0.2, 0.5), (0.8, 0.5))
 
 
+def answer_questions(monkeypatch, button) -> list[str]:
+    """Answer every modal question with `button` (a QMessageBox.StandardButton); returns the
+    titles asked, in order."""
+    from PySide6.QtWidgets import QMessageBox
+
+    asked: list[str] = []
+
+    def answer(parent, title: str, *args, **kwargs):
+        asked.append(title)
+        return button
+
+    monkeypatch.setattr(QMessageBox, "question", answer)
+    return asked
+
+
 def use_network(qtbot, window, arch: str) -> None:
     """Make a new untrained network of `arch` (its default shape) the one in use."""
     driver.use_network(window, arch)

@@ -82,14 +82,14 @@ def test_undo_and_redo_keep_their_labels(qtbot, window):
 
 def test_file_dialogs_start_in_the_users_documents_never_the_source_tree(tmp_path):
     folder = Path(prefs.file_dialog_folder(prefs.open_settings()))
-    assert folder == user_documents_dir()
+    assert folder == (user_documents_dir() if user_documents_dir().is_dir() else Path.home())
     assert REPO not in (folder, *folder.parents)
     saved = tmp_path / "nets" / "mine.pt"
     saved.parent.mkdir()
     prefs.remember_file_dialog_folder(str(saved))
     assert prefs.file_dialog_folder(prefs.open_settings()) == str(saved.parent)
-    saved.parent.rmdir()  # a folder since deleted: back to the documents
-    assert Path(prefs.file_dialog_folder(prefs.open_settings())) == user_documents_dir()
+    saved.parent.rmdir()  # a folder since deleted: back to the documents (or home)
+    assert Path(prefs.file_dialog_folder(prefs.open_settings())) == folder
 
 
 def test_a_long_data_path_is_shortened_in_the_middle_on_one_line(qtbot, window, tmp_path):
@@ -118,8 +118,7 @@ def test_the_learning_rate_field_says_when_it_changes_what_was_typed(qtbot, wind
     QTest.keyClicks(field.lineEdit(), "100")
     QTest.keyClick(field.lineEdit(), Qt.Key.Key_Return)
     assert field.value() == pytest.approx(10.0)
-    note = window.training_panel.note_label
-    assert note.isVisible() and "100 became 10" in note.text()
+    assert "100 became 10" in window.statusBar().currentMessage()
 
 
 def test_help_explains_the_window(qtbot, window):

@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from gui_support import SEVEN, SHARED_MNIST, VERTICAL, drag, polyline, use_network
+from gui_support import SEVEN, SHARED_MNIST, VERTICAL, answer_questions, drag, polyline, use_network
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QPushButton
+from PySide6.QtWidgets import QMessageBox, QPushButton
 
 from gui.app import create_main_window
 from model.checkpoint import load_checkpoint
@@ -55,8 +55,9 @@ def open_window(qtbot, *argv: str):
 
 
 # -- hammering the controls ---------------------------------------------------------------
-def test_hammering_train_pause_stop_restart_and_switching_networks(qtbot, window, capfd):
+def test_hammering_train_pause_stop_restart_and_switching_networks(qtbot, window, capfd, monkeypatch):
     """About 200 quick actions in a random order, including mid-batch, then it still works."""
+    answer_questions(monkeypatch, QMessageBox.StandardButton.Discard)  # "start again anyway?"
     panel = window.training_panel
     use_network(qtbot, window, "mlp")
     panel.epochs.setValue(5.0)
@@ -170,7 +171,10 @@ def train_and_wait_for_steps(qtbot, window) -> None:
     qtbot.waitUntil(lambda: window.state.run.state == "idle", timeout=10000)
 
 
-def test_a_corrupt_mnist_copy_given_with_data_dir_falls_back_to_the_practice_set(qtbot, corrupt_mnist):
+def test_a_corrupt_mnist_copy_given_with_data_dir_falls_back_to_the_practice_set(
+    qtbot, corrupt_mnist, monkeypatch
+):
+    answer_questions(monkeypatch, QMessageBox.StandardButton.Discard)
     folder = corrupt_mnist
     window = open_window(qtbot, "--data-dir", str(folder))
     try:

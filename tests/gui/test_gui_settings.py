@@ -207,10 +207,12 @@ def test_preferences_are_saved_on_close_and_restored(qtbot):
             TrainConfig(arch="mlp", epochs=4.5, batch_size=96, learning_rate=0.02, optimizer="adamw")
         )
         window.menu_actions.pens.actions()[0].trigger()  # thin
+        panel.continue_training.setChecked(True)
         window.resize(1024, 680)
     with opened(qtbot) as window:
         config = window.training_panel.config()
         assert (config.epochs, config.batch_size, config.optimizer) == (4.5, 96, "adamw")
+        assert not config.from_scratch  # Continue is remembered
         assert config.learning_rate == pytest.approx(0.02)
         assert window.canvas.pen_scale == pytest.approx(0.7)
         assert window.menu_actions.pens.checkedAction() is window.menu_actions.pens.actions()[0]

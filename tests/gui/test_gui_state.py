@@ -22,22 +22,28 @@ def test_first_launch_names_the_shipped_network_the_same_way_everywhere(window):
     network = window.state.network
     assert network.source == "shipped weights"
     assert network.description == "CNN: conv 32 → conv 64 → dense 128 → 10"  # the shipped conv 32/64
-    summary = window.state.network_summary()
-    assert window.training_panel.network_label.text() == summary
-    assert window.model_label.text() == summary
+    panel = window.training_panel
+    assert panel.network_label.full_text() == "CNN: conv 32 → conv 64 → dense 128 → 10 · 421,738 parameters"
+    assert panel.origin_label.full_text() == "shipped weights"
+    assert (
+        window.model_label.text() == f"{panel.network_label.full_text()} · {panel.origin_label.full_text()}"
+    )
     assert window.training_panel.config().arch == "cnn"
 
 
 def test_an_opened_cnn_is_what_the_panel_shows_and_continue_trains_it(qtbot, window, draw_and_wait, tmp_path):
     use_network(qtbot, window, "mlp")
-    assert "Fully connected" in window.training_panel.network_label.text()
+    assert "Fully connected" in window.training_panel.network_label.full_text()
     cnn = build_network(ArchSpec(kind="cnn", channels=(8,), fc=32), seed=5)
     path = tmp_path / "small-cnn.pt"
     save_checkpoint(path, cnn, {})
     window.controller.open_network(str(path))
     qtbot.waitUntil(lambda: window.state.network.source == "small-cnn.pt", timeout=10000)
-    assert window.training_panel.network_label.text().startswith("CNN: conv 8 → dense 32 → 10")
-    assert window.model_label.text() == window.training_panel.network_label.text()
+    panel = window.training_panel
+    assert panel.network_label.full_text().startswith("CNN: conv 8 → dense 32 → 10")
+    assert (
+        window.model_label.text() == f"{panel.network_label.full_text()} · {panel.origin_label.full_text()}"
+    )
 
     panel = window.training_panel
     panel.continue_training.setChecked(True)
@@ -77,7 +83,7 @@ def test_the_status_and_statistics_follow_the_run(qtbot, window):
     assert window.run_label.text() == "Training paused"
     assert panel.speed_label.text() == "–"  # no speed while nothing moves
     assert panel.time_label.text().endswith("(paused)")
-    assert "trained since (not saved)" in window.model_label.text()  # told as soon as it trained
+    assert window.training_panel.origin_label.full_text() == "trained here (not saved)"  # told at once
     step = panel.step_label.text()
     assert "of" in step
 
@@ -86,7 +92,7 @@ def test_the_status_and_statistics_follow_the_run(qtbot, window):
     assert window.run_label.text() == ""
     assert panel.speed_label.text() == "–" and panel.time_label.text() == "–"
     assert panel.step_label.text() == step  # what the run did stays true
-    assert "trained since" in window.model_label.text()
+    assert "(not saved)" in window.model_label.text()
 
 
 def test_opening_or_restoring_another_network_clears_the_last_ones_statistics(qtbot, window, tmp_path):
@@ -111,7 +117,7 @@ def test_opening_or_restoring_another_network_clears_the_last_ones_statistics(qt
     ):
         assert label.text() == "–"
     assert window.state.network.unsaved_training is False
-    assert "trained since" not in window.model_label.text()
+    assert "(not saved)" not in window.model_label.text()
 
 
 def test_a_failed_download_names_the_data_actually_in_use(qtbot, window, tmp_path):
@@ -144,7 +150,11 @@ def test_the_panel_and_status_bar_can_never_disagree(qtbot, window, tmp_path):
         before = window.state.network
         action()
         qtbot.waitUntil(lambda before=before: window.state.network is not before, timeout=10000)
-        assert window.training_panel.network_label.text() == window.model_label.text()
+        panel = window.training_panel
+        assert (
+            window.model_label.text()
+            == f"{panel.network_label.full_text()} · {panel.origin_label.full_text()}"
+        )
         assert window.training_panel.config().arch == window.state.network.arch
     assert np.isfinite(window.state.network.parameters)
 
@@ -158,7 +168,7 @@ def test_save_right_after_open_writes_each_network_to_its_own_file(qtbot, window
     other = tmp_path / "other.pt"
     save_checkpoint(other, build_network("mlp", seed=3), {})
     window.controller.open_network(str(other))
-    window.save_network()  # Ctrl+S at once, before the open has been served
+    window.files.save()  # Ctrl+S at once, before the open has been served
     qtbot.waitUntil(lambda: window.state.network.source == "other.pt", timeout=10000)
     qtbot.wait(300)
     kept, _ = load_checkpoint(first)
@@ -198,13 +208,55 @@ def test_replacing_a_trained_network_asks_first_and_not_while_it_trains(qtbot, w
     asked: list[str] = []
     answer = QMessageBox.StandardButton.Cancel
     monkeypatch.setattr(QMessageBox, "question", lambda *args, **kwargs: asked.append(args[1]) or answer)
-    window.restore_shipped()
+    window.files.restore_shipped()
     qtbot.wait(200)
     assert asked == ["Replace the network?"] and window.state.network.arch == "mlp"  # kept
     answer = QMessageBox.StandardButton.Discard
-    window.new_network("cnn")
+    window.files.new_network("cnn")
     qtbot.waitUntil(lambda: window.state.network.arch == "cnn", timeout=10000)
     assert len(asked) == 2
-    window.new_network("mlp")  # an untrained network: nothing to lose, nothing asked
+    window.files.new_network("mlp")  # an untrained network: nothing to lose, nothing asked
     qtbot.waitUntil(lambda: window.state.network.arch == "mlp", timeout=10000)
     assert len(asked) == 2
+
+
+def test_train_from_random_weights_asks_before_throwing_training_away(qtbot, window, monkeypatch):
+    from gui_support import answer_questions
+    from PySide6.QtWidgets import QMessageBox
+
+    use_network(qtbot, window, "mlp")
+    panel = window.training_panel
+    panel.epochs.setValue(LONG_RUN)
+    panel.train_button.click()  # an untrained network: nothing to lose, nothing asked
+    qtbot.waitUntil(lambda: window.loss_plot.raw.size > 0, timeout=15000)
+    window.controller.stop()
+    wait_for_run_state(qtbot, window, "idle")
+    asked = answer_questions(monkeypatch, QMessageBox.StandardButton.Cancel)
+    panel.train_button.click()
+    qtbot.wait(200)
+    assert asked == ["Replace the network?"] and window.state.run.state == "idle"
+    panel.continue_training.setChecked(True)  # continuing keeps the training: nothing asked
+    panel.train_button.click()
+    wait_for_run_state(qtbot, window, "running")
+    assert asked == ["Replace the network?"]
+    window.controller.stop()
+    wait_for_run_state(qtbot, window, "idle")
+
+
+def test_save_as_gives_the_file_its_suffix_so_open_lists_it(qtbot, window, monkeypatch, tmp_path):
+    from PySide6.QtWidgets import QFileDialog
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *args: (str(tmp_path / "my-net"), ""))
+    assert window.files.save_as()
+    qtbot.waitUntil(lambda: window.state.save_path == str(tmp_path / "my-net.pt"), timeout=10000)
+    assert (tmp_path / "my-net.pt").is_file()
+
+
+def test_a_notice_about_a_network_goes_with_it(qtbot, window):
+    window.state.post_notice("MNIST could not be downloaded.")
+    window.state.post_network_notice("Restored the network you trained last time.")
+    assert "Restored" in window.notice.text() and "MNIST" in window.notice.text()
+    window.controller.new_network("mlp")
+    qtbot.waitUntil(lambda: window.state.network.arch == "mlp", timeout=10000)
+    assert "Restored" not in window.notice.text()
+    assert "MNIST could not be downloaded." in window.notice.text()  # not about the network

@@ -1,0 +1,104 @@
+"""What the user does to the network as a whole: open, save, replace, train from scratch.
+
+The dialogs live here; the controller does the work. Nothing that holds training not in a
+file is thrown away without asking.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QObject
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+
+from model.messages import TrainConfig
+
+from . import settings as prefs
+from .controller import Controller
+from .state import AppState
+
+SUFFIX = ".pt"
+NETWORK_FILES = "digitpad networks (*.pt);;All files (*)"
+
+
+class NetworkFiles(QObject):
+    """File › Open / Save / Save as, Network › New / Restore, and Train from random weights.
+
+    A QObject child of the window: actions connected to its methods hold no reference that
+    would keep a closed window alive."""
+
+    def __init__(self, parent: QWidget, state: AppState, controller: Controller) -> None:
+        super().__init__(parent)
+        self._state = state
+        self._controller = controller
+
+    def _window(self) -> QWidget:
+        window = self.parent()
+        assert isinstance(window, QWidget)
+        return window
+
+    def may_replace(self, doing: str = "Replace it") -> bool:
+        """True unless the network in use holds training not in a file and the user keeps it.
+        Save as… saves it first (then the replacement goes ahead, after the save)."""
+        network = self._state.network
+        if network is None or not network.unsaved_training:
+            return True
+        buttons = QMessageBox.StandardButton
+        answer = QMessageBox.question(
+            self._window(),
+            "Replace the network?",
+            f"The network in use was trained since it was opened or saved, and that training is "
+            f"not in a file yet. {doing} anyway?",
+            buttons.Save | buttons.Discard | buttons.Cancel,
+            buttons.Cancel,
+        )
+        if answer == buttons.Save:
+            return self.save_as()
+        return answer == buttons.Discard
+
+    def new_network(self, arch: str) -> None:
+        if self.may_replace():
+            self._controller.new_network(arch)
+
+    def restore_shipped(self) -> None:
+        if self.may_replace():
+            self._controller.open_network("")
+
+    def train(self, config: TrainConfig) -> None:
+        """Train; from random weights only once unsaved training has been kept or let go."""
+        if config.from_scratch and not self.may_replace("Start again from random weights"):
+            return
+        self._controller.train(config)
+
+    def open(self) -> None:
+        folder = prefs.file_dialog_folder(prefs.open_settings())
+        path, _ = QFileDialog.getOpenFileName(self._window(), "Open a network", folder, NETWORK_FILES)
+        if path and self.may_replace():
+            prefs.remember_file_dialog_folder(path)
+            self._controller.open_network(path)
+
+    def save(self) -> None:
+        if self._state.save_path:
+            self._controller.save_network()  # to the network's own file, wherever it is then
+        else:
+            self.save_as()
+
+    def save_as(self) -> bool:
+        """Ask where, then save; False when the user cancelled."""
+        folder = prefs.file_dialog_folder(prefs.open_settings())
+        network = self._state.network
+        suggested = str(Path(folder) / f"digitpad-{network.arch if network else 'network'}{SUFFIX}")
+        path, _ = QFileDialog.getSaveFileName(self._window(), "Save the network", suggested, NETWORK_FILES)
+        if not path:
+            return False
+        if not Path(path).suffix:
+            path += SUFFIX  # so that File › Open lists it
+        prefs.remember_file_dialog_folder(path)
+        self._controller.save_network(path)
+        return True
+
+    def choose_data_folder(self) -> None:
+        start = prefs.file_dialog_folder(prefs.open_settings())
+        folder = QFileDialog.getExistingDirectory(self._window(), "Folder holding the MNIST files", start)
+        if folder:
+            self._controller.use_data_dir(folder)
