@@ -35,12 +35,18 @@ class LiveLabel(QLabel):
 
 
 class ElidedLabel(QLabel):
-    """One line of text shortened in the middle to fit (a long path keeps its start and its
-    end, never wraps mid-name); the whole text is in the tooltip."""
+    """One line of text shortened to fit, in the middle by default (a long path keeps its
+    start and its end, never wraps mid-name); the whole text is in the tooltip."""
 
-    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        text: str = "",
+        parent: QWidget | None = None,
+        mode: Qt.TextElideMode = Qt.TextElideMode.ElideMiddle,
+    ) -> None:
         super().__init__(parent)
         self._full = ""
+        self._mode = mode
         self.setMinimumWidth(40)
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.set_full_text(text)
@@ -59,4 +65,4 @@ class ElidedLabel(QLabel):
 
     def _elide(self) -> None:
         width = max(10, self.width() - 2)
-        super().setText(self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideMiddle, width))
+        super().setText(self.fontMetrics().elidedText(self._full, self._mode, width))

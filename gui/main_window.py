@@ -219,7 +219,7 @@ class MainWindow(QMainWindow):
     # -- rendering the state ----------------------------------------------------------------
     def _on_network_changed(self, info: ModelInfo) -> None:
         self.model_label.setText(self.state.network_summary())
-        self.training_panel.show_network(info, self.state.network_title())
+        self.training_panel.show_network(info, self.state.network_title(), self.state.network_details())
         if self.state.prediction is None:
             self.activation_view.set_layers(None)
 

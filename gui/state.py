@@ -90,16 +90,18 @@ class AppState(QObject):
         return None if self._network is None else self._network.path
 
     def network_title(self) -> str:
-        """What the network in use is: its layers and parameter count."""
+        """What the network in use is: its layers."""
+        return "Loading the network…" if self._network is None else self._network.description
+
+    def network_details(self) -> str:
+        """Its size and where its weights come from."""
         info = self._network
-        if info is None:
-            return "Loading the network…"
-        return f"{info.description} · {info.parameters:,} parameters"
+        return "" if info is None else f"{info.parameters:,} parameters · {info.origin}"
 
     def network_summary(self) -> str:
         """How the status bar names the network in use: the panel's two lines, on one."""
-        info = self._network
-        return self.network_title() if info is None else f"{self.network_title()} · {info.origin}"
+        details = self.network_details()
+        return f"{self.network_title()} · {details}" if details else self.network_title()
 
     def run_summary(self) -> str:
         """A few words on the run, for the status bar."""

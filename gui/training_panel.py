@@ -6,7 +6,7 @@ data) and emits what the user asks; it keeps no copy of those facts.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QValidator
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -100,9 +100,9 @@ class TrainingPanel(QGroupBox):
         self._arch = defaults.arch  # of the network in use: Train trains that one
         self._run = RunStatus()
         # Two lines of fixed height, whatever the network: the buttons below never move.
-        self.network_label = ElidedLabel("Loading the network…")
+        self.network_label = ElidedLabel("Loading the network…", mode=Qt.TextElideMode.ElideRight)
         self.network_label.setObjectName("networkLabel")
-        self.origin_label = ElidedLabel()
+        self.origin_label = ElidedLabel(mode=Qt.TextElideMode.ElideRight)
         self.origin_label.setObjectName("originLabel")
         theme.muted(self.origin_label)
         names = QVBoxLayout()
@@ -237,10 +237,10 @@ class TrainingPanel(QGroupBox):
             self.resume_requested.emit()
 
     # -- rendering the state ------------------------------------------------------------------
-    def show_network(self, info: ModelInfo, title: str) -> None:
+    def show_network(self, info: ModelInfo, title: str, details: str) -> None:
         self._arch = info.arch
         self.network_label.set_full_text(title)
-        self.origin_label.set_full_text(info.origin)
+        self.origin_label.set_full_text(details)
 
     def show_run(self, run: RunStatus) -> None:
         """Buttons, fields and statistics for this run: nothing shown outlives what it describes."""

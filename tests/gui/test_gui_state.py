@@ -23,8 +23,8 @@ def test_first_launch_names_the_shipped_network_the_same_way_everywhere(window):
     assert network.source == "shipped weights"
     assert network.description == "CNN: conv 32 → conv 64 → dense 128 → 10"  # the shipped conv 32/64
     panel = window.training_panel
-    assert panel.network_label.full_text() == "CNN: conv 32 → conv 64 → dense 128 → 10 · 421,738 parameters"
-    assert panel.origin_label.full_text() == "shipped weights"
+    assert panel.network_label.full_text() == "CNN: conv 32 → conv 64 → dense 128 → 10"
+    assert panel.origin_label.full_text() == "421,738 parameters · shipped weights"
     assert (
         window.model_label.text() == f"{panel.network_label.full_text()} · {panel.origin_label.full_text()}"
     )
@@ -83,7 +83,7 @@ def test_the_status_and_statistics_follow_the_run(qtbot, window):
     assert window.run_label.text() == "Training paused"
     assert panel.speed_label.text() == "–"  # no speed while nothing moves
     assert panel.time_label.text().endswith("(paused)")
-    assert window.training_panel.origin_label.full_text() == "trained here (not saved)"  # told at once
+    assert window.training_panel.origin_label.full_text().endswith("· trained here (not saved)")  # at once
     step = panel.step_label.text()
     assert "of" in step
 
