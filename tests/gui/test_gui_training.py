@@ -85,7 +85,7 @@ def test_train_pause_resume_and_stop(qtbot, window):
     assert "stopped" in window.statusBar().currentMessage()
     assert window.training_panel.new_button.isEnabled()
     stopped_at = raw.size
-    assert stopped_at < 60, "a test run should be a few dozen steps"
+    assert stopped_at < 1000, "a test run should stay short (an MLP makes ~50 steps a slice)"
     qtbot.wait(200)
     assert raw.size == stopped_at
     assert np.all(np.isfinite(raw.data()[1]))
