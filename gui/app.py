@@ -21,7 +21,7 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
 
 
 def create_main_window(argv: list[str] | None = None) -> MainWindow:
-    """The fully wired window (worker running, default model loading), not yet shown."""
+    """The fully wired window (trainer and predictor running, the network loading), not yet shown."""
     args = parse_arguments(argv)
     app = QApplication.instance()
     if not isinstance(app, QApplication):
@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
 def run_event_loop(app: QApplication) -> int:
     """Run until the last window closes, then make the interpreter's exit quick.
 
-    Closing the window has stopped the worker and saved the settings. Left alone, Python's
+    Closing the window has stopped the workers and saved the settings. Left alone, Python's
     shutdown would then spend about a second (more on a busy machine) garbage-collecting
     torch's and Qt's objects one cycle search at a time; frozen objects are skipped.
     """

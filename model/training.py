@@ -1,4 +1,4 @@
-"""The training loop as a generator, so the GUI worker and the command line share it.
+"""The training loop as a generator, so the window's trainer and the command line share it.
 
 `train_steps` yields a `TrainProgress` after every batch, an `EvalResult` several times per
 epoch, and a final `TrainFinished`. Whoever drives it decides the pace: pausing is not
