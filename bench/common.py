@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -36,13 +35,12 @@ def open_window(argv: list[str]):
     from PySide6.QtWidgets import QApplication
 
     from gui.app import create_main_window
+    from tools.driver import wait_until_ready
 
     isolate_user_files()
     app = QApplication.instance() or QApplication([])
     window = create_main_window(argv)
     window.resize(1280, 800)
     window.show()
-    deadline = time.monotonic() + 60
-    while window.state.network is None and time.monotonic() < deadline:
-        app.processEvents()
+    wait_until_ready(window)
     return app, window

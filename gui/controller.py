@@ -14,14 +14,13 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, SignalInstance, Slot
 
+from model.data import MNIST_FILES
 from model.messages import (
-    EvalResult,
     ModelInfo,
     Prediction,
     PredictRequest,
     TrainConfig,
     TrainFinished,
-    TrainProgress,
 )
 
 from .canvas import DrawingCanvas
@@ -31,7 +30,7 @@ from .predictor import Predictor
 from .state import AppState, DownloadStatus
 from .trainer import Trainer
 
-DOWNLOAD_PARTS = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte")
+DOWNLOAD_PARTS = tuple(MNIST_FILES)  # the order the download fetches them in
 
 
 def training_threads() -> int:
@@ -137,10 +136,10 @@ class Controller(QObject):
         # Weights go from one worker to the other without passing through this thread.
         self.trainer.weights_published.connect(self._predictor.set_weights)
         self.trainer.network_changed.connect(self._on_network_changed)
-        self.trainer.progress.connect(self._on_progress)
-        self.trainer.evaluated.connect(self._on_evaluated)
+        self.trainer.progress.connect(self.state.add_progress)
+        self.trainer.evaluated.connect(self.state.add_evaluation)
         self.trainer.training_finished.connect(self._on_training_finished)
-        self.trainer.run_state_changed.connect(self._on_run_state_changed)
+        self.trainer.run_state_changed.connect(self.state.set_run_state)
         self.trainer.run_started.connect(self.state.begin_run)
         self.trainer.data_changed.connect(self.state.set_data_description)
         self.trainer.failed.connect(self.state.post_notice)
@@ -205,14 +204,6 @@ class Controller(QObject):
             self.state.post_status(f"Now using: {info.description} ({info.origin})", 8000)
 
     @Slot(object)
-    def _on_progress(self, steps: tuple[TrainProgress, ...]) -> None:
-        self.state.add_progress(steps)
-
-    @Slot(object)
-    def _on_evaluated(self, result: EvalResult) -> None:
-        self.state.add_evaluation(result)
-
-    @Slot(object)
     def _on_training_finished(self, finished: TrainFinished) -> None:
         self.state.finish_run(finished)
         if finished.reason == "diverged":
@@ -224,10 +215,6 @@ class Controller(QObject):
                 f" Validation accuracy {finished.final_eval.accuracy:.2%}." if finished.final_eval else ""
             )
             self.state.post_status(f"Training finished after {finished.epochs:.2f} epochs.{accuracy}", 10000)
-
-    @Slot(str)
-    def _on_run_state_changed(self, run_state: str) -> None:
-        self.state.set_run_state(run_state)
 
     @Slot(str)
     def _on_saved(self, path: str) -> None:
@@ -305,9 +292,11 @@ class Controller(QObject):
     def _on_download_progress(self, name: str, done: int, total: int) -> None:
         if not self._from_current_download():
             return
-        part = DOWNLOAD_PARTS.index(name) if name in DOWNLOAD_PARTS else 3
+        part = DOWNLOAD_PARTS.index(name)
         fraction = done / total if total else 0.0
-        self.state.set_download(DownloadStatus(True, (part + fraction) / 4, self.state.download.target))
+        self.state.set_download(
+            DownloadStatus(True, (part + fraction) / len(DOWNLOAD_PARTS), self.state.download.target)
+        )
 
     @Slot(str)
     def _on_download_succeeded(self, folder: str) -> None:
@@ -323,8 +312,7 @@ class Controller(QObject):
             return
         self._end_download()
         if message:
-            data = self.state.data_description
-            keeps = "the embedded practice set" if self.state.uses_practice_set() else data.split(" from ")[0]
+            keeps, _ = self.state.data_in_use()
             self.state.post_notice(f"{message} Training keeps using {keeps}; try again later.")
         else:
             self.state.post_status("Download cancelled.", 5000)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import (
     QFrame,
@@ -196,7 +196,7 @@ class MainWindow(QMainWindow):
         state.run_reset.connect(self.loss_plot.clear_curves)
         state.progress_added.connect(self.loss_plot.add_progress)
         state.evaluation_added.connect(self.loss_plot.add_evaluation)
-        state.data_changed.connect(panel.show_data)
+        state.data_changed.connect(self._on_data_changed)
         state.download_changed.connect(self._on_download_changed)
         state.prediction_changed.connect(self._on_prediction_changed)
         state.notice_posted.connect(self.notice.show_message)
@@ -228,7 +228,9 @@ class MainWindow(QMainWindow):
         for action in self.menu_actions.replacing:  # as the panel's New…: stop the run first
             action.setEnabled(run.state == "idle")
         self.run_label.setText(self.state.run_summary())
-        self.model_label.setText(self.state.network_summary())
+
+    def _on_data_changed(self) -> None:
+        self.training_panel.show_data(*self.state.data_in_use())
 
     def _on_download_changed(self, download: DownloadStatus) -> None:
         self.download_bar.setVisible(download.active)
@@ -339,12 +341,14 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
 
 
-def default_size() -> tuple[int, int]:
-    """1280x800, or less on a small screen (a 1366x768 laptop gets a window that fits)."""
-    screen = QGuiApplication.primaryScreen()
-    if screen is None:
-        return DEFAULT_SIZE
-    free = screen.availableGeometry()
+def default_size(free: QSize | None = None) -> tuple[int, int]:
+    """1280x800, or less on a small screen (a 1366x768 laptop gets a window that fits).
+    `free`: the screen's area free of task bars (default: the primary screen's)."""
+    if free is None:
+        screen = QGuiApplication.primaryScreen()
+        if screen is None:
+            return DEFAULT_SIZE
+        free = screen.availableGeometry().size()
     width = max(theme.MIN_WINDOW_SIZE[0], min(DEFAULT_SIZE[0], int(free.width() * SCREEN_SHARE)))
     height = max(theme.MIN_WINDOW_SIZE[1], min(DEFAULT_SIZE[1], int(free.height() * SCREEN_SHARE)))
     return width, height

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Signal, Slot
 
 from model.messages import EvalResult, ModelInfo, Prediction, TrainFinished, TrainProgress
 
@@ -22,7 +22,6 @@ class RunStatus:
     state: str = "idle"  # "idle", "starting" (asked, not yet under way), "running" or "paused"
     progress: TrainProgress | None = None  # the last step reported
     evaluation: EvalResult | None = None  # the last validation pass
-    finished: TrainFinished | None = None  # how the last run ended, once it has
 
     @property
     def live(self) -> bool:
@@ -114,16 +113,17 @@ class AppState(QObject):
             return "Preparing the data…"
         return ""
 
-    def uses_practice_set(self) -> bool:
-        return self._data.startswith("the embedded practice set")
+    def data_in_use(self) -> tuple[str, str]:
+        """What Train uses and where it is: ("MNIST (60,000 training digits)", "/path"); the
+        practice set has no folder."""
+        what, _, where = self._data.partition(" from ")
+        return what, where
 
     # -- written by the controller --------------------------------------------------------
     def set_network(self, info: ModelInfo, replaced: bool) -> None:
         self._network = info
         if replaced:  # another network: the last one's run, curves and notices are not its own
-            self._run = RunStatus()
-            self.run_reset.emit()
-            self.run_changed.emit(self._run)
+            self._reset_run(RunStatus())
             self.network_notices_expired.emit()
         self.network_changed.emit(info)
 
@@ -131,34 +131,42 @@ class AppState(QObject):
         """Train was pressed: nothing changes but the buttons until the trainer accepts it."""
         self.set_run_state("starting")
 
+    @Slot()
     def begin_run(self) -> None:
         """The trainer accepted a run: the last run's curves and statistics go."""
-        self._run = RunStatus(state=self._run.state)
+        self._reset_run(RunStatus(state=self._run.state))
+
+    def _reset_run(self, run: RunStatus) -> None:
+        self._run = run
         self.run_reset.emit()
         self.run_changed.emit(self._run)
 
+    @Slot(str)
     def set_run_state(self, state: str) -> None:
         if state not in RUN_STATES:
             raise ValueError(f"unknown run state {state!r}")
         self._run = replace(self._run, state=state)
         self.run_changed.emit(self._run)
 
+    @Slot(object)
     def add_progress(self, steps: tuple[TrainProgress, ...]) -> None:
         self._run = replace(self._run, progress=steps[-1])
         self.progress_added.emit(steps)
         self.run_changed.emit(self._run)
 
+    @Slot(object)
     def add_evaluation(self, result: EvalResult) -> None:
         self._run = replace(self._run, evaluation=result)
         self.evaluation_added.emit(result)
         self.run_changed.emit(self._run)
 
     def finish_run(self, finished: TrainFinished) -> None:
-        self._run = replace(
-            self._run, finished=finished, evaluation=finished.final_eval or self._run.evaluation
-        )
+        """A run ended: its last validation pass is the one to show."""
+        if finished.final_eval is not None:
+            self._run = replace(self._run, evaluation=finished.final_eval)
         self.run_changed.emit(self._run)
 
+    @Slot(str)
     def set_data_description(self, text: str) -> None:
         self._data = text
         self.data_changed.emit(text)

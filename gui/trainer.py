@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
-from model.messages import EvalResult, ModelInfo, TrainConfig, TrainFinished, TrainProgress
+from model.messages import SHIPPED_SOURCE, EvalResult, ModelInfo, TrainConfig, TrainFinished, TrainProgress
 
 from .pacing import PACING, Pacing
 
@@ -70,7 +70,8 @@ class Trainer(QObject):
         """First slot in the trainer's thread: torch is imported here, after the window is up.
 
         Whatever goes wrong, a network comes out of it: the predictor waits for one."""
-        from model.session import PRACTICE_DESCRIPTION, ModelSession
+        from model.data import PRACTICE_DESCRIPTION
+        from model.session import ModelSession
         from model.training import compute_on_threads
 
         compute_on_threads(self._training_threads)
@@ -144,7 +145,7 @@ class Trainer(QObject):
 
         self._served()
         try:
-            self._session_or_fail().load(path or DEFAULT_WEIGHTS, source=None if path else "shipped weights")
+            self._session_or_fail().load(path or DEFAULT_WEIGHTS, source=None if path else SHIPPED_SOURCE)
         except CheckpointError as error:
             self.failed.emit(f"{error} The current network is unchanged.")
             return
@@ -305,6 +306,5 @@ def _warm_up_optimisers() -> None:
 
         torch.optim.Adam([torch.zeros(1, requires_grad=True)])
     except Exception:
-        # Only a head start: it fails when the app quits mid-import, say, and then the
-        # first training run simply does the import itself.
+        # Only a head start: if it fails, the first training run does the import itself.
         pass

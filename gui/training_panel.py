@@ -278,8 +278,7 @@ class TrainingPanel(QGroupBox):
         evaluation = run.evaluation
         self.accuracy_label.setText("–" if evaluation is None else f"{evaluation.accuracy:.2%}")
 
-    def show_data(self, description: str) -> None:
-        what, _, where = description.partition(" from ")
+    def show_data(self, what: str, where: str) -> None:
         self.data_label.setText(f"Trains on {what}.")
         self.data_path_label.set_full_text(where)
         self.data_path_label.setVisible(bool(where))

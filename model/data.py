@@ -40,6 +40,7 @@ MIRRORS = (
 )
 DATA_ENV = "DIGITPAD_DATA"
 PRACTICE_SET = Path(__file__).resolve().parent.parent / "assets" / "practice_mnist_5k.npz"
+PRACTICE_DESCRIPTION = "the embedded practice set (5,000 MNIST digits)"  # the practice set's Dataset.name
 
 ProgressCallback = Callable[[str, int, int], None]  # (file name, bytes done, bytes total or 0)
 CancelCheck = Callable[[], bool]
@@ -328,7 +329,7 @@ def load_practice_set(path: Path = PRACTICE_SET) -> Dataset:
     is_test = np.zeros(len(labels), dtype=bool)
     is_test[test_index] = True
     return Dataset(
-        "the embedded practice set (5,000 MNIST digits)",
+        PRACTICE_DESCRIPTION,
         images[~is_test],
         labels[~is_test],
         images[is_test],

@@ -14,6 +14,8 @@ from typing import Any
 import numpy as np
 
 ARCHITECTURES = ("cnn", "mlp")
+SHIPPED_SOURCE = "shipped weights"  # ModelInfo.source of the network that ships in assets/
+UNTRAINED_SOURCE = "untrained"  # ModelInfo.source of fresh random weights
 OPTIMIZERS = ("adam", "adamw", "sgd")
 PRECISIONS = ("auto", "float32", "bfloat16")
 
@@ -179,7 +181,7 @@ class ModelInfo:
     arch: str
     parameters: int
     description: str
-    source: str  # where the weights came from: "shipped weights", a file name, "new network"...
+    source: str  # where the weights came from: SHIPPED_SOURCE, a file name, UNTRAINED_SOURCE...
     metadata: dict[str, Any] = field(default_factory=dict)
     unsaved_training: bool = False  # trained since it was opened or saved
     # The file Save writes to: the one this network was opened from or last saved to (None for
@@ -192,6 +194,6 @@ class ModelInfo:
         """Where the weights came from, and whether they were trained since."""
         if not self.unsaved_training:
             return self.source
-        if self.source in ("untrained", "new network"):
+        if self.source == UNTRAINED_SOURCE:
             return "trained here (not saved)"
         return f"{self.source}, trained further (not saved)"

@@ -17,8 +17,10 @@ import numpy as np
 import torch
 
 from .checkpoint import DEFAULT_WEIGHTS, CheckpointError, load_checkpoint, save_checkpoint
-from .data import DataError, Dataset, find_mnist, load_practice_set, locate_mnist
+from .data import PRACTICE_DESCRIPTION, DataError, Dataset, find_mnist, load_practice_set, locate_mnist
 from .messages import (
+    SHIPPED_SOURCE,
+    UNTRAINED_SOURCE,
     EvalProgress,
     EvalResult,
     ModelInfo,
@@ -32,7 +34,6 @@ from .preprocess import preprocess
 from .snapshot import WeightSnapshot, take_snapshot
 from .training import Message, TrainingData, train_steps
 
-PRACTICE_DESCRIPTION = "the embedded practice set (5,000 MNIST digits)"
 RESTORED_SOURCE = "restored from the last session"
 
 
@@ -50,7 +51,7 @@ class ModelSession:
     def __init__(self, data_dir: str | None = None) -> None:
         self.data_dir = data_dir
         self.net: DigitNet = build_network("cnn", seed=0)
-        self._info = self._describe("untrained", {})
+        self._info = self._describe(UNTRAINED_SOURCE, {})
         self._snapshots = 0  # versions handed out by snapshot()
         self._data: TrainingData | None = None
         self._run: Generator[Message, None, None] | None = None
@@ -108,7 +109,7 @@ class ModelSession:
             )
         path = checkpoint or DEFAULT_WEIGHTS
         try:
-            self.load(path, source=None if checkpoint else "shipped weights")
+            self.load(path, source=None if checkpoint else SHIPPED_SOURCE)
         except CheckpointError as error:
             return f"{error} Starting with an untrained network instead."
         return ""
@@ -143,7 +144,7 @@ class ModelSession:
         self._info = replace(self._info, source=Path(path).name, metadata=metadata, path=str(path))
 
     def new_network(self, arch: str, seed: int | None = None) -> ModelInfo:
-        return self._adopt(build_network(arch, seed=seed), {}, "untrained")
+        return self._adopt(build_network(arch, seed=seed), {}, UNTRAINED_SOURCE)
 
     # -- prediction ---------------------------------------------------------------------
     def predict(self, request_id: int, image: np.ndarray | None, with_layers: bool = True) -> Prediction:
@@ -199,7 +200,7 @@ class ModelSession:
         adopted = None
         config = replace(config, arch=self.net.spec.kind)
         if config.from_scratch:
-            adopted = self._adopt(build_network(self.net.spec, seed=config.seed), {}, "new network")
+            adopted = self._adopt(build_network(self.net.spec, seed=config.seed), {}, UNTRAINED_SOURCE)
         self._info = replace(self._info, metadata={"config": asdict(config), "data": data.name})
         self._last_progress = self._last_eval = None
         self._run = train_steps(self.net, data, config)

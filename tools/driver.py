@@ -17,6 +17,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
 from gui.main_window import MainWindow
+from model.messages import UNTRAINED_SOURCE
 from model.strokes import REPLAY_FILL, fit_to_canvas
 
 LEFT = Qt.MouseButton.LeftButton
@@ -101,7 +102,7 @@ def use_network(window: MainWindow, arch: str, timeout: float = 30.0) -> None:
             network is not None
             and network is not before
             and network.arch == arch
-            and network.source == "untrained"
+            and network.source == UNTRAINED_SOURCE
         ):
             return
         if time.monotonic() > deadline:

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 from gui_support import SEVEN
-from PySide6.QtCore import QRect, Qt
+from PySide6.QtCore import QRect, QSize, Qt
 from PySide6.QtWidgets import QAbstractScrollArea, QSplitterHandle, QWidget
 
-from gui.main_window import DEFAULT_SIZE, SCREEN_SHARE
+from gui.main_window import DEFAULT_SIZE, default_size
 from gui.theme import MIN_WINDOW_SIZE
 
 REPO = Path(__file__).resolve().parents[2]
@@ -109,13 +109,11 @@ def test_a_notice_moves_nothing(qtbot, window, draw_and_wait):
 
 
 def test_the_default_size_fits_a_1366x768_screen():
-    width, height = DEFAULT_SIZE
     free_width, free_height = 1366, 768 - 40  # a taskbar
-    fitted = (
-        max(MIN_WINDOW_SIZE[0], min(width, int(free_width * SCREEN_SHARE))),
-        max(MIN_WINDOW_SIZE[1], min(height, int(free_height * SCREEN_SHARE))),
-    )
-    assert fitted[0] <= free_width and fitted[1] + 30 <= free_height  # with its title bar
+    width, height = default_size(QSize(free_width, free_height))
+    assert width <= free_width and height + 30 <= free_height  # with its title bar
+    assert (width, height) >= MIN_WINDOW_SIZE
+    assert default_size(QSize(3840, 2100)) == DEFAULT_SIZE  # a large screen: the full default
 
 
 SCRIPT = textwrap.dedent(

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from model.session import PRACTICE_DESCRIPTION, ModelSession
+from model.data import PRACTICE_DESCRIPTION
+from model.session import ModelSession
 
 
 def test_a_corrupt_copy_falls_back_to_the_practice_set_with_a_warning(corrupt_mnist):
