@@ -140,6 +140,26 @@ def build_menus(window: MainWindow) -> Actions:
         )
     )
 
+    teach = bar.addMenu("Tea&ch")
+    teach.setToolTipsVisible(True)
+    for digit in range(10):
+        _add(
+            teach,
+            f"It's a &{digit}",
+            lambda _checked=False, d=digit: controller.teach(d),
+            QKeySequence(str(digit)),
+            f"Your drawing is a {digit}: the network learns it now",
+        )
+    teach.addSeparator()
+    _add(teach, "Your &handwriting…", window.show_handwriting, QKeySequence("Ctrl+H"), "Your examples")
+    _add(
+        teach,
+        "&Forget what I taught…",
+        window.forget_teaching,
+        None,
+        "Go back to the network from before your corrections",
+    )
+
     help_menu = bar.addMenu("&Help")
     _add(help_menu, "&How digitpad works", lambda: show_guide(window), QKeySequence.StandardKey.HelpContents)
     _add(help_menu, "&About digitpad", window.show_about)

@@ -16,6 +16,7 @@ from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, SignalInstance,
 
 from model.data import MNIST_FILES
 from model.messages import (
+    HandwritingEdit,
     ModelInfo,
     Prediction,
     PredictRequest,
@@ -47,6 +48,7 @@ class Controller(QObject):
     prediction_shown = Signal(object)  # see MainWindow.prediction_shown
 
     prediction_requested = Signal(object)  # PredictRequest, to the predictor (and any observer)
+    taught = Signal(object)  # see MainWindow.taught
 
     # Requests to the trainer (queued across threads).
     _train = Signal(object)
@@ -57,6 +59,9 @@ class Controller(QObject):
     _save = Signal(str)
     _new_network = Signal(str)
     _data_dir = Signal(str)
+    _teach = Signal(object, int)
+    _forget = Signal(bool)
+    _edit = Signal(object)
 
     def __init__(
         self,
@@ -67,6 +72,7 @@ class Controller(QObject):
         checkpoint: str | None,
         last_session: str,
         pacing: Pacing = PACING,
+        handwriting: str | None = None,
     ) -> None:
         super().__init__()
         self.state = state
@@ -79,13 +85,15 @@ class Controller(QObject):
         self._canvas_changed = False  # the ink changed since the last request
         self._downloader: MnistDownloader | None = None
         self._closed = False
+        self._shown_version = 0  # of the weights behind the answer on screen
+        self._awaiting_taught: tuple[int, int] | None = None  # digit, weights version that learnt it
         # It fires once the mouse events already queued are in, and sends them as one request.
         self._request_timer = QTimer(self, singleShot=True, timerType=Qt.TimerType.PreciseTimer)
         self._request_timer.timeout.connect(self._request_for_canvas_change)
         canvas.image_changed.connect(self._on_canvas_image_changed)
         canvas.stroke_finished.connect(self._on_canvas_stroke_finished)
         canvas.cleared.connect(self._on_canvas_stroke_finished)
-        self._start_workers(data_dir, checkpoint, last_session)
+        self._start_workers(data_dir, checkpoint, last_session, handwriting)
 
     # -- public, read-only ------------------------------------------------------------------
     @property
@@ -107,7 +115,9 @@ class Controller(QObject):
         return self._trainer_thread.isRunning() or self._predictor_thread.isRunning()
 
     # -- workers ----------------------------------------------------------------------------
-    def _start_workers(self, data_dir: str | None, checkpoint: str | None, last_session: str) -> None:
+    def _start_workers(
+        self, data_dir: str | None, checkpoint: str | None, last_session: str, handwriting: str | None
+    ) -> None:
         self._predictor_thread = QThread(self)
         self._predictor_thread.setObjectName("digitpad-predictor")
         self._predictor = Predictor()
@@ -118,7 +128,9 @@ class Controller(QObject):
 
         self._trainer_thread = QThread(self)
         self._trainer_thread.setObjectName("digitpad-trainer")
-        self.trainer = Trainer(data_dir, checkpoint, last_session, training_threads())
+        self.trainer = Trainer(
+            data_dir, checkpoint, last_session, training_threads(), handwriting=handwriting
+        )
         self.trainer.moveToThread(self._trainer_thread)
         self._trainer_thread.started.connect(self.trainer.start)
         self._trainer_thread.finished.connect(self.trainer.stop_timers, Qt.ConnectionType.DirectConnection)
@@ -131,6 +143,9 @@ class Controller(QObject):
             (self._save, self.trainer.save),
             (self._new_network, self.trainer.new_network),
             (self._data_dir, self.trainer.set_data_dir),
+            (self._teach, self.trainer.teach),
+            (self._forget, self.trainer.forget_teaching),
+            (self._edit, self.trainer.edit_handwriting),
         ):
             request.connect(slot)
         # Weights go from one worker to the other without passing through this thread.
@@ -145,6 +160,9 @@ class Controller(QObject):
         self.trainer.failed.connect(self.state.post_notice)
         self.trainer.network_notice.connect(self.state.post_network_notice)
         self.trainer.saved.connect(self._on_saved)
+        self.trainer.teach_progress.connect(self.state.add_teach_progress)
+        self.trainer.teach_finished.connect(self._on_teach_finished)
+        self.trainer.examples_changed.connect(self.state.set_examples)
         self._predictor_thread.start()
         self._trainer_thread.start()
 
@@ -195,6 +213,32 @@ class Controller(QObject):
 
     def use_data_dir(self, folder: str) -> None:
         self._ask_trainer(self._data_dir, folder)
+
+    def teach(self, label: int) -> None:
+        """The drawing on the canvas is `label`: the network learns it (taught() says when)."""
+        if self._canvas.is_empty():
+            self.state.post_status("Draw a digit first, then say which digit it is.", 5000)
+            return
+        self.state.begin_teaching(label)
+        self._ask_trainer(self._teach, self._canvas.image_array(), label)
+
+    def forget_teaching(self, keep_examples: bool) -> None:
+        self._ask_trainer(self._forget, keep_examples)
+
+    def edit_handwriting(self, edit: HandwritingEdit) -> None:
+        self._ask_trainer(self._edit, edit)
+
+    @Slot(int, int)
+    def _on_teach_finished(self, label: int, version: int) -> None:
+        self._awaiting_taught = (label, version)
+        self._report_taught()
+
+    def _report_taught(self) -> None:
+        """taught() follows the first answer shown from the weights that learnt the correction."""
+        if self._awaiting_taught is not None and self._shown_version >= self._awaiting_taught[1]:
+            label, _ = self._awaiting_taught
+            self._awaiting_taught = None
+            self.taught.emit(label)
 
     # -- what the trainer reports -------------------------------------------------------------
     @Slot(object, bool)
@@ -262,6 +306,8 @@ class Controller(QObject):
         self.prediction_shown.emit(
             None if prediction.probabilities is None else prediction.probabilities.copy()
         )
+        self._shown_version = max(self._shown_version, prediction.weights_version)
+        self._report_taught()
         if self._canvas_changed:
             # The pen moved meanwhile: ask again now (idle), so the predictor computes the next
             # answer while this one is being painted.

@@ -27,12 +27,14 @@ from .actions import build_menus
 from .activation_view import ActivationView
 from .canvas import PEN_SCALE_DEFAULT, PEN_SCALE_MAX, PEN_SCALE_MIN, DrawingCanvas
 from .controller import Controller
+from .handwriting_view import HandwritingDialog, ask_forget
 from .live_label import LiveLabel
 from .loss_plot import LossPlot
 from .network_files import NetworkFiles
 from .notice import NoticeBar
 from .prediction_view import InputPreview, ProbabilityView
 from .state import AppState, DownloadStatus, RunStatus
+from .teach_view import TeachBar
 from .training_panel import OPTIMIZER_LABELS, TrainingPanel
 
 DEFAULT_SIZE = (1280, 800)
@@ -43,6 +45,9 @@ class MainWindow(QMainWindow):
     """digitpad's window: the views, the menus, and what connects them to the state."""
 
     prediction_shown = Signal(object)  # np.ndarray of 10 probabilities, or None for an empty canvas
+    # The digit (int) just taught, once the network has learnt it and the drawing on the canvas
+    # has been read again by the updated network (that answer's prediction_shown comes first).
+    taught = Signal(object)
 
     def __init__(self, data_dir: str | None = None, checkpoint: str | None = None) -> None:
         super().__init__()
@@ -56,8 +61,11 @@ class MainWindow(QMainWindow):
             data_dir,
             checkpoint,
             str(prefs.last_session_path()),
+            handwriting=str(prefs.handwriting_path()),
         )
         self.controller.prediction_shown.connect(self.prediction_shown)
+        self.controller.taught.connect(self.taught)
+        self.handwriting_dialog: HandwritingDialog | None = None
         self.files = NetworkFiles(self, self.state, self.controller)
         self.menu_actions = build_menus(self)
         self._connect_views()
@@ -71,6 +79,7 @@ class MainWindow(QMainWindow):
         self.activation_view = ActivationView()
         self.loss_plot = LossPlot()
         self.training_panel = TrainingPanel()
+        self.teach_bar = TeachBar()
 
         self.prediction_label = LiveLabel("88", "")
         self.prediction_label.setObjectName("predictionLabel")
@@ -120,6 +129,7 @@ class MainWindow(QMainWindow):
         middle.addWidget(theme.heading("Output: the network's answer"))
         middle.addLayout(answer)
         middle.addWidget(self.probability_view, 1)
+        middle.addWidget(self.teach_bar)
         middle.addLayout(seen)
 
         panel_scroll = QScrollArea()
@@ -202,6 +212,10 @@ class MainWindow(QMainWindow):
         state.notice_posted.connect(self.notice.show_message)
         state.network_notices_expired.connect(self.notice.forget_network_notices)
         state.status_posted.connect(self.statusBar().showMessage)
+        state.teaching_changed.connect(self._on_teaching_changed)
+        state.examples_changed.connect(self._on_teaching_changed)
+        self.teach_bar.digit_chosen.connect(controller.teach)
+        self.probability_view.digit_clicked.connect(controller.teach)
         panel.train_requested.connect(self.files.train)
         panel.pause_requested.connect(controller.pause)
         panel.resume_requested.connect(controller.resume)
@@ -255,6 +269,22 @@ class MainWindow(QMainWindow):
         self.probability_view.set_probabilities(prediction.probabilities)
         if prediction.layers:
             self.activation_view.set_layers(prediction.layers)
+
+    def _on_teaching_changed(self) -> None:
+        teaching = self.state.teaching
+        self.teach_bar.show_teaching(teaching, len(self.state.examples))
+        self.probability_view.set_before(teaching.before if teaching.label is not None else None)
+
+    def show_handwriting(self) -> None:
+        if self.handwriting_dialog is None:
+            self.handwriting_dialog = HandwritingDialog(self.state, self.controller, self)
+        self.handwriting_dialog.show()
+        self.handwriting_dialog.activateWindow()
+
+    def forget_teaching(self) -> None:
+        keep = ask_forget(self, len(self.state.examples))
+        if keep is not None:
+            self.controller.forget_teaching(keep)
 
     def _on_canvas_history_changed(self, can_undo: bool, can_redo: bool) -> None:
         self.menu_actions.undo.setEnabled(can_undo)
@@ -313,12 +343,14 @@ class MainWindow(QMainWindow):
                 panel.learning_rate.maximum(),
             ),
             optimizer=prefs.saved_choice(settings, "train/optimizer", defaults.optimizer, OPTIMIZER_LABELS),
+            include_handwriting=prefs.saved_choice(
+                settings, "train/include_handwriting", "false", ("true", "false")
+            )
+            == "true",
         )
         panel.set_config(config)
         # Continue is remembered: a user who keeps teaching the same network is not asked each time.
-        panel.continue_training.setChecked(
-            prefs.saved_choice(settings, "train/continue", "false", ("true", "false")) == "true"
-        )
+        panel.continue_training.setChecked(prefs.saved_flag(settings, "train/continue"))
         self.set_pen_scale(
             prefs.saved_number(settings, "canvas/pen_scale", PEN_SCALE_DEFAULT, PEN_SCALE_MIN, PEN_SCALE_MAX)
         )
@@ -331,6 +363,7 @@ class MainWindow(QMainWindow):
         for key in ("epochs", "batch_size", "learning_rate", "optimizer"):
             settings.setValue(f"train/{key}", getattr(config, key))
         settings.setValue("train/continue", "false" if config.from_scratch else "true")
+        settings.setValue("train/include_handwriting", "true" if config.include_handwriting else "false")
         settings.sync()
 
     def closeEvent(self, event: QCloseEvent) -> None:

@@ -18,15 +18,27 @@ MUTED = theme.MUTED
 
 
 class ProbabilityView(QWidget):
-    """Ten horizontal bars, one per digit; the winner is highlighted with its percentage."""
+    """Ten horizontal bars, one per digit; the winner is highlighted with its percentage.
+
+    While a correction is learnt, a thin mark on each bar shows where it stood before. Clicking
+    a digit's bar says the drawing is that digit.
+    """
+
+    digit_clicked = Signal(int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("probabilityView")
         self.setMinimumSize(200, 120)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
         self._probabilities: np.ndarray | None = None
-        self.setToolTip("The output layer after softmax: how likely the network thinks each digit is.")
+        self._before: np.ndarray | None = None
+        self.setToolTip(
+            "The output layer after softmax: how likely the network thinks each digit is.\n"
+            "Click a digit's bar to teach the network that your drawing is that digit;\n"
+            "a thin mark then shows where each bar stood before."
+        )
 
     def sizeHint(self) -> QSize:
         return QSize(260, 230)
@@ -37,6 +49,19 @@ class ProbabilityView(QWidget):
 
     def probabilities(self) -> np.ndarray | None:
         return None if self._probabilities is None else self._probabilities.copy()
+
+    def set_before(self, probabilities: np.ndarray | None) -> None:
+        """The bars before a correction, marked on each bar (None: no marks)."""
+        self._before = None if probabilities is None else np.asarray(probabilities, dtype=float).copy()
+        self.update()
+
+    def digit_at(self, y: float) -> int:
+        return min(9, max(0, int(y // (self.height() / 10))))
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton and self._probabilities is not None:
+            self.digit_clicked.emit(self.digit_at(event.position().y()))
+        event.accept()
 
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
@@ -68,6 +93,10 @@ class ProbabilityView(QWidget):
                 painter.drawRoundedRect(
                     QRectF(track.left(), track.top(), max(2.0, bar_span * value), track.height()), 3, 3
                 )
+            if self._before is not None:
+                marker = track.left() + bar_span * float(self._before[digit])
+                painter.setPen(QPen(TEXT, 2))
+                painter.drawLine(QPointF(marker, track.top() - 2), QPointF(marker, track.bottom() + 2))
             if self._probabilities is not None:
                 painter.setPen(TEXT if digit == winner else MUTED)
                 painter.drawText(

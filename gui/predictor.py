@@ -8,6 +8,7 @@ training slice old. Of the drawings queued meanwhile only the newest is read.
 from __future__ import annotations
 
 import traceback
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
@@ -27,6 +28,7 @@ class Predictor(QObject):
     def __init__(self) -> None:
         super().__init__()
         self._net: DigitNet | None = None
+        self._version = 0  # of the weights in self._net
         self._latest: PredictRequest | None = None
         self._unanswered = False  # the latest request has not been answered yet
         self._answer_scheduled = False
@@ -50,6 +52,7 @@ class Predictor(QObject):
         from model.snapshot import apply_snapshot
 
         self._net = apply_snapshot(self._net, snapshot)
+        self._version = snapshot.version
         if self._latest is not None and (reread or self._unanswered):
             self._answer(self._latest, with_layers=True)
 
@@ -75,7 +78,10 @@ class Predictor(QObject):
         assert self._net is not None
         self._unanswered = False
         try:
-            prediction = read_drawing(self._net, request.request_id, request.image, with_layers)
+            prediction = replace(
+                read_drawing(self._net, request.request_id, request.image, with_layers),
+                weights_version=self._version,
+            )
         except Exception as error:  # a bug must not leave the window waiting for an answer
             traceback.print_exception(error)
             prediction = Prediction(request.request_id, None)

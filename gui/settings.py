@@ -15,11 +15,17 @@ from PySide6.QtCore import QByteArray, QSettings
 from model.paths import SETTINGS_ENV, user_data_dir, user_documents_dir
 
 KEPT_NETWORK_NAME = "last-session.pt"
+HANDWRITING_NAME = "handwriting.npz"
 
 
 def last_session_path() -> Path:
     """Where training not saved to a file is kept when the window closes, for the next launch."""
     return user_data_dir() / KEPT_NETWORK_NAME
+
+
+def handwriting_path() -> Path:
+    """The user's handwriting examples, beside the kept network."""
+    return user_data_dir() / HANDWRITING_NAME
 
 
 def open_settings() -> QSettings:
@@ -50,6 +56,11 @@ def saved_choice(settings: QSettings, key: str, default: str, choices: Iterable[
     """The name saved at `key` if it is one of `choices`, else default."""
     value = settings.value(key)
     return value if isinstance(value, str) and value in set(choices) else default
+
+
+def saved_flag(settings: QSettings, key: str) -> bool:
+    """A tick box saved as "true" or "false" at `key`; unticked when missing or unreadable."""
+    return saved_choice(settings, key, "false", ("true", "false")) == "true"
 
 
 def saved_geometry(settings: QSettings) -> QByteArray | None:

@@ -7,10 +7,16 @@ holds, when this object says it changed. Only the controller writes here.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
+import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
 
 from model.messages import EvalResult, ModelInfo, Prediction, TrainFinished, TrainProgress
+
+if TYPE_CHECKING:  # both import torch, which loads after the window is up
+    from model.handwriting import Example
+    from model.teaching import TeachProgress
 
 RUN_STATES = ("idle", "starting", "running", "paused")
 
@@ -27,6 +33,18 @@ class RunStatus:
     def live(self) -> bool:
         """Steps are being made now: speed and time left mean something."""
         return self.state == "running"
+
+
+@dataclass(frozen=True)
+class TeachStatus:
+    """The correction being learnt (or the last one), as the answer panel shows it."""
+
+    label: int | None = None  # None: nothing taught since the network was opened
+    before: np.ndarray | None = None  # the drawing's probabilities before the correction
+    losses: tuple[float, ...] = ()  # the drawing's loss at each step so far
+    learnt: bool = False  # read as the taught digit: the network now settles
+    done: bool = False
+    during_run: bool = False  # taught while a training run was under way
 
 
 @dataclass(frozen=True)
@@ -50,6 +68,8 @@ class AppState(QObject):
     notice_posted = Signal(str, bool)  # something the user must read; True: about the network in use
     network_notices_expired = Signal()  # the network those were about has been replaced
     status_posted = Signal(str, int)  # a passing message and how many ms it stays
+    teaching_changed = Signal(object)  # TeachStatus
+    examples_changed = Signal(object)  # tuple[Example, ...]
 
     def __init__(self) -> None:
         super().__init__()
@@ -58,6 +78,8 @@ class AppState(QObject):
         self._data = ""
         self._download = DownloadStatus()
         self._prediction: Prediction | None = None
+        self._teaching = TeachStatus()
+        self._examples: tuple[Example, ...] = ()
 
     # -- read-only facts ------------------------------------------------------------------
     @property
@@ -82,6 +104,15 @@ class AppState(QObject):
     def prediction(self) -> Prediction | None:
         """The answer on screen, for the drawing on the canvas."""
         return self._prediction
+
+    @property
+    def teaching(self) -> TeachStatus:
+        return self._teaching
+
+    @property
+    def examples(self) -> tuple[Example, ...]:
+        """The user's handwriting examples, oldest first."""
+        return self._examples
 
     @property
     def save_path(self) -> str | None:
@@ -124,6 +155,8 @@ class AppState(QObject):
         self._network = info
         if replaced:  # another network: the last one's run, curves and notices are not its own
             self._reset_run(RunStatus())
+            self._teaching = TeachStatus()
+            self.teaching_changed.emit(self._teaching)
             self.network_notices_expired.emit()
         self.network_changed.emit(info)
 
@@ -178,6 +211,27 @@ class AppState(QObject):
     def set_prediction(self, prediction: Prediction) -> None:
         self._prediction = prediction
         self.prediction_changed.emit(prediction)
+
+    def begin_teaching(self, label: int) -> None:
+        before = None if self._prediction is None else self._prediction.probabilities
+        self._teaching = TeachStatus(label, before, during_run=self._run.state in ("running", "paused"))
+        self.teaching_changed.emit(self._teaching)
+
+    @Slot(object)
+    def add_teach_progress(self, steps: tuple[TeachProgress, ...]) -> None:
+        last = steps[-1]
+        self._teaching = replace(
+            self._teaching,
+            losses=self._teaching.losses + tuple(s.loss for s in steps),
+            learnt=last.learnt,
+            done=last.done,
+        )
+        self.teaching_changed.emit(self._teaching)
+
+    @Slot(object)
+    def set_examples(self, examples: tuple[Example, ...]) -> None:
+        self._examples = examples
+        self.examples_changed.emit(examples)
 
     def post_notice(self, text: str, about_network: bool = False) -> None:
         self.notice_posted.emit(text, about_network)

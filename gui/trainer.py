@@ -17,7 +17,15 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
-from model.messages import SHIPPED_SOURCE, EvalResult, ModelInfo, TrainConfig, TrainFinished, TrainProgress
+from model.messages import (
+    SHIPPED_SOURCE,
+    EvalResult,
+    HandwritingEdit,
+    ModelInfo,
+    TrainConfig,
+    TrainFinished,
+    TrainProgress,
+)
 
 from .pacing import PACING, Pacing
 
@@ -39,6 +47,9 @@ class Trainer(QObject):
     failed = Signal(str)  # a message for the user
     network_notice = Signal(str)  # a message about the network in use: stale once it is replaced
     saved = Signal(str)  # path
+    teach_progress = Signal(object)  # tuple[TeachProgress, ...] since the last slice
+    teach_finished = Signal(int, int)  # the digit taught; the version of the weights that learnt it
+    examples_changed = Signal(object)  # tuple[Example, ...]: the user's handwriting
 
     def __init__(
         self,
@@ -47,8 +58,10 @@ class Trainer(QObject):
         last_session: str | None = None,
         training_threads: int = 1,
         pacing: Pacing = PACING,
+        handwriting: str | None = None,
     ) -> None:
         super().__init__()
+        self._handwriting = handwriting  # the file of the user's examples
         self._data_dir = data_dir
         self._checkpoint = checkpoint
         self._last_session = last_session  # where unsaved training is kept between launches
@@ -75,7 +88,11 @@ class Trainer(QObject):
         from model.training import compute_on_threads
 
         compute_on_threads(self._training_threads)
-        session = self._session = ModelSession(self._data_dir)
+        session = self._session = ModelSession(self._data_dir, self._handwriting)
+        message = session.handwriting.load()
+        if message:
+            self.failed.emit(message)
+        self.examples_changed.emit(session.handwriting.examples)
         try:
             self.data_changed.emit(session.data_description())
         except Exception as error:  # an unreadable data folder, say
@@ -263,6 +280,9 @@ class Trainer(QObject):
     @Slot()
     def _train_slice(self) -> None:
         """Train for one slice, publish the weights, report; then yield to queued requests."""
+        if self._session is not None and self._session.teaching:
+            self._teach_slice()
+            return
         if self._state != "running" or self._session is None or not self._session.training:
             return
         try:
@@ -298,6 +318,83 @@ class Trainer(QObject):
         # At each report the drawing is re-read with these weights, so the window paints the new
         # answer together with the labels and the plot.
         self._publish(reread=report_due)
+
+    # -- teaching -------------------------------------------------------------------------
+    @Slot(object, int)
+    def teach(self, image: object, label: int) -> None:
+        """Learn that the drawing `image` (the canvas's ink) is `label`, in slices like training."""
+        self._served()
+        session = self._session_or_fail()
+        try:
+            example, warning = session.teach(image, label)  # type: ignore[arg-type]  # an ndarray
+        except Exception as error:  # data that cannot be read, say: the network stays as it was
+            traceback.print_exc()
+            self.failed.emit(f"The network could not learn from your drawing: {error}")
+            return
+        if warning:
+            self.failed.emit(f"{warning} The example is used until you close digitpad.")
+        if example is None:
+            return
+        self.examples_changed.emit(session.handwriting.examples)
+        self._slice_timer.start(0)
+
+    def _teach_slice(self) -> None:
+        session = self._session_or_fail()
+        try:
+            steps = session.teach_for(self._pacing.slice_seconds, self._interrupt)
+        except Exception as error:  # a bug must not kill the thread or lose the network
+            traceback.print_exception(error)
+            self.failed.emit(f"Teaching stopped because of an internal error: {error}")
+            steps = []
+        snapshot = session.snapshot()
+        self.weights_published.emit(snapshot, True)  # the bars and layers follow it, live
+        if steps:
+            self.teach_progress.emit(tuple(steps))
+        if session.teaching:
+            self._slice_timer.start(0)
+            return
+        self._announce(session.info, replaced=False)
+        if steps:
+            self.teach_finished.emit(steps[-1].label, snapshot.version)
+        if self._state == "running":
+            self._slice_timer.start(0)
+
+    @Slot(bool)
+    def forget_teaching(self, keep_examples: bool) -> None:
+        """Back to the network from before the corrections, or the shipped weights after a restart."""
+        from model.checkpoint import DEFAULT_WEIGHTS, CheckpointError
+
+        self._served()
+        self._end_run()
+        session = self._session_or_fail()
+        if session.forget_teaching() is None:
+            try:
+                session.load(DEFAULT_WEIGHTS, source=SHIPPED_SOURCE)
+            except CheckpointError as error:
+                self.failed.emit(str(error))
+                return
+        if not keep_examples:
+            self._edit_examples(HandwritingEdit("clear"))
+        self._network_replaced()
+
+    @Slot(object)
+    def edit_handwriting(self, edit: HandwritingEdit) -> None:
+        """Relabel, delete, clear, import or export the user's examples (see HandwritingEdit)."""
+        self._served()
+        self._edit_examples(edit)
+
+    def _edit_examples(self, edit: HandwritingEdit) -> None:
+        from model.handwriting import HandwritingError
+
+        handwriting = self._session_or_fail().handwriting
+        try:
+            done = edit.apply(handwriting)
+        except HandwritingError as error:
+            self.failed.emit(str(error))
+        else:
+            if done:
+                self.network_notice.emit(done)
+        self.examples_changed.emit(handwriting.examples)
 
 
 def _warm_up_optimisers() -> None:

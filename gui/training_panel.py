@@ -145,6 +145,12 @@ class TrainingPanel(QGroupBox):
             "Ticked, the network on screen learns further. Unticked, the same network starts again "
             "from random weights."
         )
+        self.include_handwriting = QCheckBox("Include my handwriting")
+        self.include_handwriting.setObjectName("includeHandwriting")
+        self.include_handwriting.setToolTip(
+            "Your examples (Teach › Your handwriting) join every batch, a few at a time. Drawings you "
+            "correct during a run always join it."
+        )
         self.learning_rate.clamped.connect(self.told)
 
         form = QGridLayout()
@@ -158,6 +164,7 @@ class TrainingPanel(QGroupBox):
         form.addWidget(QLabel("Optimizer"), 2, 0)
         form.addWidget(self.optimizer, 2, 1, 1, 3)
         form.addWidget(self.continue_training, 3, 0, 1, 4)
+        form.addWidget(self.include_handwriting, 4, 0, 1, 4)
         form.setColumnStretch(1, 1)
         form.setColumnStretch(3, 1)
 
@@ -219,6 +226,7 @@ class TrainingPanel(QGroupBox):
             learning_rate=self.learning_rate.value(),
             optimizer=self.optimizer.currentData(),
             from_scratch=not self.continue_training.isChecked(),
+            include_handwriting=self.include_handwriting.isChecked(),
         )
 
     def set_config(self, config: TrainConfig) -> None:
@@ -227,6 +235,7 @@ class TrainingPanel(QGroupBox):
         self.batch_size.setValue(config.batch_size)
         self.learning_rate.setValue(config.learning_rate)
         self.optimizer.setCurrentIndex(max(0, self.optimizer.findData(config.optimizer)))
+        self.include_handwriting.setChecked(config.include_handwriting)
 
     def _on_train_clicked(self) -> None:
         if self._run.state == "idle":

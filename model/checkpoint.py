@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import os
 import pickle
-import stat
-import tempfile
 import zipfile
 import zlib
 from pathlib import Path
@@ -19,6 +17,7 @@ from typing import Any
 
 import torch
 
+from .atomic import FolderNotWritable, write_atomically
 from .networks import ArchSpec, DigitNet, build_network
 
 FORMAT = "digitpad-checkpoint"
@@ -47,25 +46,14 @@ def save_checkpoint(
         "metadata": dict(metadata or {}),
     }
     try:
-        handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as error:
-        raise CheckpointError(f"Cannot write to {path.parent}: {error.strerror or error}") from error
-    try:
-        with os.fdopen(handle, "wb") as out:
-            torch.save(payload, out)
-            out.flush()
-            os.fsync(out.fileno())
-        # mkstemp makes the file private (0600); a saved network is an ordinary document.
-        os.chmod(temp_name, stat.S_IMODE(path.stat().st_mode) if path.exists() else 0o644)
-        os.replace(temp_name, path)
+        write_atomically(path, lambda out: torch.save(payload, out))
+    except FolderNotWritable as error:
+        raise CheckpointError(f"Cannot write to {path.parent}: {error.strerror}") from error
     except (OSError, RuntimeError) as error:
         reason = getattr(error, "strerror", None) or str(error)
         raise CheckpointError(
             f"Could not save {path.name}: {reason}. The previous file is unchanged."
         ) from error
-    finally:
-        # Whatever stopped the save (even an interrupt), no temporary file is left behind.
-        Path(temp_name).unlink(missing_ok=True)
 
 
 def _is_plain(value: Any) -> bool:

@@ -9,9 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:  # torch-free here: the window imports this module before torch loads
+    from .personal import PersonalExamples
 
 ARCHITECTURES = ("cnn", "mlp")
 SHIPPED_SOURCE = "shipped weights"  # ModelInfo.source of the network that ships in assets/
@@ -35,6 +39,7 @@ class TrainConfig:
     seed: int = 0
     evals_per_epoch: int = 4  # validation passes per epoch (the plot's accuracy points)
     from_scratch: bool = True  # False continues from the current weights
+    include_handwriting: bool = False  # all the user's examples join the batches, not only new ones
     betas: tuple[float, float] = (0.9, 0.999)  # adam/adamw: decay of the gradient's running mean and square
     # "auto": bfloat16 mixed precision where the CPU multiplies bfloat16 natively (AMX or
     # AVX-512 BF16: about 1.5x faster steps), float32 elsewhere. Evaluation is always float32.
@@ -164,6 +169,7 @@ class Prediction:
     probabilities: np.ndarray | None  # (10,), sums to 1; None for an empty canvas
     pixels: np.ndarray | None = None  # the 28x28 input (0-1) the network saw
     layers: tuple[LayerActivation, ...] = field(default=())  # empty when not asked for
+    weights_version: int = 0  # the WeightSnapshot.version of the network that answered
 
     @property
     def digit(self) -> int | None:
@@ -197,3 +203,34 @@ class ModelInfo:
         if self.source == UNTRAINED_SOURCE:
             return "trained here (not saved)"
         return f"{self.source}, trained further (not saved)"
+
+
+@dataclass(frozen=True)
+class HandwritingEdit:
+    """A change to the user's examples, asked of the trainer (which owns them)."""
+
+    action: str  # "relabel", "delete", "clear", "import" or "export"
+    keys: tuple[str, ...] = ()  # relabel (one), delete
+    label: int = 0  # relabel
+    path: str = ""  # import, export
+
+    def apply(self, examples: PersonalExamples) -> str:
+        """Do it to a model.personal.PersonalExamples; returns what to tell the user ("" if nothing).
+        Raises model.handwriting.HandwritingError (nothing changed on disk; for a failed write
+        the change holds in memory)."""
+        if self.action == "relabel":
+            examples.relabel(self.keys[0], self.label)
+        elif self.action == "delete":
+            examples.delete(self.keys)
+        elif self.action == "clear":
+            examples.clear()
+        elif self.action == "import":
+            added = examples.import_file(self.path)
+            return f"Imported {added} new example{'s' * (added != 1)} from {Path(self.path).name}."
+        elif self.action == "export":
+            examples.export(self.path)
+            return f"Exported {len(examples)} examples to {Path(self.path).name}."
+        else:
+            raise ValueError(f"unknown handwriting edit {self.action!r}")
+        return ""
+

@@ -6,6 +6,7 @@ tests drive it directly. Everything it returns is a frozen message or an owned n
 
 from __future__ import annotations
 
+import copy
 import threading
 import time
 from collections.abc import Generator
@@ -18,6 +19,7 @@ import torch
 
 from .checkpoint import DEFAULT_WEIGHTS, CheckpointError, load_checkpoint, save_checkpoint
 from .data import PRACTICE_DESCRIPTION, DataError, Dataset, find_mnist, load_practice_set, locate_mnist
+from .handwriting import Example, HandwritingError, make_example
 from .messages import (
     SHIPPED_SOURCE,
     UNTRAINED_SOURCE,
@@ -30,8 +32,10 @@ from .messages import (
     TrainProgress,
 )
 from .networks import DigitNet, build_network, count_parameters
+from .personal import PersonalExamples
 from .preprocess import preprocess
 from .snapshot import WeightSnapshot, take_snapshot
+from .teaching import TeachProgress, teach_steps
 from .training import Message, TrainingData, train_steps
 
 RESTORED_SOURCE = "restored from the last session"
@@ -48,8 +52,14 @@ def describe(net: DigitNet) -> str:
 class ModelSession:
     """Holds the current network; trains it in slices of time so the caller stays responsive."""
 
-    def __init__(self, data_dir: str | None = None) -> None:
+    def __init__(self, data_dir: str | None = None, handwriting: str | Path | None = None) -> None:
         self.data_dir = data_dir
+        self.handwriting = PersonalExamples(handwriting)
+        self._teaching: Generator[TeachProgress, None, None] | None = None
+        self._taught = 0  # corrections taught: each one's augmentations are its own
+        # The network as it was before the first correction, for "Forget what I taught".
+        self._before_teaching: tuple[DigitNet, ModelInfo] | None = None
+        self._own_from = 0  # the run under way mixes in the examples from this index on
         self.net: DigitNet = build_network("cnn", seed=0)
         self._info = self._describe(UNTRAINED_SOURCE, {})
         self._snapshots = 0  # versions handed out by snapshot()
@@ -85,6 +95,8 @@ class ModelSession:
         self, net: DigitNet, metadata: dict[str, Any], source: str, path: str | None = None
     ) -> ModelInfo:
         self.stop_training()
+        self._teaching = None
+        self._before_teaching = None
         net.eval()
         self.net = net
         self._info = self._describe(source, metadata, path)
@@ -187,6 +199,65 @@ class ModelSession:
             self._data = TrainingData.from_dataset(dataset or load_practice_set())
         return self._data
 
+    # -- teaching -------------------------------------------------------------------------
+    @property
+    def teaching(self) -> bool:
+        return self._teaching is not None
+
+    @property
+    def can_forget_teaching(self) -> bool:
+        """There is a network from before the corrections to go back to."""
+        return self._before_teaching is not None
+
+    def teach(self, image: np.ndarray, label: int) -> tuple[Example | None, str]:
+        """Begin learning that the drawing `image` (canvas ink) is `label`; teach_for() does it.
+
+        Returns the example (None if the drawing is empty) and a sentence when it could only be
+        kept in memory (the folder cannot be written, say).
+        """
+        example = make_example(image, label)
+        if example is None:
+            return None, ""
+        warning = ""
+        try:
+            self.handwriting.add(example)
+        except HandwritingError as error:
+            warning = str(error)
+        if self._before_teaching is None:
+            self._before_teaching = (copy.deepcopy(self.net), self.info)
+        earlier = self.handwriting.tensors()
+        self._taught += 1
+        self._teaching = teach_steps(
+            self.net, example.pixels, example.label, earlier, self.training_data(), seed=self._taught
+        )
+        self.unsaved_training = True
+        return example, warning
+
+    def teach_for(self, seconds: float, interrupt: threading.Event | None = None) -> list[TeachProgress]:
+        """Teaching steps for about `seconds` (at least one); the last one says done when it is."""
+        progress: list[TeachProgress] = []
+        deadline = time.perf_counter() + seconds
+        while self._teaching is not None:
+            step = next(self._teaching, None)
+            if step is not None:
+                progress.append(step)
+            if step is None or step.done:
+                self._teaching = None
+                self.net.train(self.training)  # a run under way goes on in training mode
+                break
+            if time.perf_counter() >= deadline or (interrupt is not None and interrupt.is_set()):
+                break
+        return progress
+
+    def forget_teaching(self) -> ModelInfo | None:
+        """Back to the network from before the corrections (None if there is none)."""
+        if self._before_teaching is None:
+            return None
+        net, info = self._before_teaching
+        self._adopt(net, info.metadata, info.source, info.path)
+        self.unsaved_training = info.unsaved_training
+        return self.info
+
     # -- training -------------------------------------------------------------------------
     @property
     def training(self) -> bool:
@@ -203,8 +274,15 @@ class ModelSession:
             adopted = self._adopt(build_network(self.net.spec, seed=config.seed), {}, UNTRAINED_SOURCE)
         self._info = replace(self._info, metadata={"config": asdict(config), "data": data.name})
         self._last_progress = self._last_eval = None
-        self._run = train_steps(self.net, data, config)
+        self._own_from = 0 if config.include_handwriting else len(self.handwriting)
+        self._run = train_steps(self.net, data, config, own=self._own_examples)
         return adopted
+
+    def _own_examples(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """The examples the run under way learns from: all of them, or those taught during it."""
+        x, y = self.handwriting.tensors()
+        start = min(self._own_from, len(y))
+        return x[start:], y[start:]
 
     def train_for(
         self, seconds: float, interrupt: threading.Event | None = None

@@ -13,7 +13,7 @@ import copy
 import functools
 import math
 import time
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,6 +26,7 @@ from .messages import EvalProgress, EvalResult, TrainConfig, TrainFinished, Trai
 
 Message = TrainProgress | EvalProgress | EvalResult | TrainFinished
 EVAL_BATCH = 500  # small enough for the feature maps to stay in cache
+OWN_PER_BATCH = 4  # the user's examples in each batch, when a run includes them
 SNAPSHOT_EVERY = 25  # steps between copies of known-good weights, restored on divergence
 
 
@@ -213,6 +214,15 @@ def divergence_message(what: str, value: float, step: int, config: TrainConfig, 
     )
 
 
+def _with_own(
+    x: torch.Tensor, y: torch.Tensor, own_x: torch.Tensor, own_y: torch.Tensor, generator: torch.Generator
+) -> tuple[torch.Tensor, torch.Tensor]:
+    if not len(own_y):
+        return x, y
+    pick = torch.randint(len(own_y), (min(OWN_PER_BATCH, len(own_y)),), generator=generator)
+    return torch.cat([x, own_x[pick]]), torch.cat([y, own_y[pick]])
+
+
 def total_steps_for(config: TrainConfig, train_size: int) -> int:
     return max(1, math.ceil(config.epochs * train_size / config.batch_size))
 
@@ -222,8 +232,12 @@ def train_steps(
     data: TrainingData,
     config: TrainConfig,
     until_accuracy: float | None = None,
+    own: Callable[[], tuple[torch.Tensor, torch.Tensor]] | None = None,
 ) -> Generator[Message, None, None]:
     """Train `net` in place, one batch per yielded `TrainProgress`.
+
+    `own` gives the user's handwriting examples (inputs, labels), asked again at every step
+    (examples taught during the run join it): up to OWN_PER_BATCH of them join each batch.
 
     If the loss becomes NaN or infinite, the weights of the last good snapshot are put back
     and the run ends with reason "diverged". `until_accuracy` ends it once validation
@@ -261,6 +275,8 @@ def train_steps(
         index = order[cursor : cursor + config.batch_size]
         cursor += config.batch_size
         x, y = data.train_x[index], data.train_y[index]
+        if own is not None:
+            x, y = _with_own(x, y, *own(), generator)
         if config.augment:
             x = random_affine(x, generator)
         with autocast(bfloat16):

@@ -1,0 +1,137 @@
+"""Teaching: the training loop applied to one drawing the user corrected, at once.
+
+Each step trains on a small batch that mixes augmented copies of the new example, some of
+the user's earlier examples and replayed training digits (MNIST, or the practice set): the
+correction is learnt without the network forgetting what it knew. Batch normalisation keeps
+its statistics (the network stays in eval mode), so a few dozen digits cannot shift them.
+The loop ends as soon as the network reads the drawing as the taught digit with confidence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from dataclasses import dataclass, replace
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .networks import DigitNet
+from .training import TrainingData, random_affine
+
+
+@dataclass(frozen=True)
+class TeachSettings:
+    """How hard one correction pushes; measured by bench/teach.py on the dev writers."""
+
+    learning_rate: float = 0.01  # SGD with momentum
+    copies: int = 8  # augmented copies of the new drawing in each batch
+    earlier: int = 8  # the user's earlier examples in each batch
+    replay: int = 128  # training digits in each batch, so that the rest is not forgotten
+    min_steps: int = 3
+    max_steps: int = 40
+    confident: float = 0.6  # the drawing is read as the taught digit with this probability: learnt
+    max_gradient: float = 1.0  # a drawing read badly has a huge loss: its first steps are clipped
+    settle: int = 10  # steps after it is learnt, with one copy of it among the replayed digits
+
+
+@dataclass(frozen=True)
+class TeachProgress:
+    """One step of teaching, seen from the taught drawing."""
+
+    label: int
+    step: int
+    loss: float  # cross-entropy of the drawing itself, as the network now reads it
+    probabilities: np.ndarray  # (10,) for the drawing
+    learnt: bool = False  # read as the taught digit with confidence; settling steps follow
+    done: bool = False
+
+
+def teach_steps(
+    net: DigitNet,
+    pixels: np.ndarray,
+    label: int,
+    earlier: tuple[torch.Tensor, torch.Tensor],
+    replay: TrainingData | None,
+    settings: TeachSettings = TeachSettings(),
+    seed: int = 0,
+) -> Generator[TeachProgress, None, None]:
+    """Fine-tune `net` in place on one drawing (28x28 uint8 or 0-1 pixels).
+
+    Yields a TeachProgress before the first step (the loss as it was), after each step until
+    the drawing is learnt (learnt=True), then one with done=True once the network has settled.
+    """
+    generator = torch.Generator().manual_seed(seed)
+    image = torch.from_numpy(np.asarray(pixels, dtype=np.float32)).reshape(1, 1, 28, 28)
+    if image.max() > 1.0:
+        image = image / 255.0
+    target = torch.tensor([label])
+    parameters = list(net.parameters())
+    net.eval()
+    yield _read(net, image, label, 0)
+
+    def step_on(mix: TeachSettings, optimizer: torch.optim.Optimizer) -> None:
+        x, y, own = _batch(image, target, earlier, replay, mix, generator)
+        logits = net(x)
+        # The user's drawings and the replayed digits weigh the same, however many of each.
+        loss = F.cross_entropy(logits[:own], y[:own])
+        if own < len(y):
+            loss = loss + F.cross_entropy(logits[own:], y[own:])
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()  # type: ignore[no-untyped-call]  # Tensor.backward is unannotated in torch
+        torch.nn.utils.clip_grad_norm_(parameters, settings.max_gradient)
+        optimizer.step()
+
+    learning = torch.optim.SGD(parameters, lr=settings.learning_rate, momentum=0.9)
+    step = 0
+    while True:
+        step += 1
+        step_on(settings, learning)
+        progress = _read(net, image, label, step)
+        learnt = step >= settings.min_steps and progress.probabilities[label] >= settings.confident
+        if learnt or step >= settings.max_steps:
+            yield replace(progress, learnt=True)
+            break
+        yield progress
+    # Settling starts without the momentum of learning, which would carry the network past the
+    # drawing and away from everything else, and slows down to nothing.
+    settling = torch.optim.SGD(parameters, lr=settings.learning_rate)
+    one_copy = replace(settings, copies=1)
+    for settled in range(settings.settle):
+        step += 1
+        settling.param_groups[0]["lr"] = settings.learning_rate * (1 - settled / settings.settle)
+        step_on(one_copy, settling)
+    yield replace(_read(net, image, label, step), learnt=True, done=True)
+
+
+def _read(net: DigitNet, image: torch.Tensor, label: int, step: int) -> TeachProgress:
+    with torch.inference_mode():
+        logits = net(image)
+        loss = F.cross_entropy(logits, torch.tensor([label])).item()
+        probabilities = F.softmax(logits, dim=1)[0].numpy().copy()
+    return TeachProgress(label, step, loss, probabilities)
+
+
+def _batch(
+    image: torch.Tensor,
+    target: torch.Tensor,
+    earlier: tuple[torch.Tensor, torch.Tensor],
+    replay: TrainingData | None,
+    settings: TeachSettings,
+    generator: torch.Generator,
+) -> tuple[torch.Tensor, torch.Tensor, int]:
+    """Inputs and labels: the user's drawings (augmented) first, then replayed digits; and how
+    many of the user's there are."""
+    xs, ys = [image.expand(settings.copies, -1, -1, -1)], [target.expand(settings.copies)]
+    own_x, own_y = earlier
+    if len(own_y) and settings.earlier:
+        pick = torch.randint(len(own_y), (settings.earlier,), generator=generator)
+        xs.append(own_x[pick])
+        ys.append(own_y[pick])
+    x, y = random_affine(torch.cat(xs), generator), torch.cat(ys)
+    own = len(y)
+    if replay is not None and settings.replay:
+        pick = torch.randint(len(replay.train_y), (settings.replay,), generator=generator)
+        x = torch.cat([x, replay.train_x[pick]])
+        y = torch.cat([y, replay.train_y[pick]])
+    return x, y, own

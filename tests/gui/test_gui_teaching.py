@@ -1,0 +1,152 @@
+"""Teaching: the user corrects the answer and the network learns their drawing, live."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from gui_support import HORIZONTAL, VERTICAL, drag
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtTest import QTest
+
+from model.handwriting import load_examples
+from model.messages import HandwritingEdit
+from model.paths import user_data_dir
+
+TEACH_TIMEOUT = 30000
+
+
+def draw(qtbot, window, stroke) -> np.ndarray:
+    with qtbot.waitSignal(window.prediction_shown, timeout=10000) as shown:
+        drag(window.canvas, stroke)
+    return shown.args[0]
+
+
+def test_digit_key_on_the_canvas_teaches_it(qtbot, window) -> None:
+    before = draw(qtbot, window, VERTICAL)
+    assert int(np.argmax(before)) != 7
+    events: list[str] = []
+    window.prediction_shown.connect(lambda _p: events.append("shown"))
+    window.taught.connect(lambda digit: events.append(f"taught {digit}"))
+    window.canvas.setFocus()
+    with qtbot.waitSignal(window.taught, timeout=TEACH_TIMEOUT) as taught:
+        QTest.keyClick(window.canvas, Qt.Key.Key_7)
+    assert taught.args == [7]
+    assert events[-2:] == ["shown", "taught 7"]  # the updated network's answer comes first
+    assert window.state.prediction.digit == 7
+    assert window.prediction_label.text() == "7"
+    teaching = window.state.teaching
+    assert teaching.done and teaching.label == 7
+    assert teaching.losses[-1] < teaching.losses[0]  # the loss of the drawing fell
+    assert teaching.before is not None and int(np.argmax(teaching.before)) == int(np.argmax(before))
+    assert "Learnt that it is a 7" in window.teach_bar.status.text()
+    assert window.state.network.unsaved_training
+    stored = load_examples(user_data_dir() / "handwriting.npz")
+    assert [e.label for e in stored] == [7]
+    assert [e.label for e in window.state.examples] == [7]
+
+
+def test_clicking_a_bar_or_an_its_a_button_teaches(qtbot, window) -> None:
+    draw(qtbot, window, HORIZONTAL)
+    bars = window.probability_view
+    row = bars.height() / 10
+    with qtbot.waitSignal(window.taught, timeout=TEACH_TIMEOUT) as taught:
+        QTest.mouseClick(bars, Qt.MouseButton.LeftButton, pos=QPoint(bars.width() // 2, int(4.5 * row)))
+    assert taught.args == [4]
+    with qtbot.waitSignal(window.taught, timeout=TEACH_TIMEOUT) as taught:
+        window.teach_bar.buttons[2].click()
+    assert taught.args == [2]
+    assert window.state.prediction.digit == 2
+    assert [e.label for e in window.state.examples] == [2]  # the same drawing: the last word counts
+
+
+def test_a_digit_typed_into_a_number_field_teaches_nothing(qtbot, window) -> None:
+    draw(qtbot, window, VERTICAL)
+    epochs = window.training_panel.epochs
+    epochs.setFocus()
+    epochs.selectAll()
+    QTest.keyClick(epochs, Qt.Key.Key_5)
+    qtbot.wait(300)
+    assert epochs.value() == 5
+    assert window.state.teaching.label is None
+    assert window.state.examples == ()
+
+
+def test_nothing_to_teach_on_an_empty_canvas(qtbot, window) -> None:
+    window.canvas.setFocus()
+    QTest.keyClick(window.canvas, Qt.Key.Key_3)
+    qtbot.wait(300)
+    assert window.state.teaching.label is None
+    assert "Draw a digit first" in window.statusBar().currentMessage()
+
+
+def test_forget_what_i_taught_keeping_or_dropping_the_examples(qtbot, window, monkeypatch) -> None:
+    import gui.main_window as main_window_module
+
+    shipped = window.state.network
+    draw(qtbot, window, VERTICAL)
+    with qtbot.waitSignal(window.taught, timeout=TEACH_TIMEOUT):
+        window.controller.teach(7)
+    assert window.state.network.unsaved_training
+    monkeypatch.setattr(main_window_module, "ask_forget", lambda parent, count: True)
+    with qtbot.waitSignal(window.state.network_changed, timeout=10000):
+        window.forget_teaching()
+    qtbot.waitUntil(lambda: window.state.prediction is not None and window.state.prediction.digit != 7)
+    assert window.state.network.source == shipped.source
+    assert not window.state.network.unsaved_training
+    assert len(window.state.examples) == 1  # kept
+    with qtbot.waitSignal(window.taught, timeout=TEACH_TIMEOUT):
+        window.controller.teach(7)
+    monkeypatch.setattr(main_window_module, "ask_forget", lambda parent, count: False)
+    with qtbot.waitSignal(window.state.examples_changed, timeout=10000):
+        window.forget_teaching()
+    qtbot.waitUntil(lambda: window.state.examples == ())
+    assert load_examples(user_data_dir() / "handwriting.npz") == ()
+
+
+def test_correcting_during_a_training_run_joins_it(qtbot, window) -> None:
+    draw(qtbot, window, VERTICAL)
+    window.training_panel.epochs.setValue(0.5)
+    window.training_panel.continue_training.setChecked(True)
+    with qtbot.waitSignal(window.state.progress_added, timeout=30000):
+        window.training_panel.train_button.click()
+    with qtbot.waitSignal(window.taught, timeout=TEACH_TIMEOUT) as taught:
+        window.controller.teach(7)
+    assert taught.args == [7]
+    assert window.state.teaching.during_run
+    assert "joins the batches of the training run" in window.teach_bar.status.text()
+    assert window.state.run.state == "running"
+    window.controller.stop()
+    qtbot.waitUntil(lambda: window.state.run.state == "idle", timeout=10000)
+
+
+@pytest.mark.parametrize("keep", [True])
+def test_handwriting_view_relabels_deletes_exports_and_imports(qtbot, window, tmp_path, keep) -> None:
+    for stroke, digit in ((VERTICAL, 1), (HORIZONTAL, 7)):
+        window.canvas.clear()
+        draw(qtbot, window, stroke)
+        with qtbot.waitSignal(window.taught, timeout=TEACH_TIMEOUT):
+            window.controller.teach(digit)
+    window.show_handwriting()
+    dialog = window.handwriting_dialog
+    assert dialog is not None and dialog.list.count() == 2
+    dialog.list.item(0).setSelected(True)  # newest first: the 7
+    with qtbot.waitSignal(window.state.examples_changed, timeout=10000):
+        dialog.relabel(9)
+    assert [e.label for e in window.state.examples] == [1, 9]
+    exported = tmp_path / "mine.npz"
+    with qtbot.waitSignal(window.state.examples_changed, timeout=10000):
+        window.controller.edit_handwriting(HandwritingEdit("export", path=str(exported)))
+    assert [e.label for e in load_examples(exported)] == [1, 9]
+    dialog.list.item(0).setSelected(True)
+    with qtbot.waitSignal(window.state.examples_changed, timeout=10000):
+        dialog.delete_selected()
+    assert [e.label for e in window.state.examples] == [1]
+    with qtbot.waitSignal(window.state.examples_changed, timeout=10000):
+        window.controller.edit_handwriting(HandwritingEdit("import", path=str(exported)))
+    assert sorted(e.label for e in window.state.examples) == [1, 9]  # merged: the 1 is not doubled
+    damaged = tmp_path / "damaged.npz"
+    damaged.write_bytes(exported.read_bytes()[:200])
+    with qtbot.waitSignal(window.state.examples_changed, timeout=10000):
+        window.controller.edit_handwriting(HandwritingEdit("import", path=str(damaged)))
+    assert sorted(e.label for e in window.state.examples) == [1, 9]
+    assert "unchanged" in window.notice.text() or "damaged" in window.notice.text()
