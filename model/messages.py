@@ -233,4 +233,3 @@ class HandwritingEdit:
         else:
             raise ValueError(f"unknown handwriting edit {self.action!r}")
         return ""
-

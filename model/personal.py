@@ -25,8 +25,6 @@ from .handwriting import (
 )
 
 
-
-
 class PersonalExamples:
     """The examples, and the tensors that training batches draw them from."""
 
