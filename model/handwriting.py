@@ -121,7 +121,7 @@ def save_examples(path: str | os.PathLike[str], examples: Sequence[Example]) -> 
         arrays["ink"][row] = example.ink
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomically(path, lambda out: np.savez_compressed(out, allow_pickle=False, **arrays))
+        write_atomically(path, lambda out: np.savez(out, allow_pickle=False, **arrays))
     except OSError as error:
         raise HandwritingError(
             f"Your handwriting could not be saved to {path}: {error.strerror or error}. "

@@ -6,11 +6,11 @@ file cannot be written, the change is kept in memory and the caller tells the us
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Iterable
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from .handwriting import (
@@ -32,6 +32,7 @@ class PersonalExamples:
         self.path = None if path is None else Path(path)
         self._examples: tuple[Example, ...] = ()
         self._tensors: tuple[torch.Tensor, torch.Tensor] | None = None
+        self._digests: dict[str, bytes] = {}  # example key -> digest of its ink
 
     @property
     def examples(self) -> tuple[Example, ...]:
@@ -67,7 +68,8 @@ class PersonalExamples:
     # -- changes: each one is saved; HandwritingError says it stayed in memory only ----------------
     def add(self, example: Example) -> None:
         """Add it; the same drawing taught again replaces its earlier label (the user's last word)."""
-        kept = tuple(e for e in self._examples if not np.array_equal(e.ink, example.ink))
+        same = self._digest(example)
+        kept = tuple(e for e in self._examples if self._digest(e) != same)
         if len(kept) >= MAX_EXAMPLES:
             raise HandwritingError(f"You have {MAX_EXAMPLES:,} examples already: delete some to add more.")
         self._change((*kept, example))
@@ -91,6 +93,14 @@ class PersonalExamples:
 
     def export(self, path: str | os.PathLike[str]) -> None:
         save_examples(path, self._examples)
+
+    def _digest(self, example: Example) -> bytes:
+        digest = self._digests.get(example.key)
+        if digest is None:
+            digest = self._digests[example.key] = hashlib.blake2b(
+                example.ink.tobytes(), digest_size=16
+            ).digest()
+        return digest
 
     def _change(self, examples: tuple[Example, ...]) -> None:
         self._set(examples)

@@ -1,0 +1,116 @@
+"""Teaching one drawing: it is learnt at once, and many corrections do not wreck the rest."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from model.data import load_practice_set
+from model.messages import TrainConfig
+from model.session import ModelSession
+from model.teaching import TeachSettings, teach_steps
+from model.training import TrainingData, evaluate
+
+
+@pytest.fixture(scope="module")
+def practice() -> TrainingData:
+    return TrainingData.from_dataset(load_practice_set())
+
+
+@pytest.fixture(scope="module")
+def trained_session_state(practice: TrainingData) -> dict[str, torch.Tensor]:
+    """A small fully-connected network trained on the practice set (about 90%)."""
+    session = ModelSession()
+    session.new_network("mlp", seed=0)
+    session.use_training_data(practice)
+    session.start_training(TrainConfig(arch="mlp", epochs=3, batch_size=64, from_scratch=False))
+    while session.training:
+        session.train_for(5.0)
+    return {k: v.clone() for k, v in session.net.state_dict().items()}
+
+
+def fresh_session(practice: TrainingData, state: dict[str, torch.Tensor], folder=None) -> ModelSession:
+    """The trained network, its examples kept in `folder` (None: in memory only)."""
+    session = ModelSession(handwriting=None if folder is None else folder / "handwriting.npz")
+    session.new_network("mlp", seed=0)
+    session.net.load_state_dict(state)
+    session.use_training_data(practice)
+    return session
+
+
+def as_canvas(pixels: np.ndarray) -> np.ndarray:
+    """A 28x28 digit as the canvas would hold it: 8 times larger."""
+    return np.kron(pixels, np.ones((8, 8), np.uint8))
+
+
+def run_teaching(session: ModelSession) -> list:
+    steps = []
+    while session.teaching:
+        steps += session.teach_for(1.0)
+    return steps
+
+
+def test_a_correction_changes_the_answer(practice, trained_session_state, tmp_path) -> None:
+    session = fresh_session(practice, trained_session_state, tmp_path)
+    x = practice.test_x
+    with torch.inference_mode():
+        answers = session.net(x).argmax(1)
+    wrong = int(torch.nonzero(answers != practice.test_y)[0, 0])
+    truth = int(practice.test_y[wrong])
+    image = as_canvas(np.rint(x[wrong, 0].numpy() * 255).astype(np.uint8))
+    example, warning = session.teach(image, truth)
+    assert example is not None and not warning
+    steps = run_teaching(session)
+    assert steps[0].step == 0 and steps[-1].done
+    assert steps[-1].loss < steps[0].loss
+    assert session.predict(1, image).digit == truth
+    assert session.info.unsaved_training and session.can_forget_teaching
+    assert [e.label for e in session.handwriting.examples] == [truth]
+
+
+def test_forgetting_restores_the_network_from_before_the_corrections(
+    practice, trained_session_state, tmp_path
+) -> None:
+    session = fresh_session(practice, trained_session_state, tmp_path)
+    before = {k: v.clone() for k, v in session.net.state_dict().items()}
+    image = as_canvas(np.rint(practice.test_x[0, 0].numpy() * 255).astype(np.uint8))
+    session.teach(image, (int(practice.test_y[0]) + 1) % 10)
+    run_teaching(session)
+    assert any(not torch.equal(before[k], v) for k, v in session.net.state_dict().items())
+    session.forget_teaching()
+    assert all(torch.equal(before[k], v) for k, v in session.net.state_dict().items())
+    assert not session.can_forget_teaching
+
+
+def test_a_thousand_random_corrections_keep_what_it_knew(practice, trained_session_state) -> None:
+    session = fresh_session(practice, trained_session_state)
+    _, accuracy_before = evaluate(session.net, practice.test_x, practice.test_y)
+    rng = np.random.default_rng(0)
+    # Training digits the network has seen, taught with their own labels ("confirming") or, one
+    # time in ten, with a wrong one: the worst a user can do is teach nonsense.
+    picks = rng.integers(len(practice.train_y), size=1000)
+    for count, index in enumerate(picks):
+        label = int(practice.train_y[index])
+        if count % 10 == 0:
+            label = (label + 1 + int(rng.integers(9))) % 10
+        image = as_canvas(np.rint(practice.train_x[index, 0].numpy() * 255).astype(np.uint8))
+        session.teach(image, label)
+        run_teaching(session)
+    _, accuracy_after = evaluate(session.net, practice.test_x, practice.test_y)
+    assert len(session.handwriting.examples) == len(set(picks.tolist()))  # a drawing taught twice: once
+    assert accuracy_after >= accuracy_before - 0.03, (accuracy_before, accuracy_after)
+
+
+def test_teaching_stops_at_its_step_limit_for_a_drawing_it_cannot_learn(
+    practice, trained_session_state
+) -> None:
+    from model.networks import build_network
+
+    net = build_network("mlp", seed=0)
+    net.load_state_dict(trained_session_state)
+    settings = TeachSettings(max_steps=3, min_steps=1, confident=1.1, settle=2)  # never confident enough
+    earlier = (torch.zeros(0, 1, 28, 28), torch.zeros(0, dtype=torch.long))
+    steps = list(teach_steps(net, np.zeros((28, 28), np.uint8) + 255, 3, earlier, practice, settings))
+    assert [s.step for s in steps] == [0, 1, 2, 3, 5]
+    assert steps[-2].learnt and steps[-1].done
