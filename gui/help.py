@@ -25,8 +25,19 @@ curve fall, the validation accuracy rise, and your own drawing's layers change.<
 <p><b>Continue from the current weights</b> trains the network on screen further; unticked,
 the same network starts again from random weights. The panel's <b>New…</b> button (or the
 <b>Network</b> menu) picks another shape.</p>
+<h2>Teaching it your handwriting</h2>
+<p>When it misreads your drawing, say which digit it is: press the digit's key, click its bar,
+or use <b>It's a</b> under the bars. The network learns from your drawing at once: a few
+dozen small training steps on your drawing mixed with replayed MNIST digits (so that it does
+not forget them). The bars move while it learns, a thin mark shows where each stood before,
+and the line under them shows the loss of your drawing falling. Each correction is kept in
+<b>Teach › Your handwriting</b> (relabel, delete, export, import); a training run with
+<b>Include my handwriting</b> learns from all of them, and <b>Teach › Forget what I
+taught</b> goes back to the network from before your corrections.</p>
 <h2>Keyboard</h2>
 <table cellpadding="3">
+<tr><td><i>0</i> … <i>9</i></td><td>Your drawing is this digit: the network learns it</td></tr>
+<tr><td><i>Ctrl+H</i></td><td>Your handwriting (the examples you taught)</td></tr>
 <tr><td><i>Ctrl+T</i></td><td>Train, pause, resume</td></tr>
 <tr><td><i>Ctrl+.</i></td><td>Stop training</td></tr>
 <tr><td><i>Ctrl+Z</i>, <i>Ctrl+Shift+Z</i></td><td>Undo, redo a stroke</td></tr>

@@ -150,3 +150,27 @@ def test_handwriting_view_relabels_deletes_exports_and_imports(qtbot, window, tm
         window.controller.edit_handwriting(HandwritingEdit("import", path=str(damaged)))
     assert sorted(e.label for e in window.state.examples) == [1, 9]
     assert "unchanged" in window.notice.text() or "damaged" in window.notice.text()
+
+
+def test_taught_network_and_examples_survive_a_restart(qtbot, window) -> None:
+    from gui.app import create_main_window
+    from gui.settings import handwriting_path, last_session_path
+    from model.session import RESTORED_SOURCE
+
+    draw(qtbot, window, VERTICAL)
+    with qtbot.waitSignal(window.taught, timeout=TEACH_TIMEOUT):
+        window.controller.teach(7)
+    window.close()
+    assert last_session_path().exists() and handwriting_path().exists()
+    assert handwriting_path().parent == user_data_dir()  # beside the settings file
+
+    again = create_main_window([])
+    qtbot.addWidget(again)
+    again.show()
+    qtbot.waitUntil(lambda: again.state.network is not None, timeout=15000)
+    qtbot.waitUntil(lambda: len(again.state.examples) == 1, timeout=10000)
+    assert again.state.network.source == RESTORED_SOURCE
+    assert [e.label for e in again.state.examples] == [7]
+    draw(qtbot, again, VERTICAL)
+    assert again.state.prediction.digit == 7  # it still reads the drawing as it was taught
+    again.close()
