@@ -6,9 +6,12 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
 
 from . import theme
+from .live_label import ElidedLabel
 from .state import TeachStatus
 
+PROMPT = "Wrong answer? Click the right digit, its bar, or press its key."
 SHOWN_LOSSES = 5  # the drawing's loss at this many moments, first to last
+DIGIT_BUTTON_WIDTH = 28  # ten of them fit the answer column of the smallest window
 
 
 class TeachBar(QWidget):
@@ -23,7 +26,10 @@ class TeachBar(QWidget):
         row.setContentsMargins(0, 0, 0, 0)
         row.setSpacing(2)
         prompt = QLabel("It's a")
-        prompt.setToolTip("Tell the network which digit you drew: it learns from your drawing at once.")
+        prompt.setToolTip(
+            "Tell the network which digit you drew: it learns from your drawing at once, with\n"
+            "replayed MNIST digits in each step so that it does not forget what it knew."
+        )
         row.addWidget(prompt)
         self.buttons: list[QToolButton] = []
         for digit in range(10):
@@ -34,13 +40,15 @@ class TeachBar(QWidget):
                 f"Your drawing is a {digit}: the network learns it now (or press {digit} on the canvas)."
             )
             button.setStyleSheet(theme.tool_button_style())
+            button.setFixedWidth(DIGIT_BUTTON_WIDTH)
             button.clicked.connect(lambda _checked=False, d=digit: self.digit_chosen.emit(d))
             row.addWidget(button)
             self.buttons.append(button)
         row.addStretch(1)
-        self.status = theme.muted(QLabel("Wrong answer? Click the right digit, its bar, or press its key."))
+        # One line, whole in its tooltip: the smallest window has no room for more.
+        self.status = ElidedLabel(PROMPT, mode=Qt.TextElideMode.ElideRight)
+        theme.muted(self.status)
         self.status.setObjectName("teachStatus")
-        self.status.setWordWrap(True)
         self.status.setTextFormat(Qt.TextFormat.PlainText)
         column = QVBoxLayout(self)
         column.setContentsMargins(0, 0, 0, 0)
@@ -54,26 +62,21 @@ class TeachBar(QWidget):
 
     def show_teaching(self, teaching: TeachStatus, examples: int) -> None:
         """What the correction under way (or the last one) did to the drawing's loss."""
-        if teaching.label is None:
-            self.status.setText("Wrong answer? Click the right digit, its bar, or press its key.")
-            return
-        self.status.setText(teach_sentence(teaching, examples))
+        self.status.set_full_text(PROMPT if teaching.label is None else teach_sentence(teaching, examples))
 
 
 def teach_sentence(teaching: TeachStatus, examples: int) -> str:
-    """ "Learning that it is a 7: loss of your drawing 4.21 → 1.30 → 0.35" and how it ended."""
+    """ "Learning: a 7: loss of your drawing 4.21 → 1.30 → 0.35" and how it ended."""
     label, losses = teaching.label, teaching.losses
     shown = losses if len(losses) <= SHOWN_LOSSES else _spread(losses, SHOWN_LOSSES)
     trail = " → ".join(f"{loss:.2f}" for loss in shown)
-    loss_text = f": loss of your drawing {trail}" if trail else "…"
-    joins = " It also joins the batches of the training run under way." if teaching.during_run else ""
+    loss_text = f" · loss of your drawing {trail}" if trail else "…"
+    joins = " · it also joins the batches of the run under way" if teaching.during_run else ""
     if teaching.done:
         steps = max(0, len(losses) - 1)
-        return (
-            f"Learnt that it is a {label} in {steps} steps{loss_text}, replaying MNIST so as not to "
-            f"forget it. Your handwriting: {examples} example{'s' * (examples != 1)}.{joins}"
-        )
-    return f"Learning that it is a {label}{loss_text}{joins}"
+        kept = f"{examples} example{'s' * (examples != 1)} of yours kept"
+        return f"Learnt: a {label}, in {steps} steps{loss_text} · {kept}{joins}"
+    return f"Learning: a {label}{loss_text}{joins}"
 
 
 def _spread(values: tuple[float, ...], count: int) -> tuple[float, ...]:

@@ -33,6 +33,9 @@ if TYPE_CHECKING:  # torch loads in this thread, after the window is up
     from model.session import ModelSession
 
 
+WARM_UP_DELAY_MS = 1500  # after the first answers, not competing with them for the cores
+
+
 class Trainer(QObject):
     """Owns the ModelSession; every slot runs in the trainer's thread."""
 
@@ -110,6 +113,14 @@ class Trainer(QObject):
         # The first optimiser imports torch._dynamo (1-2 s). Done now, once drawings are being
         # read: requests wait for it instead of the first Train, and no thread is left behind.
         _warm_up_optimisers()
+        QTimer.singleShot(WARM_UP_DELAY_MS, self._warm_up_teaching)
+
+    @Slot()
+    def _warm_up_teaching(self) -> None:
+        try:
+            self._session_or_fail().warm_up_teaching()
+        except Exception:  # only a head start: the first correction does it otherwise
+            traceback.print_exc()
 
     @property
     def threads_in_use(self) -> int:

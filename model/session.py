@@ -35,7 +35,7 @@ from .networks import DigitNet, build_network, count_parameters
 from .personal import PersonalExamples
 from .preprocess import preprocess
 from .snapshot import WeightSnapshot, take_snapshot
-from .teaching import TeachProgress, teach_steps
+from .teaching import TeachProgress, TeachSettings, teach_steps
 from .training import Message, TrainingData, train_steps
 
 RESTORED_SOURCE = "restored from the last session"
@@ -232,6 +232,17 @@ class ModelSession:
         )
         self.unsaved_training = True
         return example, warning
+
+    def warm_up_teaching(self) -> None:
+        """Load the digits teaching replays and run one backward pass of each batch shape it uses,
+        so that the first correction takes as long as the next ones (about 2 s less)."""
+        self.training_data()
+        for batch in (TeachSettings.copies + TeachSettings.earlier, 1 + TeachSettings.earlier):
+            x = torch.zeros(batch + TeachSettings.replay, 1, 28, 28)
+            self.net.eval()
+            self.net(x).sum().backward()
+        self.net.zero_grad(set_to_none=True)
+        self.net.train(self.training)
 
     def teach_for(self, seconds: float, interrupt: threading.Event | None = None) -> list[TeachProgress]:
         """Teaching steps for about `seconds` (at least one); the last one says done when it is."""

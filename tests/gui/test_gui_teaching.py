@@ -38,7 +38,7 @@ def test_digit_key_on_the_canvas_teaches_it(qtbot, window) -> None:
     assert teaching.done and teaching.label == 7
     assert teaching.losses[-1] < teaching.losses[0]  # the loss of the drawing fell
     assert teaching.before is not None and int(np.argmax(teaching.before)) == int(np.argmax(before))
-    assert "Learnt that it is a 7" in window.teach_bar.status.text()
+    assert "Learnt: a 7" in window.teach_bar.status.full_text()
     assert window.state.network.unsaved_training
     stored = load_examples(user_data_dir() / "handwriting.npz")
     assert [e.label for e in stored] == [7]
@@ -113,7 +113,7 @@ def test_correcting_during_a_training_run_joins_it(qtbot, window) -> None:
         window.controller.teach(7)
     assert taught.args == [7]
     assert window.state.teaching.during_run
-    assert "joins the batches of the training run" in window.teach_bar.status.text()
+    assert "joins the batches of the run under way" in window.teach_bar.status.full_text()
     assert window.state.run.state == "running"
     window.controller.stop()
     qtbot.waitUntil(lambda: window.state.run.state == "idle", timeout=10000)
