@@ -10,7 +10,7 @@ from .live_label import ElidedLabel
 from .state import TeachStatus
 
 PROMPT = "Wrong answer? Click the right digit, its bar, or press its key."
-SHOWN_LOSSES = 5  # the drawing's loss at this many moments, first to last
+SHOWN_LOSSES = 3  # the drawing's loss at this many moments, first to last
 DIGIT_BUTTON_WIDTH = 28  # ten of them fit the answer column of the smallest window
 
 
@@ -66,17 +66,18 @@ class TeachBar(QWidget):
 
 
 def teach_sentence(teaching: TeachStatus, examples: int) -> str:
-    """ "Learning: a 7: loss of your drawing 4.21 → 1.30 → 0.35" and how it ended."""
+    """'Learning 7 · loss 4.21 → 1.30 → 0.35' (the loss of the drawing itself), then how it ended;
+    the most telling words first, since the line is cut to fit."""
     label, losses = teaching.label, teaching.losses
     shown = losses if len(losses) <= SHOWN_LOSSES else _spread(losses, SHOWN_LOSSES)
     trail = " → ".join(f"{loss:.2f}" for loss in shown)
-    loss_text = f" · loss of your drawing {trail}" if trail else "…"
+    loss_text = f" · loss {trail}" if trail else "…"
     joins = " · it also joins the batches of the run under way" if teaching.during_run else ""
     if teaching.done:
         steps = max(0, len(losses) - 1)
         kept = f"{examples} example{'s' * (examples != 1)} of yours kept"
-        return f"Learnt: a {label}, in {steps} steps{loss_text} · {kept}{joins}"
-    return f"Learning: a {label}{loss_text}{joins}"
+        return f"Learnt {label} in {steps} steps{loss_text} · {kept}{joins}"
+    return f"Learning {label}{loss_text}{joins}"
 
 
 def _spread(values: tuple[float, ...], count: int) -> tuple[float, ...]:

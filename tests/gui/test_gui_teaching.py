@@ -38,7 +38,7 @@ def test_digit_key_on_the_canvas_teaches_it(qtbot, window) -> None:
     assert teaching.done and teaching.label == 7
     assert teaching.losses[-1] < teaching.losses[0]  # the loss of the drawing fell
     assert teaching.before is not None and int(np.argmax(teaching.before)) == int(np.argmax(before))
-    assert "Learnt: a 7" in window.teach_bar.status.full_text()
+    assert window.teach_bar.status.full_text().startswith("Learnt 7 in ")
     assert window.state.network.unsaved_training
     stored = load_examples(user_data_dir() / "handwriting.npz")
     assert [e.label for e in stored] == [7]
