@@ -22,7 +22,11 @@ class RecordingSession:
     """Stands in for ModelSession: records what it is asked, and from which thread; a training
     step lasts until `step_may_end` is set."""
 
-    def __init__(self, data_dir=None) -> None:
+    def __init__(self, data_dir=None, handwriting=None) -> None:
+        from model.personal import PersonalExamples
+
+        self.handwriting = PersonalExamples(handwriting)
+        self.teaching = False
         self.calls: list[str] = []
         self.threads: set[str] = set()
         self.training = False
@@ -47,6 +51,9 @@ class RecordingSession:
     def load_initial(self, checkpoint=None, last_session=None) -> str:
         self._record("load")
         return ""
+
+    def warm_up_teaching(self) -> None:
+        """Nothing to warm up: this session trains nothing real."""
 
     def data_description(self) -> str:
         return "the embedded practice set (5,000 MNIST digits)"
