@@ -1,9 +1,11 @@
-"""Is digitpad fluid? Drawing-to-prediction latency and GUI event-loop stalls, idle and training.
+"""Is digitpad fluid? Drawing-to-prediction latency and GUI event-loop stalls: idle, teaching, training.
 
 A timer in the GUI thread drags the mouse along digit-shaped paths at 125 Hz, as a hand would,
 releasing at the end of each digit. For every mouse event we time how long until the bars
 show a prediction that includes it (move: the next request after it; release: its own
 request). A 5 ms heartbeat timer measures how late the event loop gets to it (its stalls).
+In the teaching phase the drawing on the canvas is taught a digit (as a digit key would)
+whenever the last correction has been learnt, so the network learns all through it.
 
     python bench/responsiveness.py [--seconds 20] [--data-dir DIR] [--arch cnn]
 """
@@ -31,6 +33,7 @@ from tools.driver import use_network
 
 HEARTBEAT_MS = 5
 MOVE_MS = 8
+TEACH_POLL_MS = 50
 
 
 def digit_path(index: int, points: int = 60) -> list[tuple[float, float]]:
@@ -160,6 +163,20 @@ def main() -> int:
     probe.start()
     run_phase(app, probe, 3, "warm-up (not counted)")
     run_phase(app, probe, args.seconds, "IDLE: drawing while the network only predicts")
+    teacher = QTimer(interval=TEACH_POLL_MS)
+    corrections = [0]
+
+    def correct() -> None:
+        teaching = window.state.teaching
+        if not window.canvas.is_empty() and (teaching.label is None or teaching.done):
+            corrections[0] += 1
+            window.controller.teach(corrections[0] % 10)
+
+    teacher.timeout.connect(correct)
+    teacher.start()
+    run_phase(app, probe, args.seconds, "TEACHING: drawing while the network learns corrections")
+    teacher.stop()
+    print(f"  corrections taught: {corrections[0]}")
     use_network(window, args.arch)
     window.controller.train(TrainConfig(arch=args.arch, epochs=50))
     run_phase(app, probe, 3, "training warm-up (not counted)")
