@@ -237,8 +237,9 @@ class ModelSession:
         """Load the digits teaching replays and run one backward pass of each batch shape it uses,
         so that the first correction takes as long as the next ones (about 2 s less)."""
         self.training_data()
-        for batch in (TeachSettings.copies + TeachSettings.earlier, 1 + TeachSettings.earlier):
-            x = torch.zeros(batch + TeachSettings.replay, 1, 28, 28)
+        learning = TeachSettings.copies + TeachSettings.earlier + TeachSettings.replay
+        for batch in (learning, TeachSettings.replay):  # learning, then settling
+            x = torch.zeros(batch, 1, 28, 28)
             self.net.eval()
             self.net(x).sum().backward()
         self.net.zero_grad(set_to_none=True)

@@ -32,7 +32,7 @@ class TeachSettings:
     max_steps: int = 40
     confident: float = 0.6  # the drawing is read as the taught digit with this probability: learnt
     max_gradient: float = 1.0  # a drawing read badly has a huge loss: its first steps are clipped
-    settle: int = 10  # steps after it is learnt, with one copy of it among the replayed digits
+    settle: int = 10  # steps on replayed digits alone once it is learnt: what it knew comes back
 
 
 @dataclass(frozen=True)
@@ -72,11 +72,14 @@ def teach_steps(
 
     def step_on(mix: TeachSettings, optimizer: torch.optim.Optimizer) -> None:
         x, y, own = _batch(image, target, earlier, replay, mix, generator)
+        if not len(y):
+            return  # settling with nothing to replay
         logits = net(x)
         # The user's drawings and the replayed digits weigh the same, however many of each.
-        loss = F.cross_entropy(logits[:own], y[:own])
+        parts = [F.cross_entropy(logits[:own], y[:own])] if own else []
         if own < len(y):
-            loss = loss + F.cross_entropy(logits[own:], y[own:])
+            parts.append(F.cross_entropy(logits[own:], y[own:]))
+        loss = torch.stack(parts).sum()
         optimizer.zero_grad(set_to_none=True)
         loss.backward()  # type: ignore[no-untyped-call]  # Tensor.backward is unannotated in torch
         torch.nn.utils.clip_grad_norm_(parameters, settings.max_gradient)
@@ -93,14 +96,14 @@ def teach_steps(
             yield replace(progress, learnt=True)
             break
         yield progress
-    # Settling starts without the momentum of learning, which would carry the network past the
-    # drawing and away from everything else, and slows down to nothing.
+    # Settling: steps on replayed digits alone, without the momentum of learning (which would
+    # carry the network past the drawing and away from everything else), slowing to nothing.
     settling = torch.optim.SGD(parameters, lr=settings.learning_rate)
-    one_copy = replace(settings, copies=1)
+    replay_only = replace(settings, copies=0, earlier=0)
     for settled in range(settings.settle):
         step += 1
         settling.param_groups[0]["lr"] = settings.learning_rate * (1 - settled / settings.settle)
-        step_on(one_copy, settling)
+        step_on(replay_only, settling)
     yield replace(_read(net, image, label, step), learnt=True, done=True)
 
 
@@ -128,8 +131,10 @@ def _batch(
         pick = torch.randint(len(own_y), (settings.earlier,), generator=generator)
         xs.append(own_x[pick])
         ys.append(own_y[pick])
-    x, y = random_affine(torch.cat(xs), generator), torch.cat(ys)
+    x, y = torch.cat(xs), torch.cat(ys)
     own = len(y)
+    if own:
+        x = random_affine(x, generator)
     if replay is not None and settings.replay:
         pick = torch.randint(len(replay.train_y), (settings.replay,), generator=generator)
         x = torch.cat([x, replay.train_x[pick]])
