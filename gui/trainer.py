@@ -33,7 +33,7 @@ if TYPE_CHECKING:  # torch loads in this thread, after the window is up
     from model.session import ModelSession
 
 
-WARM_UP_DELAY_MS = 5000  # after the first answers (about 2.5 s after launch), not competing with them
+WARM_UP_DELAY_MS = 1500  # within the first seconds, which already wait for torch to load
 
 
 class Trainer(QObject):
