@@ -26,6 +26,7 @@ from .messages import EvalProgress, EvalResult, TrainConfig, TrainFinished, Trai
 
 Message = TrainProgress | EvalProgress | EvalResult | TrainFinished
 EVAL_BATCH = 500  # small enough for the feature maps to stay in cache
+MIN_ONECYCLE_STEPS = 8  # fewer, and OneCycleLR's warm-up phase has no steps (it divides by zero)
 OWN_PER_BATCH = 4  # the user's examples in each batch, when a run includes them
 SNAPSHOT_EVERY = 25  # steps between copies of known-good weights, restored on divergence
 
@@ -256,8 +257,8 @@ def train_steps(
         torch.optim.lr_scheduler.OneCycleLR(
             optimizer, max_lr=config.learning_rate, total_steps=total_steps, pct_start=0.25
         )
-        if config.schedule == "onecycle"
-        else None
+        if config.schedule == "onecycle" and total_steps >= MIN_ONECYCLE_STEPS
+        else None  # a run of a few steps has no room for a warm-up: its rate stays constant
     )
     snapshot = copy.deepcopy(net.state_dict())
     snapshot_step = 0  # how many updates the snapshot's weights had had

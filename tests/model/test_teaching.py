@@ -114,3 +114,20 @@ def test_teaching_stops_at_its_step_limit_for_a_drawing_it_cannot_learn(
     steps = list(teach_steps(net, np.zeros((28, 28), np.uint8) + 255, 3, earlier, practice, settings))
     assert [s.step for s in steps] == [0, 1, 2, 3, 5]
     assert steps[-2].learnt and steps[-1].done
+
+
+def test_a_run_mixes_the_users_examples_into_every_batch(practice) -> None:
+    from model.networks import build_network
+    from model.training import train_steps
+
+    asked = []
+    own_x, own_y = torch.ones(3, 1, 28, 28), torch.tensor([4, 4, 4])
+
+    def own():
+        asked.append(len(asked))
+        return own_x, own_y
+
+    config = TrainConfig(arch="mlp", epochs=0.05, batch_size=64, evals_per_epoch=0)  # 4 steps
+    messages = list(train_steps(build_network("mlp", seed=0), practice, config, own=own))
+    steps = [m for m in messages if type(m).__name__ == "TrainProgress"]
+    assert len(asked) == len(steps) > 0  # asked again at each step: examples taught meanwhile join
