@@ -42,7 +42,6 @@ class TeachStatus:
     label: int | None = None  # None: nothing taught since the network was opened
     before: np.ndarray | None = None  # the drawing's probabilities before the correction
     losses: tuple[float, ...] = ()  # the drawing's loss at each step so far
-    learnt: bool = False  # read as the taught digit: the network now settles
     done: bool = False
     during_run: bool = False  # taught while a training run was under way
 
@@ -219,12 +218,10 @@ class AppState(QObject):
 
     @Slot(object)
     def add_teach_progress(self, steps: tuple[TeachProgress, ...]) -> None:
-        last = steps[-1]
         self._teaching = replace(
             self._teaching,
             losses=self._teaching.losses + tuple(s.loss for s in steps),
-            learnt=last.learnt,
-            done=last.done,
+            done=steps[-1].done,
         )
         self.teaching_changed.emit(self._teaching)
 

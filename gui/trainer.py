@@ -31,6 +31,7 @@ from .pacing import PACING, Pacing
 
 if TYPE_CHECKING:  # torch loads in this thread, after the window is up
     from model.session import ModelSession
+    from model.snapshot import WeightSnapshot
 
 
 WARM_UP_DELAY_MS = 1500  # within the first seconds, which already wait for torch to load
@@ -88,7 +89,7 @@ class Trainer(QObject):
         Whatever goes wrong, a network comes out of it: the predictor waits for one."""
         from model.data import PRACTICE_DESCRIPTION
         from model.session import ModelSession
-        from model.training import compute_on_threads
+        from model.training import compute_on_threads, warm_up_optimisers
 
         compute_on_threads(self._training_threads)
         session = self._session = ModelSession(self._data_dir, self._handwriting)
@@ -112,15 +113,8 @@ class Trainer(QObject):
             self.network_notice.emit(warning)
         # The first optimiser imports torch._dynamo (1-2 s). Done now, once drawings are being
         # read: requests wait for it instead of the first Train, and no thread is left behind.
-        _warm_up_optimisers()
-        QTimer.singleShot(WARM_UP_DELAY_MS, self._warm_up_teaching)
-
-    @Slot()
-    def _warm_up_teaching(self) -> None:
-        try:
-            self._session_or_fail().warm_up_teaching()
-        except Exception:  # only a head start: the first correction does it otherwise
-            traceback.print_exc()
+        warm_up_optimisers()
+        QTimer.singleShot(WARM_UP_DELAY_MS, session.warm_up_teaching)
 
     @property
     def threads_in_use(self) -> int:
@@ -204,8 +198,10 @@ class Trainer(QObject):
         self._announce(self._session_or_fail().info, replaced=True)
         self._publish(reread=True)
 
-    def _publish(self, reread: bool) -> None:
-        self.weights_published.emit(self._session_or_fail().snapshot(), reread)
+    def _publish(self, reread: bool) -> WeightSnapshot:
+        snapshot = self._session_or_fail().snapshot()
+        self.weights_published.emit(snapshot, reread)
+        return snapshot
 
     # -- data -----------------------------------------------------------------------------
     @Slot(str)
@@ -356,9 +352,9 @@ class Trainer(QObject):
         except Exception as error:  # a bug must not kill the thread or lose the network
             traceback.print_exception(error)
             self.failed.emit(f"Teaching stopped because of an internal error: {error}")
+            session.end_teaching()
             steps = []
-        snapshot = session.snapshot()
-        self.weights_published.emit(snapshot, True)  # the bars and layers follow it, live
+        snapshot = self._publish(reread=True)  # the bars and layers follow it, live
         if steps:
             self.teach_progress.emit(tuple(steps))
         if session.teaching:
@@ -373,30 +369,25 @@ class Trainer(QObject):
     @Slot(bool)
     def forget_teaching(self, keep_examples: bool) -> None:
         """Back to the network from before the corrections, or the shipped weights after a restart."""
-        from model.checkpoint import DEFAULT_WEIGHTS, CheckpointError
+        from model.checkpoint import CheckpointError
 
         self._served()
         self._end_run()
-        session = self._session_or_fail()
-        if session.forget_teaching() is None:
-            try:
-                session.load(DEFAULT_WEIGHTS, source=SHIPPED_SOURCE)
-            except CheckpointError as error:
-                self.failed.emit(str(error))
-                return
+        try:
+            self._session_or_fail().forget_teaching()
+        except CheckpointError as error:
+            self.failed.emit(str(error))
+            return
         if not keep_examples:
-            self._edit_examples(HandwritingEdit("clear"))
+            self.edit_handwriting(HandwritingEdit("clear"))
         self._network_replaced()
 
     @Slot(object)
     def edit_handwriting(self, edit: HandwritingEdit) -> None:
         """Relabel, delete, clear, import or export the user's examples (see HandwritingEdit)."""
-        self._served()
-        self._edit_examples(edit)
-
-    def _edit_examples(self, edit: HandwritingEdit) -> None:
         from model.handwriting import HandwritingError
 
+        self._served()
         handwriting = self._session_or_fail().handwriting
         try:
             done = edit.apply(handwriting)
@@ -406,13 +397,3 @@ class Trainer(QObject):
             if done:
                 self.network_notice.emit(done)
         self.examples_changed.emit(handwriting.examples)
-
-
-def _warm_up_optimisers() -> None:
-    try:
-        import torch
-
-        torch.optim.Adam([torch.zeros(1, requires_grad=True)])
-    except Exception:
-        # Only a head start: if it fails, the first training run does the import itself.
-        pass

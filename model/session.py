@@ -9,10 +9,10 @@ from __future__ import annotations
 import copy
 import threading
 import time
-from collections.abc import Generator
+from collections.abc import Generator, Iterator
 from dataclasses import asdict, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import torch
@@ -39,6 +39,7 @@ from .teaching import TeachProgress, TeachSettings, teach_steps
 from .training import Message, TrainingData, train_steps
 
 RESTORED_SOURCE = "restored from the last session"
+Step = TypeVar("Step")
 
 
 def describe(net: DigitNet) -> str:
@@ -235,36 +236,42 @@ class ModelSession:
 
     def warm_up_teaching(self) -> None:
         """Load the digits teaching replays and run one backward pass of each batch shape it uses,
-        so that the first correction takes as long as the next ones (about 2 s less)."""
-        self.training_data()
-        learning = TeachSettings.copies + TeachSettings.earlier + TeachSettings.replay
-        for batch in (learning, TeachSettings.replay):  # learning, then settling
-            x = torch.zeros(batch, 1, 28, 28)
-            self.net.eval()
-            self.net(x).sum().backward()
-        self.net.zero_grad(set_to_none=True)
-        self.net.train(self.training)
+        so that the first correction takes as long as the next ones (about 2 s less). Only a head
+        start: whatever fails here, the first correction does (and reports) itself."""
+        try:
+            self.training_data()
+            learning = TeachSettings.copies + TeachSettings.earlier + TeachSettings.replay
+            for batch in (learning, TeachSettings.replay):  # learning, then settling
+                self.net.eval()
+                self.net(torch.zeros(batch, 1, 28, 28)).sum().backward()
+        except Exception:
+            pass
+        finally:
+            self.net.zero_grad(set_to_none=True)
+            self.net.train(self.training)
 
     def teach_for(self, seconds: float, interrupt: threading.Event | None = None) -> list[TeachProgress]:
         """Teaching steps for about `seconds` (at least one); the last one says done when it is."""
         progress: list[TeachProgress] = []
-        deadline = time.perf_counter() + seconds
-        while self._teaching is not None:
-            step = next(self._teaching, None)
-            if step is not None:
-                progress.append(step)
-            if step is None or step.done:
-                self._teaching = None
-                self.net.train(self.training)  # a run under way goes on in training mode
-                break
-            if time.perf_counter() >= deadline or (interrupt is not None and interrupt.is_set()):
+        if self._teaching is None:
+            return progress
+        for step in _for_a_while(self._teaching, seconds, interrupt):
+            progress.append(step)
+            if step.done:
+                self.end_teaching()
                 break
         return progress
 
-    def forget_teaching(self) -> ModelInfo | None:
-        """Back to the network from before the corrections (None if there is none)."""
+    def end_teaching(self) -> None:
+        """The correction is learnt, or abandoned (an error in a step): a run under way goes on."""
+        self._teaching = None
+        self.net.train(self.training)
+
+    def forget_teaching(self) -> ModelInfo:
+        """Back to the network from before the corrections; without one (after a restart, say),
+        to the shipped weights. Raises CheckpointError if those cannot be read."""
         if self._before_teaching is None:
-            return None
+            return self.load(DEFAULT_WEIGHTS, source=SHIPPED_SOURCE)
         net, info = self._before_teaching
         self._adopt(net, info.metadata, info.source, info.path)
         self.unsaved_training = info.unsaved_training
@@ -304,13 +311,7 @@ class ModelSession:
         if self._run is None:
             return []
         messages: list[TrainProgress | EvalResult | TrainFinished] = []
-        deadline = time.perf_counter() + seconds
-        while True:
-            try:
-                message = next(self._run)
-            except StopIteration:
-                self._run = None
-                break
+        for message in _for_a_while(self._run, seconds, interrupt):
             if isinstance(message, EvalProgress):
                 pass  # mid-evaluation: nothing to report, but the slice may end here
             elif isinstance(message, TrainProgress):
@@ -323,8 +324,6 @@ class ModelSession:
             else:
                 messages.append(message)
                 self._finish(message)
-                break
-            if time.perf_counter() >= deadline or (interrupt is not None and interrupt.is_set()):
                 break
         return messages
 
@@ -359,6 +358,18 @@ class ModelSession:
         if finished.final_eval is not None:
             metadata["test_accuracy"] = finished.final_eval.accuracy
         self._info = replace(self._info, metadata=metadata)
+
+
+def _for_a_while(
+    steps: Iterator[Step], seconds: float, interrupt: threading.Event | None
+) -> Generator[Step, None, None]:
+    """The items of `steps` for about `seconds` (at least one), fewer once `interrupt` is set (from
+    another thread, say). Leaving the loop early leaves `steps` open, to go on next time."""
+    deadline = time.perf_counter() + seconds
+    for step in steps:
+        yield step
+        if time.perf_counter() >= deadline or (interrupt is not None and interrupt.is_set()):
+            return
 
 
 def read_drawing(

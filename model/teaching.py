@@ -56,15 +56,13 @@ def teach_steps(
     settings: TeachSettings = TeachSettings(),
     seed: int = 0,
 ) -> Generator[TeachProgress, None, None]:
-    """Fine-tune `net` in place on one drawing (28x28 uint8 or 0-1 pixels).
+    """Fine-tune `net` in place on one drawing (28x28 uint8 pixels, as Example.pixels).
 
     Yields a TeachProgress before the first step (the loss as it was), after each step until
     the drawing is learnt (learnt=True), then one with done=True once the network has settled.
     """
     generator = torch.Generator().manual_seed(seed)
-    image = torch.from_numpy(np.asarray(pixels, dtype=np.float32)).reshape(1, 1, 28, 28)
-    if image.max() > 1.0:
-        image = image / 255.0
+    image = torch.from_numpy(np.asarray(pixels, dtype=np.float32)).reshape(1, 1, 28, 28) / 255.0
     target = torch.tensor([label])
     parameters = list(net.parameters())
     net.eval()

@@ -172,6 +172,13 @@ def compute_on_threads(count: int) -> None:
     torch.set_num_threads(count)
 
 
+def warm_up_optimisers() -> None:
+    """The first optimiser imports torch._dynamo (1-2 s): done at start-up, not at the first Train.
+    Only a head start: if it fails, the first training run does the import itself."""
+    with contextlib.suppress(Exception):
+        torch.optim.Adam([torch.zeros(1, requires_grad=True)])
+
+
 @functools.cache
 def native_bfloat16() -> bool:
     """Whether this CPU multiplies bfloat16 natively (AMX or AVX-512 BF16) through oneDNN.
