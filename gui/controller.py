@@ -161,7 +161,7 @@ class Controller(QObject):
         self.trainer.network_notice.connect(self.state.post_network_notice)
         self.trainer.saved.connect(self._on_saved)
         self.trainer.teach_progress.connect(self.state.add_teach_progress)
-        self.trainer.teach_finished.connect(self._on_teach_finished)
+        self.trainer.correction_learnt.connect(self._on_correction_learnt)
         self.trainer.examples_changed.connect(self.state.set_examples)
         self._predictor_thread.start()
         self._trainer_thread.start()
@@ -229,7 +229,7 @@ class Controller(QObject):
         self._ask_trainer(self._edit, edit)
 
     @Slot(int, int)
-    def _on_teach_finished(self, label: int, version: int) -> None:
+    def _on_correction_learnt(self, label: int, version: int) -> None:
         self._awaiting_taught = (label, version)
         self._report_taught()
 

@@ -6,7 +6,12 @@ number below trades one against the others and was measured (README, Performance
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from model.messages import TrainProgress
 
 
 @dataclass(frozen=True)
@@ -29,3 +34,29 @@ class Pacing:
 
 
 PACING = Pacing()
+
+
+class ProgressReports:
+    """Training steps gathered between two reports to the window, one report per period."""
+
+    def __init__(self, period: float) -> None:
+        self._period = period
+        self._steps: list[TrainProgress] = []
+        self._last = 0.0  # perf_counter() of the last report
+
+    def add(self, steps: list[TrainProgress], finished: bool) -> bool:
+        """Gather `steps`; True when a report is due (the period has passed, or the run ended)."""
+        self._steps.extend(steps)
+        now = time.perf_counter()
+        due = finished or now - self._last >= self._period
+        if due:
+            self._last = now
+        return due
+
+    def take(self) -> tuple[TrainProgress, ...]:
+        steps, self._steps = tuple(self._steps), []
+        return steps
+
+    def clear(self) -> None:
+        """A run ended or was replaced: its unsent steps are stale."""
+        self._steps.clear()

@@ -73,7 +73,7 @@ class Predictor(QObject):
 
     def _answer(self, request: PredictRequest, with_layers: bool) -> None:
         from model.messages import Prediction
-        from model.session import read_drawing
+        from model.reading import read_drawing
 
         assert self._net is not None
         self._unanswered = False

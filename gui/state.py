@@ -41,7 +41,8 @@ class TeachStatus:
 
     label: int | None = None  # None: nothing taught since the network was opened
     before: np.ndarray | None = None  # the drawing's probabilities before the correction
-    losses: tuple[float, ...] = ()  # the drawing's loss at each step so far
+    losses: tuple[float, ...] = ()  # the drawing's loss at each learning step so far
+    rehearsal: tuple[int, int] = (0, 0)  # once learnt: rehearsal steps done, of how many
     done: bool = False
     during_run: bool = False  # taught while a training run was under way
 
@@ -218,10 +219,12 @@ class AppState(QObject):
 
     @Slot(object)
     def add_teach_progress(self, steps: tuple[TeachProgress, ...]) -> None:
+        last = steps[-1]
         self._teaching = replace(
             self._teaching,
-            losses=self._teaching.losses + tuple(s.loss for s in steps),
-            done=steps[-1].done,
+            losses=self._teaching.losses + tuple(s.loss for s in steps if not s.rehearsed),
+            rehearsal=(last.rehearsed, last.rehearsal_steps),
+            done=last.done,
         )
         self.teaching_changed.emit(self._teaching)
 

@@ -73,11 +73,18 @@ def teach_sentence(teaching: TeachStatus, examples: int) -> str:
     trail = " → ".join(f"{loss:.2f}" for loss in shown)
     loss_text = f" · loss {trail}" if trail else "…"
     joins = " · it also joins the batches of the run under way" if teaching.during_run else ""
-    if teaching.done:
-        steps = max(0, len(losses) - 1)
-        kept = f"{examples} example{'s' * (examples != 1)} of yours kept"
-        return f"Learnt {label} in {steps} steps{loss_text} · {kept}{joins}"
-    return f"Learning {label}{loss_text}{joins}"
+    rehearsed, rehearsal_steps = teaching.rehearsal
+    if not teaching.done and not rehearsal_steps:
+        return f"Learning {label}{loss_text}{joins}"
+    learnt = f"Learnt {label} in {max(0, len(losses) - 1)} steps{loss_text}"
+    if not teaching.done:
+        share = rehearsed / rehearsal_steps
+        return f"{learnt} · rehearsing with training digits, so the others stay right: {share:.0%}"
+    kept = f"{examples} example{'s' * (examples != 1)} of yours kept"
+    if rehearsed < rehearsal_steps:  # a training run took over, with this example in it
+        joins = " · the training run goes on, with this drawing in its batches"
+    rehearsal = f" · rehearsed {rehearsed} steps" if rehearsed else ""
+    return f"{learnt}{rehearsal} · {kept}{joins}"
 
 
 def _spread(values: tuple[float, ...], count: int) -> tuple[float, ...]:

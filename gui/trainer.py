@@ -27,7 +27,7 @@ from model.messages import (
     TrainProgress,
 )
 
-from .pacing import PACING, Pacing
+from .pacing import PACING, Pacing, ProgressReports
 
 if TYPE_CHECKING:  # torch loads in this thread, after the window is up
     from model.session import ModelSession
@@ -52,7 +52,7 @@ class Trainer(QObject):
     network_notice = Signal(str)  # a message about the network in use: stale once it is replaced
     saved = Signal(str)  # path
     teach_progress = Signal(object)  # tuple[TeachProgress, ...] since the last slice
-    teach_finished = Signal(int, int)  # the digit taught; the version of the weights that learnt it
+    correction_learnt = Signal(int, int)  # the digit; the version of the weights that learnt it
     examples_changed = Signal(object)  # tuple[Example, ...]: the user's handwriting
 
     def __init__(
@@ -73,8 +73,7 @@ class Trainer(QObject):
         self._pacing = pacing
         self._session: ModelSession | None = None
         self._state = "idle"
-        self._unreported: list[TrainProgress] = []
-        self._last_report = 0.0  # perf_counter() of the last report
+        self._reports = ProgressReports(pacing.report_seconds)
         self._threads_in_use = 0  # torch threads the last run's slices computed on
         self._announced: ModelInfo | None = None  # what the window was last told of the network
         self._interrupt = threading.Event()  # set from any thread: the slice ends after its step
@@ -171,7 +170,7 @@ class Trainer(QObject):
         except CheckpointError as error:
             self.failed.emit(f"{error} The current network is unchanged.")
             return
-        self._unreported.clear()
+        self._reports.clear()
         self._set_state("idle")
         self._network_replaced()
 
@@ -219,6 +218,9 @@ class Trainer(QObject):
         self._threads_in_use = 0
         try:
             session = self._session_or_fail()
+            rehearsal = session.stop_rehearsing()  # the run replays everything: it takes over
+            if rehearsal is not None:
+                self.teach_progress.emit((rehearsal,))
             session.start_training(config)
         except Exception as error:  # data that cannot be read must not take the thread down
             traceback.print_exc()
@@ -265,7 +267,7 @@ class Trainer(QObject):
 
     def _end_run(self) -> TrainFinished | None:
         self._slice_timer.stop()
-        self._unreported.clear()  # a run ended or replaced: its unsent steps are stale
+        self._reports.clear()
         finished = self._session.stop_training() if self._session is not None else None
         self._set_state("idle")
         return finished
@@ -280,9 +282,9 @@ class Trainer(QObject):
         self.network_changed.emit(info, replaced)
 
     def _report_progress(self) -> None:
-        if self._unreported:
-            self.progress.emit(tuple(self._unreported))
-            self._unreported.clear()
+        steps = self._reports.take()
+        if steps:
+            self.progress.emit(steps)
 
     @Slot()
     def _train_slice(self) -> None:
@@ -306,12 +308,8 @@ class Trainer(QObject):
         if self._session.training and self._state == "running":
             self._slice_timer.start(0)  # queued requests are served before it fires
         finished = isinstance(messages[-1], TrainFinished) if messages else False
-        now = time.perf_counter()
-        report_due = finished or now - self._last_report >= self._pacing.report_seconds
-        if report_due:
-            self._last_report = now
         steps = [m for m in messages if isinstance(m, TrainProgress)]
-        self._unreported.extend(steps)
+        report_due = self._reports.add(steps, finished)
         if report_due or len(steps) < len(messages):
             self._report_progress()  # before an evaluation or the end: the window sees them in order
         for message in messages:
@@ -354,16 +352,14 @@ class Trainer(QObject):
             self.failed.emit(f"Teaching stopped because of an internal error: {error}")
             session.end_teaching()
             steps = []
+        if session.info != self._announced:  # it now holds unsaved training
+            self._announce(session.info, replaced=False)
         snapshot = self._publish(reread=True)  # the bars and layers follow it, live
         if steps:
             self.teach_progress.emit(tuple(steps))
-        if session.teaching:
-            self._slice_timer.start(0)
-            return
-        self._announce(session.info, replaced=False)
-        if steps:
-            self.teach_finished.emit(steps[-1].label, snapshot.version)
-        if self._state == "running":
+        if any(step.learnt and not step.rehearsed for step in steps):  # rehearsal follows
+            self.correction_learnt.emit(steps[-1].label, snapshot.version)
+        if session.teaching or self._state == "running":
             self._slice_timer.start(0)
 
     @Slot(bool)

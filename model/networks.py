@@ -213,6 +213,15 @@ class DigitNet(nn.Module):
             return torch.softmax(logits, dim=1)[0].numpy().copy()
 
 
+def describe(net: DigitNet) -> str:
+    """The layers in one line, as the window shows them: 'CNN: conv 32 → conv 64 → dense 128 → 10'."""
+    spec = net.spec
+    if spec.kind == "cnn":
+        dense = [f"dense {spec.fc}"] if spec.fc else []
+        return "CNN: " + " → ".join([f"conv {c}" for c in spec.channels] + dense + ["10"])
+    return "Fully connected: 784 → " + " → ".join(str(h) for h in spec.hidden) + " → 10"
+
+
 def count_parameters(module: nn.Module) -> int:
     return sum(p.numel() for p in module.parameters())
 

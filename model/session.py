@@ -31,23 +31,15 @@ from .messages import (
     TrainFinished,
     TrainProgress,
 )
-from .networks import DigitNet, build_network, count_parameters
+from .networks import DigitNet, build_network, count_parameters, describe
 from .personal import PersonalExamples
-from .preprocess import preprocess
+from .reading import read_drawing
 from .snapshot import WeightSnapshot, take_snapshot
 from .teaching import TeachProgress, TeachSettings, teach_steps
 from .training import Message, TrainingData, train_steps
 
 RESTORED_SOURCE = "restored from the last session"
 Step = TypeVar("Step")
-
-
-def describe(net: DigitNet) -> str:
-    spec = net.spec
-    if spec.kind == "cnn":
-        dense = [f"dense {spec.fc}"] if spec.fc else []
-        return "CNN: " + " → ".join([f"conv {c}" for c in spec.channels] + dense + ["10"])
-    return "Fully connected: 784 → " + " → ".join(str(h) for h in spec.hidden) + " → 10"
 
 
 class ModelSession:
@@ -57,6 +49,9 @@ class ModelSession:
         self.data_dir = data_dir
         self.handwriting = PersonalExamples(handwriting)
         self._teaching: Generator[TeachProgress, None, None] | None = None
+        self._taught_key = ""  # the example being taught
+        self._joins_run = ""  # the example whose rehearsal a starting run cut short
+        self._rehearsal: TeachProgress | None = None  # the last step, once the correction is learnt
         self._taught = 0  # corrections taught: each one's augmentations are its own
         # The network as it was before the first correction, for "Forget what I taught".
         self._before_teaching: tuple[DigitNet, ModelInfo] | None = None
@@ -96,7 +91,7 @@ class ModelSession:
         self, net: DigitNet, metadata: dict[str, Any], source: str, path: str | None = None
     ) -> ModelInfo:
         self.stop_training()
-        self._teaching = None
+        self.end_teaching()
         self._before_teaching = None
         net.eval()
         self.net = net
@@ -228,8 +223,11 @@ class ModelSession:
             self._before_teaching = (copy.deepcopy(self.net), self.info)
         earlier = self.handwriting.tensors()
         self._taught += 1
+        self._taught_key, self._rehearsal = example.key, None
+        # A run under way replays the training digits, with this example: it is the rehearsal.
+        settings = TeachSettings(rehearse=0) if self.training else TeachSettings()
         self._teaching = teach_steps(
-            self.net, example.pixels, example.label, earlier, self.training_data(), seed=self._taught
+            self.net, example.pixels, example.label, earlier, self.training_data(), settings, self._taught
         )
         self.unsaved_training = True
         return example, warning
@@ -240,8 +238,10 @@ class ModelSession:
         start: whatever fails here, the first correction does (and reports) itself."""
         try:
             self.training_data()
-            learning = TeachSettings.copies + TeachSettings.earlier + TeachSettings.replay
-            for batch in (learning, TeachSettings.replay):  # learning, then settling
+            shape = TeachSettings()
+            learning = shape.copies + shape.earlier + shape.replay
+            rehearsal = shape.rehearse_copies + shape.rehearse_earlier + shape.replay
+            for batch in (learning, rehearsal):
                 self.net.eval()
                 self.net(torch.zeros(batch, 1, 28, 28)).sum().backward()
         except Exception:
@@ -257,14 +257,27 @@ class ModelSession:
             return progress
         for step in _for_a_while(self._teaching, seconds, interrupt):
             progress.append(step)
+            if step.learnt:
+                self._rehearsal = step
             if step.done:
                 self.end_teaching()
                 break
         return progress
 
+    def stop_rehearsing(self) -> TeachProgress | None:
+        """End the rehearsal of a correction already learnt (a run is starting: it replays the
+        training digits anyway, and the example joins its batches). Returns its last step,
+        marked done; None when there was none."""
+        if self._teaching is None or self._rehearsal is None:
+            return None
+        last = replace(self._rehearsal, done=True)
+        self._joins_run = self._taught_key
+        self.end_teaching()
+        return last
+
     def end_teaching(self) -> None:
         """The correction is learnt, or abandoned (an error in a step): a run under way goes on."""
-        self._teaching = None
+        self._teaching = self._rehearsal = None
         self.net.train(self.training)
 
     def forget_teaching(self) -> ModelInfo:
@@ -286,6 +299,7 @@ class ModelSession:
         """Begin a run on the network in use: from its current weights, or (`from_scratch`) from
         fresh random weights of the same shape. Returns the new network's info in that case."""
         self.stop_training()
+        self.stop_rehearsing()
         data = self.training_data()
         adopted = None
         config = replace(config, arch=self.net.spec.kind)
@@ -293,11 +307,18 @@ class ModelSession:
             adopted = self._adopt(build_network(self.net.spec, seed=config.seed), {}, UNTRAINED_SOURCE)
         self._info = replace(self._info, metadata={"config": asdict(config), "data": data.name})
         self._last_progress = self._last_eval = None
-        self._own_from = 0 if config.include_handwriting else len(self.handwriting)
-        self._run = train_steps(self.net, data, config, own=self._own_examples)
+        self._own_from = 0 if config.include_handwriting else self._first_joining_example()
+        self._run = train_steps(self.net, data, config, own=self.own_examples)
         return adopted
 
-    def _own_examples(self) -> tuple[torch.Tensor, torch.Tensor]:
+    def _first_joining_example(self) -> int:
+        """Examples from this index on join the run: those taught from now on, and the one
+        whose rehearsal the run cut short."""
+        keys = [example.key for example in self.handwriting.examples]
+        joining, self._joins_run = self._joins_run, ""
+        return keys.index(joining) if joining in keys else len(keys)
+
+    def own_examples(self) -> tuple[torch.Tensor, torch.Tensor]:
         """The examples the run under way learns from: all of them, or those taught during it."""
         x, y = self.handwriting.tensors()
         start = min(self._own_from, len(y))
@@ -370,18 +391,3 @@ def _for_a_while(
         yield step
         if time.perf_counter() >= deadline or (interrupt is not None and interrupt.is_set()):
             return
-
-
-def read_drawing(
-    net: DigitNet, request_id: int, image: np.ndarray | None, with_layers: bool = True
-) -> Prediction:
-    """Preprocess a canvas image (uint8, ink bright) and run `net` on it; every layer's output
-    comes with the answer unless `with_layers` is False (half the work)."""
-    pixels = None if image is None else preprocess(image)
-    if pixels is None:
-        return Prediction(request_id, None)
-    tensor = torch.from_numpy(pixels)
-    if not with_layers:
-        return Prediction(request_id, net.probabilities(tensor), pixels)
-    probabilities, layers = net.forward_with_activations(tensor)
-    return Prediction(request_id, probabilities, pixels, tuple(layers))

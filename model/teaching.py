@@ -4,7 +4,12 @@ Each step trains on a small batch that mixes augmented copies of the new example
 the user's earlier examples and replayed training digits (MNIST, or the practice set): the
 correction is learnt without the network forgetting what it knew. Batch normalisation keeps
 its statistics (the network stays in eval mode), so a few dozen digits cannot shift them.
-The loop ends as soon as the network reads the drawing as the taught digit with confidence.
+Learning ends as soon as the network reads the drawing as the taught digit with confidence.
+
+Then it rehearses, in the background: more steps on replayed digits, the training digits
+that look most like the drawing (those a correction would drag along with it: a 7 written
+like a 2 would turn MNIST's 2s into 7s) and a little of the user's own examples, at a rate
+slowing to nothing. What the correction disturbed comes back; the correction stays.
 """
 
 from __future__ import annotations
@@ -32,7 +37,11 @@ class TeachSettings:
     max_steps: int = 40
     confident: float = 0.6  # the drawing is read as the taught digit with this probability: learnt
     max_gradient: float = 1.0  # a drawing read badly has a huge loss: its first steps are clipped
-    settle: int = 10  # steps on replayed digits alone once it is learnt: what it knew comes back
+    rehearse: int = 150  # steps once it is learnt: what the correction disturbed comes back
+    rehearse_copies: int = 2  # the drawing's share of a rehearsal batch ...
+    rehearse_earlier: int = 4  # ... and the user's earlier examples'
+    lookalikes: int = 256  # training digits nearest the drawing, replayed while rehearsing ...
+    lookalikes_per_batch: int = 32  # ... this many in each batch (of the `replay`)
 
 
 @dataclass(frozen=True)
@@ -43,7 +52,9 @@ class TeachProgress:
     step: int
     loss: float  # cross-entropy of the drawing itself, as the network now reads it
     probabilities: np.ndarray  # (10,) for the drawing
-    learnt: bool = False  # read as the taught digit with confidence; settling steps follow
+    learnt: bool = False  # read as the taught digit with confidence (or given up); rehearsal follows
+    rehearsed: int = 0  # rehearsal steps so far ...
+    rehearsal_steps: int = 0  # ... of this many
     done: bool = False
 
 
@@ -59,7 +70,8 @@ def teach_steps(
     """Fine-tune `net` in place on one drawing (28x28 uint8 pixels, as Example.pixels).
 
     Yields a TeachProgress before the first step (the loss as it was), after each step until
-    the drawing is learnt (learnt=True), then one with done=True once the network has settled.
+    the drawing is learnt (the first with learnt=True), then after each rehearsal step; the
+    last says done. Stopping early, after learnt, keeps the correction.
     """
     generator = torch.Generator().manual_seed(seed)
     image = torch.from_numpy(np.asarray(pixels, dtype=np.float32)).reshape(1, 1, 28, 28) / 255.0
@@ -68,8 +80,10 @@ def teach_steps(
     net.eval()
     yield _read(net, image, label, 0)
 
-    def step_on(mix: TeachSettings, optimizer: torch.optim.Optimizer) -> None:
-        x, y, own = _batch(image, target, earlier, replay, mix, generator)
+    def step_on(
+        mix: TeachSettings, optimizer: torch.optim.Optimizer, lookalikes: torch.Tensor | None = None
+    ) -> None:
+        x, y, own = _batch(image, target, earlier, replay, mix, generator, lookalikes)
         if not len(y):
             return  # settling with nothing to replay
         logits = net(x)
@@ -91,18 +105,34 @@ def teach_steps(
         progress = _read(net, image, label, step)
         learnt = step >= settings.min_steps and progress.probabilities[label] >= settings.confident
         if learnt or step >= settings.max_steps:
-            yield replace(progress, learnt=True)
             break
         yield progress
-    # Settling: steps on replayed digits alone, without the momentum of learning (which would
-    # carry the network past the drawing and away from everything else), slowing to nothing.
-    settling = torch.optim.SGD(parameters, lr=settings.learning_rate)
-    replay_only = replace(settings, copies=0, earlier=0)
-    for settled in range(settings.settle):
-        step += 1
-        settling.param_groups[0]["lr"] = settings.learning_rate * (1 - settled / settings.settle)
-        step_on(replay_only, settling)
-    yield replace(_read(net, image, label, step), learnt=True, done=True)
+    if replay is None or not settings.rehearse:  # nothing to rehearse with
+        yield replace(progress, learnt=True, done=True)
+        return
+    yield replace(progress, learnt=True, rehearsal_steps=settings.rehearse)
+    # Rehearsal: a fresh momentum (learning's would carry the network on past the drawing).
+    rehearsing = torch.optim.SGD(parameters, lr=settings.learning_rate, momentum=0.9)
+    mix = replace(settings, copies=settings.rehearse_copies, earlier=settings.rehearse_earlier)
+    lookalikes = nearest_training_digits(replay, image, settings.lookalikes)
+    for rehearsed in range(1, settings.rehearse + 1):
+        rehearsing.param_groups[0]["lr"] = settings.learning_rate * (1 - (rehearsed - 1) / settings.rehearse)
+        step_on(mix, rehearsing, lookalikes)
+        progress = _read(net, image, label, step + rehearsed)
+        yield replace(
+            progress,
+            learnt=True,
+            rehearsed=rehearsed,
+            rehearsal_steps=settings.rehearse,
+            done=rehearsed == settings.rehearse,
+        )
+
+
+def nearest_training_digits(replay: TrainingData, image: torch.Tensor, count: int) -> torch.Tensor:
+    """Indices of the `count` training digits closest to `image` pixel by pixel."""
+    flat = replay.train_x.reshape(len(replay.train_x), -1)
+    distances = torch.linalg.vector_norm(flat, dim=1).square_() - 2 * (flat @ image.reshape(-1))
+    return torch.topk(distances, min(count, len(distances)), largest=False).indices
 
 
 def _read(net: DigitNet, image: torch.Tensor, label: int, step: int) -> TeachProgress:
@@ -120,9 +150,10 @@ def _batch(
     replay: TrainingData | None,
     settings: TeachSettings,
     generator: torch.Generator,
+    lookalikes: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor, int]:
-    """Inputs and labels: the user's drawings (augmented) first, then replayed digits; and how
-    many of the user's there are."""
+    """Inputs and labels: the user's drawings (augmented) first, then replayed digits (among
+    them, some `lookalikes`: indices of training digits); and how many of the user's there are."""
     xs, ys = [image.expand(settings.copies, -1, -1, -1)], [target.expand(settings.copies)]
     own_x, own_y = earlier
     if len(own_y) and settings.earlier:
@@ -135,6 +166,9 @@ def _batch(
         x = random_affine(x, generator)
     if replay is not None and settings.replay:
         pick = torch.randint(len(replay.train_y), (settings.replay,), generator=generator)
+        if lookalikes is not None and len(lookalikes):
+            chosen = torch.randint(len(lookalikes), (settings.lookalikes_per_batch,), generator=generator)
+            pick[: len(chosen)] = lookalikes[chosen]
         x = torch.cat([x, replay.train_x[pick]])
         y = torch.cat([y, replay.train_y[pick]])
     return x, y, own

@@ -35,10 +35,16 @@ def test_digit_key_on_the_canvas_teaches_it(qtbot, window) -> None:
     assert window.state.prediction.digit == 7
     assert window.prediction_label.text() == "7"
     teaching = window.state.teaching
-    assert teaching.done and teaching.label == 7
+    assert teaching.label == 7 and not teaching.done  # learnt: rehearsal goes on
     assert teaching.losses[-1] < teaching.losses[0]  # the loss of the drawing fell
     assert teaching.before is not None and int(np.argmax(teaching.before)) == int(np.argmax(before))
     assert window.teach_bar.status.full_text().startswith("Learnt 7 in ")
+    assert "rehearsing" in window.teach_bar.status.full_text()
+    qtbot.waitUntil(lambda: window.state.teaching.done, timeout=TEACH_TIMEOUT)
+    rehearsed, rehearsal_steps = window.state.teaching.rehearsal
+    assert rehearsed == rehearsal_steps > 0
+    assert f"rehearsed {rehearsed} steps" in window.teach_bar.status.full_text()
+    qtbot.waitUntil(lambda: window.state.prediction.digit == 7, timeout=5000)  # the correction stayed
     assert window.state.network.unsaved_training
     stored = load_examples(user_data_dir() / "handwriting.npz")
     assert [e.label for e in stored] == [7]
@@ -115,6 +121,23 @@ def test_correcting_during_a_training_run_joins_it(qtbot, window) -> None:
     assert window.state.teaching.during_run
     assert "joins the batches of the run under way" in window.teach_bar.status.full_text()
     assert window.state.run.state == "running"
+    assert window.state.teaching.done and window.state.teaching.rehearsal == (0, 0)  # the run rehearses
+    window.controller.stop()
+    qtbot.waitUntil(lambda: window.state.run.state == "idle", timeout=10000)
+
+
+def test_train_pressed_while_rehearsing_takes_over_with_the_drawing(qtbot, window) -> None:
+    draw(qtbot, window, VERTICAL)
+    with qtbot.waitSignal(window.taught, timeout=TEACH_TIMEOUT):
+        window.controller.teach(7)
+    assert not window.state.teaching.done
+    window.training_panel.epochs.setValue(0.5)
+    window.training_panel.continue_training.setChecked(True)
+    with qtbot.waitSignal(window.state.progress_added, timeout=30000):
+        window.training_panel.train_button.click()
+    teaching = window.state.teaching
+    assert teaching.done and teaching.rehearsal[0] < teaching.rehearsal[1]
+    assert "the training run goes on, with this drawing" in window.teach_bar.status.full_text()
     window.controller.stop()
     qtbot.waitUntil(lambda: window.state.run.state == "idle", timeout=10000)
 

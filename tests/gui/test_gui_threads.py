@@ -55,6 +55,9 @@ class RecordingSession:
     def warm_up_teaching(self) -> None:
         """Nothing to warm up: this session trains nothing real."""
 
+    def stop_rehearsing(self) -> None:
+        """Nothing is ever taught here, so nothing is rehearsed."""
+
     def data_description(self) -> str:
         return "the embedded practice set (5,000 MNIST digits)"
 

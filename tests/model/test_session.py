@@ -11,7 +11,8 @@ import pytest
 from model.checkpoint import CheckpointError, save_checkpoint
 from model.messages import EvalResult, TrainConfig, TrainFinished, TrainProgress
 from model.networks import build_network
-from model.session import PRACTICE_DESCRIPTION, ModelSession, read_drawing
+from model.reading import read_drawing
+from model.session import PRACTICE_DESCRIPTION, ModelSession
 from model.snapshot import apply_snapshot
 
 

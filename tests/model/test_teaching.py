@@ -109,11 +109,62 @@ def test_teaching_stops_at_its_step_limit_for_a_drawing_it_cannot_learn(
 
     net = build_network("mlp", seed=0)
     net.load_state_dict(trained_session_state)
-    settings = TeachSettings(max_steps=3, min_steps=1, confident=1.1, settle=2)  # never confident enough
+    settings = TeachSettings(max_steps=3, min_steps=1, confident=1.1, rehearse=2)  # never confident enough
     earlier = (torch.zeros(0, 1, 28, 28), torch.zeros(0, dtype=torch.long))
     steps = list(teach_steps(net, np.zeros((28, 28), np.uint8) + 255, 3, earlier, practice, settings))
-    assert [s.step for s in steps] == [0, 1, 2, 3, 5]
-    assert steps[-2].learnt and steps[-1].done
+    assert [s.step for s in steps] == [0, 1, 2, 3, 4, 5]
+    assert [(s.learnt, s.rehearsed, s.done) for s in steps[3:]] == [(True, 0, False), (True, 1, False), (True, 2, True)]
+
+
+def test_rehearsal_undoes_what_a_conflicting_correction_disturbed(practice, trained_session_state) -> None:
+    """A training digit taught as another digit drags its look-alikes along; rehearsing on them
+    and on replayed digits brings those back, and the correction stays."""
+    from model.networks import build_network
+
+    net = build_network("mlp", seed=0)
+    net.load_state_dict(trained_session_state)
+    _, accuracy_before = evaluate(net, practice.test_x, practice.test_y)
+    index = int(torch.nonzero(practice.train_y == 1)[0, 0])
+    pixels = np.rint(practice.train_x[index, 0].numpy() * 255).astype(np.uint8)
+    earlier = (torch.zeros(0, 1, 28, 28), torch.zeros(0, dtype=torch.long))
+    accuracy_learnt = None
+    for step in teach_steps(net, pixels, 7, earlier, practice):
+        if step.learnt and not step.rehearsed:
+            accuracy_learnt = evaluate(net, practice.test_x, practice.test_y)[1]
+    _, accuracy_after = evaluate(net, practice.test_x, practice.test_y)
+    assert step.done and step.rehearsed == step.rehearsal_steps == TeachSettings().rehearse
+    assert int(np.argmax(step.probabilities)) == 7
+    assert accuracy_learnt is not None and accuracy_learnt < accuracy_before  # disturbed
+    undone = (accuracy_after - accuracy_learnt) / (accuracy_before - accuracy_learnt)
+    assert undone >= 0.5, (accuracy_before, accuracy_learnt, accuracy_after)
+
+
+def test_the_training_digits_nearest_a_drawing_come_first(practice) -> None:
+    from model.teaching import nearest_training_digits
+
+    index = 123
+    nearest = nearest_training_digits(practice, practice.train_x[index], 5)
+    assert int(nearest[0]) == index
+    distances = (practice.train_x[nearest] - practice.train_x[index]).flatten(1).norm(dim=1)
+    assert torch.all(distances[1:] >= distances[:-1])
+
+
+def test_a_run_started_while_rehearsing_takes_the_correction_into_its_batches(
+    practice, trained_session_state, tmp_path
+) -> None:
+    session = fresh_session(practice, trained_session_state, tmp_path)
+    for index in range(2):  # an earlier example, then the one being rehearsed
+        image = as_canvas(np.rint(practice.test_x[index, 0].numpy() * 255).astype(np.uint8))
+        session.teach(image, 5)
+        steps = session.teach_for(0.05)
+        while not steps[-1].learnt:
+            steps += session.teach_for(0.05)
+    assert session.teaching and not steps[-1].done  # rehearsing
+    cut = session.stop_rehearsing()
+    assert cut is not None and cut.done and cut.learnt and cut.rehearsed < cut.rehearsal_steps
+    assert not session.teaching and session.stop_rehearsing() is None
+    session.start_training(TrainConfig(arch="mlp", epochs=1, batch_size=64, include_handwriting=False))
+    assert len(session.own_examples()[1]) == 1  # the one whose rehearsal the run cut short
 
 
 def test_a_run_mixes_the_users_examples_into_every_batch(practice) -> None:
