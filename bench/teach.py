@@ -385,7 +385,8 @@ def main() -> int:
     if writers:
         print(
             f"{'writer':<24} {'digits':>6} {'misreads w/o':>12} {'with':>5} "
-            f"{'later half w/o':>14} {'with':>7} {'teaches':>7} {'MNIST':>8} {'drop':>6} {'latency':>8} {'rehearsal wait':>14}"
+            f"{'later half w/o':>14} {'with':>7} {'teaches':>7} {'MNIST':>8} {'drop':>6} {'latency':>8} "
+            f"{'rehearsal wait':>14}"
         )
     for writer in writers:
         count = int((digits.writers == writer).sum())

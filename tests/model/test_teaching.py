@@ -113,7 +113,8 @@ def test_teaching_stops_at_its_step_limit_for_a_drawing_it_cannot_learn(
     earlier = (torch.zeros(0, 1, 28, 28), torch.zeros(0, dtype=torch.long))
     steps = list(teach_steps(net, np.zeros((28, 28), np.uint8) + 255, 3, earlier, practice, settings))
     assert [s.step for s in steps] == [0, 1, 2, 3, 4, 5]
-    assert [(s.learnt, s.rehearsed, s.done) for s in steps[3:]] == [(True, 0, False), (True, 1, False), (True, 2, True)]
+    ends = [(s.learnt, s.rehearsed, s.done) for s in steps[3:]]
+    assert ends == [(True, 0, False), (True, 1, False), (True, 2, True)]
 
 
 def test_rehearsal_undoes_what_a_conflicting_correction_disturbed(practice, trained_session_state) -> None:
