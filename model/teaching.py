@@ -37,7 +37,7 @@ class TeachSettings:
     max_steps: int = 40
     confident: float = 0.6  # the drawing is read as the taught digit with this probability: learnt
     max_gradient: float = 1.0  # a drawing read badly has a huge loss: its first steps are clipped
-    rehearse: int = 150  # steps once it is learnt: what the correction disturbed comes back
+    rehearse: int = 250  # steps once it is learnt: what the correction disturbed comes back
     rehearse_copies: int = 2  # the drawing's share of a rehearsal batch ...
     rehearse_earlier: int = 4  # ... and the user's earlier examples'
     lookalikes: int = 256  # training digits nearest the drawing, replayed while rehearsing ...
