@@ -1,7 +1,9 @@
-"""What the bench scripts share: where to find MNIST when no --data-dir is given."""
+"""What the bench scripts share: where to find MNIST when no --data-dir is given, and the
+line that says on which machine, when and under what load a figure was measured."""
 
 from __future__ import annotations
 
+import datetime
 import os
 import sys
 import tempfile
@@ -19,6 +21,20 @@ def mnist_dir(data_dir: str | None) -> str | None:
     if data_dir is None and SHARED_MNIST.is_dir() and not os.environ.get("DIGITPAD_DATA"):
         return str(SHARED_MNIST)
     return data_dir
+
+
+def describe_machine() -> str:
+    """'date: 2026-12-02 04:10 UTC; cpu: AMD EPYC ..., 2 logical cores; load average 0.12, ...'."""
+    cpu = "unknown CPU"
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        names = [line for line in cpuinfo.read_text().splitlines() if line.startswith("model name")]
+        cpu = names[0].split(":", 1)[1].strip() if names else cpu
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    return (
+        f"date: {datetime.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}; "
+        f"cpu: {cpu}, {os.cpu_count()} logical cores; load average {load}"
+    )
 
 
 def isolate_user_files() -> None:

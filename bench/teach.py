@@ -40,7 +40,6 @@ one line "@ {json}" on stdout.
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
 import os
 import shutil
@@ -55,7 +54,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from common import REPO, SHARED_MNIST  # also puts the repository on sys.path (tools/)
+from common import REPO, SHARED_MNIST, describe_machine  # also puts the repository on sys.path (tools/)
 
 DEFAULT_STROKES = REPO.parent / "shared" / "datasets" / "strokes" / "unipen_digits_dev.npz"
 TEACH_TIMEOUT = 60.0  # seconds from the key press to taught(), before it counts as never taught
@@ -357,16 +356,7 @@ def main() -> int:
 
     from model.strokes import is_training_writer, load_unipen
 
-    cpu = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        "unknown",
-    )
-    print(f"date: {datetime.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}")
-    print(f"cpu: {cpu}, {os.cpu_count()} logical cores; load average {os.getloadavg()}")
+    print(describe_machine())
     digits = load_unipen(args.strokes)
     digits = digits.subset(digits.strict)
     writers = list(dict.fromkeys(str(w) for w in digits.writers if not is_training_writer(str(w))))

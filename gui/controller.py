@@ -80,6 +80,7 @@ class Controller(QObject):
         self._wants_layers_now = wants_layers_now  # () -> bool: the activation view would show them
         self._pacing = pacing
         self._request_id = 0
+        self._with_saliency = False  # the overlay is on: answers carry where it looked
         self._last_request_at = 0.0  # time.monotonic() of the last request
         self._awaiting_answer = False  # a request is with the predictor
         self._canvas_changed = False  # the ink changed since the last request
@@ -287,8 +288,15 @@ class Controller(QObject):
         self._canvas_changed = False
         self._awaiting_answer = True
         image = None if self._canvas.is_empty() else self._canvas.image_array()
-        self.prediction_requested.emit(PredictRequest(self._request_id, image, with_layers))
+        request = PredictRequest(self._request_id, image, with_layers, self._with_saliency)
+        self.prediction_requested.emit(request)
         self._last_request_at = time.monotonic()
+
+    @Slot(bool)
+    def show_saliency(self, on: bool) -> None:
+        """Answers carry where the network looked (or stop carrying it) from now on."""
+        self._with_saliency = on
+        self.request_prediction()
 
     def _request_for_canvas_change(self) -> None:
         # While the pen moves the activation view shows a picture every few frames at most:

@@ -33,6 +33,7 @@ from .loss_plot import LossPlot
 from .network_files import NetworkFiles
 from .notice import NoticeBar
 from .prediction_view import InputPreview, ProbabilityView
+from .saliency_view import SaliencyView
 from .state import AppState, DownloadStatus, RunStatus
 from .teach_view import TeachBar
 from .training_panel import OPTIMIZER_LABELS, TrainingPanel
@@ -80,6 +81,7 @@ class MainWindow(QMainWindow):
         self.loss_plot = LossPlot()
         self.training_panel = TrainingPanel()
         self.teach_bar = TeachBar()
+        self.saliency = SaliencyView(self.input_preview, self.probability_view)
 
         self.prediction_label = LiveLabel("88", "")
         self.prediction_label.setObjectName("predictionLabel")
@@ -121,6 +123,8 @@ class MainWindow(QMainWindow):
         seen_text.addWidget(theme.heading("What the network sees"))
         seen_text.addWidget(seen_note)
         seen_text.addWidget(self.pixel_label)
+        seen_text.addWidget(self.saliency.toggle)
+        seen_text.addWidget(self.saliency.caption)
         seen_text.addStretch(1)
         seen = QHBoxLayout()
         seen.addWidget(self.input_preview, 0, Qt.AlignmentFlag.AlignTop)
@@ -216,6 +220,7 @@ class MainWindow(QMainWindow):
         state.examples_changed.connect(self._on_teaching_changed)
         self.teach_bar.digit_chosen.connect(controller.teach)
         self.probability_view.digit_clicked.connect(controller.teach)
+        self.saliency.toggled.connect(controller.show_saliency)
         panel.train_requested.connect(self.files.train)
         panel.pause_requested.connect(controller.pause)
         panel.resume_requested.connect(controller.resume)
@@ -257,6 +262,7 @@ class MainWindow(QMainWindow):
 
     def _on_prediction_changed(self, prediction: Prediction) -> None:
         self.input_preview.set_pixels(prediction.pixels)
+        self.saliency.set_prediction(prediction)
         if prediction.probabilities is None:
             self.prediction_label.setText("")
             self.confidence_label.setText("Draw a digit")
@@ -351,6 +357,7 @@ class MainWindow(QMainWindow):
         panel.set_config(config)
         # Continue is remembered: a user who keeps teaching the same network is not asked each time.
         panel.continue_training.setChecked(prefs.saved_flag(settings, "train/continue"))
+        self.saliency.toggle.setChecked(prefs.saved_flag(settings, "view/saliency"))
         self.set_pen_scale(
             prefs.saved_number(settings, "canvas/pen_scale", PEN_SCALE_DEFAULT, PEN_SCALE_MIN, PEN_SCALE_MAX)
         )
@@ -364,6 +371,7 @@ class MainWindow(QMainWindow):
             settings.setValue(f"train/{key}", getattr(config, key))
         settings.setValue("train/continue", "false" if config.from_scratch else "true")
         settings.setValue("train/include_handwriting", "true" if config.include_handwriting else "false")
+        settings.setValue("view/saliency", "true" if self.saliency.shown else "false")
         settings.sync()
 
     def closeEvent(self, event: QCloseEvent) -> None:

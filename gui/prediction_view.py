@@ -25,6 +25,7 @@ class ProbabilityView(QWidget):
     """
 
     digit_clicked = Signal(int)
+    digit_hovered = Signal(int)  # the digit whose bar is under the mouse; -1 when none
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -32,6 +33,8 @@ class ProbabilityView(QWidget):
         self.setMinimumSize(200, 120)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         self.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.setMouseTracking(True)
+        self._hovered = -1
         self._probabilities: np.ndarray | None = None
         self._before: np.ndarray | None = None
         self.setToolTip(
@@ -57,6 +60,17 @@ class ProbabilityView(QWidget):
 
     def digit_at(self, y: float) -> int:
         return min(9, max(0, int(y // (self.height() / 10))))
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        self._hover(self.digit_at(event.position().y()))
+
+    def leaveEvent(self, event: QEvent) -> None:
+        self._hover(-1)
+
+    def _hover(self, digit: int) -> None:
+        if digit != self._hovered:
+            self._hovered = digit
+            self.digit_hovered.emit(digit)
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
         if event.button() == Qt.MouseButton.LeftButton and self._probabilities is not None:
@@ -120,6 +134,8 @@ class InputPreview(QWidget):
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
         self._pixels: np.ndarray | None = None
         self._image = QImage()
+        self._overlay: np.ndarray | None = None  # (28, 28) saliency, painted over the pixels
+        self._overlay_image = QImage()
         self._hover: tuple[int, int] | None = None
         self.setToolTip(
             "What the network sees: your drawing cropped, fitted into 20x20 and centred by its\n"
@@ -147,6 +163,17 @@ class InputPreview(QWidget):
         self._update_hover_text()
         self.update()
 
+    def set_overlay(self, saliency: np.ndarray | None) -> None:
+        """Paint a (28, 28) map over the pixels: red where positive, blue where negative."""
+        self._overlay = None if saliency is None else np.asarray(saliency, dtype=np.float32).copy()
+        self._overlay_image = QImage() if self._overlay is None else saliency_image(self._overlay)
+        self._update_hover_text()
+        self.update()
+
+    def overlay(self) -> np.ndarray | None:
+        """A copy of the map painted over the pixels, None when there is none."""
+        return None if self._overlay is None else self._overlay.copy()
+
     def pixels(self) -> np.ndarray | None:
         """A copy of the 28x28 input shown (0-1), None when nothing is drawn."""
         return None if self._pixels is None else self._pixels.copy()
@@ -160,7 +187,10 @@ class InputPreview(QWidget):
             return ""
         value = float(self._pixels[row, col])
         normalised = (value - MNIST_MEAN) / MNIST_STD
-        return f"pixel ({row}, {col}): {round(value * 255)}/255 = {value:.2f} → normalised {normalised:+.2f}"
+        text = f"pixel ({row}, {col}): {round(value * 255)}/255 = {value:.2f} → normalised {normalised:+.2f}"
+        if self._overlay is not None:
+            text += f" · its share in the score {float(self._overlay[row, col]):+.3f}"
+        return text
 
     def _cell(self) -> tuple[QPointF, float]:
         side = min(self.width(), self.height())
@@ -191,6 +221,8 @@ class InputPreview(QWidget):
         painter.fillRect(target, QColor(0, 0, 0))
         if not self._image.isNull():
             painter.drawImage(target, self._image)
+        if not self._overlay_image.isNull():
+            painter.drawImage(target, self._overlay_image)
         painter.setPen(QPen(QColor(60, 60, 70), 1))
         painter.drawRect(target.adjusted(-0.5, -0.5, 0.5, 0.5))
         if self._hover is not None:
@@ -198,3 +230,17 @@ class InputPreview(QWidget):
             painter.setPen(QPen(ACCENT, 1.5))
             painter.drawRect(QRectF(origin.x() + col * cell, origin.y() + row * cell, cell, cell))
         painter.end()
+
+
+def saliency_image(saliency: np.ndarray) -> QImage:
+    """A (H, W) map as a translucent image: red for positive, blue for negative, more opaque
+    the larger the value against the largest magnitude in the map."""
+    largest = float(np.abs(saliency).max())
+    strength = np.zeros_like(saliency) if largest == 0 else np.clip(saliency / largest, -1.0, 1.0)
+    rgba = np.zeros((*saliency.shape, 4), np.uint8)
+    rgba[..., 0] = np.where(strength > 0, 255, 40)
+    rgba[..., 1] = 60
+    rgba[..., 2] = np.where(strength < 0, 255, 40)
+    rgba[..., 3] = np.rint(np.sqrt(np.abs(strength)) * 220).astype(np.uint8)
+    height, width = saliency.shape
+    return QImage(rgba.tobytes(), width, height, 4 * width, QImage.Format.Format_RGBA8888).copy()

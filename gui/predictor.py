@@ -79,7 +79,9 @@ class Predictor(QObject):
         self._unanswered = False
         try:
             prediction = replace(
-                read_drawing(self._net, request.request_id, request.image, with_layers),
+                read_drawing(
+                    self._net, request.request_id, request.image, with_layers, request.with_saliency
+                ),
                 weights_version=self._version,
             )
         except Exception as error:  # a bug must not leave the window waiting for an answer

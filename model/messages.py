@@ -159,6 +159,7 @@ class PredictRequest:
     request_id: int
     image: np.ndarray | None  # the canvas ink (uint8, an owned copy), None when empty
     with_layers: bool = True  # False: the activation view would not show them yet
+    with_saliency: bool = False  # also where it looked (with the layers only): the overlay is on
 
 
 @dataclass(frozen=True)
@@ -170,6 +171,7 @@ class Prediction:
     pixels: np.ndarray | None = None  # the 28x28 input (0-1) the network saw
     layers: tuple[LayerActivation, ...] = field(default=())  # empty when not asked for
     weights_version: int = 0  # the WeightSnapshot.version of the network that answered
+    saliency: np.ndarray | None = None  # (10, 28, 28): each pixel's share in each digit's score
 
     @property
     def digit(self) -> int | None:
