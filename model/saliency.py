@@ -36,4 +36,3 @@ def saliency_maps(net: DigitNet, pixels: np.ndarray) -> np.ndarray:
     finally:
         net.train(was_training)
     return (gradient * image)[:, 0].numpy().astype(np.float32, copy=True)
-
