@@ -65,6 +65,8 @@ class DrawingCanvas(QWidget):
         self.setMinimumSize(200, 200)
         self.setCursor(Qt.CursorShape.CrossCursor)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self._overlay = QImage()  # "where it looked", over the ink
+        self._overlay_placement = (0.0, 0.0, 0.0, 0.0)
         self.setToolTip(
             "Draw a digit with the left button or a pen. Right button erases.\n"
             f"Undo {QKeySequence(QKeySequence.StandardKey.Undo).toString()}, "
@@ -113,6 +115,17 @@ class DrawingCanvas(QWidget):
         view = np.frombuffer(image.constBits(), dtype=np.uint8, count=image.bytesPerLine() * height)
         # The ink is grey, so any colour byte of a pixel holds its level.
         return view.reshape(height, image.bytesPerLine() // 4, 4)[:, :width, 1].copy()
+
+    def set_overlay(self, image: QImage | None, placement: tuple[float, float, float, float] | None) -> None:
+        """Lay `image` over the ink, stretched over `placement` (x, y, width, height in the
+        ink's pixels: where preprocessing took the 28x28 input from); None removes it."""
+        self._overlay = QImage() if image is None or placement is None else image
+        self._overlay_placement = placement or (0.0, 0.0, 0.0, 0.0)
+        self.update()
+
+    def overlay_placement(self) -> tuple[float, float, float, float] | None:
+        """Where the overlay lies on the ink, None when there is none."""
+        return None if self._overlay.isNull() else self._overlay_placement
 
     def widget_point(self, x: float, y: float) -> QPointF:
         """Widget coordinates of a point given as fractions (0-1) of the drawing square."""
@@ -227,6 +240,11 @@ class DrawingCanvas(QWidget):
         source = dirty.translated(-origin.x(), -origin.y()).intersected(QRectF(self._image.rect()))
         if not source.isEmpty():
             painter.drawImage(source.translated(origin), self._image, source)
+        if not self._overlay.isNull():
+            x, y, width, height = self._overlay_placement
+            painter.setClipRect(QRectF(origin.x(), origin.y(), self._side(), self._side()))
+            painter.drawImage(QRectF(origin.x() + x, origin.y() + y, width, height), self._overlay)
+            painter.setClipping(False)
         painter.setPen(QPen(theme.CANVAS_FRAME, 1))
         side = self._side()
         painter.drawRect(QRectF(origin.x() - 0.5, origin.y() - 0.5, side, side))

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QCloseEvent, QGuiApplication
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -37,9 +37,6 @@ from .saliency_view import SaliencyView
 from .state import AppState, DownloadStatus, RunStatus
 from .teach_view import TeachBar
 from .training_panel import OPTIMIZER_LABELS, TrainingPanel
-
-DEFAULT_SIZE = (1280, 800)
-SCREEN_SHARE = 0.92  # the default window takes at most this much of the screen's free area
 
 
 class MainWindow(QMainWindow):
@@ -81,7 +78,7 @@ class MainWindow(QMainWindow):
         self.loss_plot = LossPlot()
         self.training_panel = TrainingPanel()
         self.teach_bar = TeachBar()
-        self.saliency = SaliencyView(self.input_preview, self.probability_view)
+        self.saliency = SaliencyView(self.input_preview, self.probability_view, self.canvas)
 
         self.prediction_label = LiveLabel("88", "")
         self.prediction_label.setObjectName("predictionLabel")
@@ -119,12 +116,16 @@ class MainWindow(QMainWindow):
             "28×28 = 784 input neurons: your drawing cropped, fitted in 20×20 and centred, like MNIST."
         )
         seen_note.setWordWrap(True)
+        seen_heading = QHBoxLayout()
+        seen_heading.addWidget(theme.heading("What the network sees"))
+        seen_heading.addStretch(1)
+        seen_heading.addWidget(self.saliency.toggle)
         seen_text = QVBoxLayout()
-        seen_text.addWidget(theme.heading("What the network sees"))
+        seen_text.addLayout(seen_heading)
         seen_text.addWidget(seen_note)
+        seen_text.addWidget(self.saliency.caption)  # in the note's place while it is shown
         seen_text.addWidget(self.pixel_label)
-        seen_text.addWidget(self.saliency.toggle)
-        seen_text.addWidget(self.saliency.caption)
+        self.saliency.toggled.connect(seen_note.setHidden)
         seen_text.addStretch(1)
         seen = QHBoxLayout()
         seen.addWidget(self.input_preview, 0, Qt.AlignmentFlag.AlignTop)
@@ -192,7 +193,7 @@ class MainWindow(QMainWindow):
         status.addPermanentWidget(self.run_label)
         status.addPermanentWidget(self.model_label)
         self.setMinimumSize(*theme.MIN_WINDOW_SIZE)
-        self.resize(*default_size())
+        self.resize(*theme.default_size())
 
     @staticmethod
     def _titled(title: str, view: QWidget) -> QWidget:
@@ -380,16 +381,3 @@ class MainWindow(QMainWindow):
             self._save_settings()
             self.controller.shutdown()
         super().closeEvent(event)
-
-
-def default_size(free: QSize | None = None) -> tuple[int, int]:
-    """1280x800, or less on a small screen (a 1366x768 laptop gets a window that fits).
-    `free`: the screen's area free of task bars (default: the primary screen's)."""
-    if free is None:
-        screen = QGuiApplication.primaryScreen()
-        if screen is None:
-            return DEFAULT_SIZE
-        free = screen.availableGeometry().size()
-    width = max(theme.MIN_WINDOW_SIZE[0], min(DEFAULT_SIZE[0], int(free.width() * SCREEN_SHARE)))
-    height = max(theme.MIN_WINDOW_SIZE[1], min(DEFAULT_SIZE[1], int(free.height() * SCREEN_SHARE)))
-    return width, height

@@ -40,7 +40,8 @@ class ProbabilityView(QWidget):
         self.setToolTip(
             "The output layer after softmax: how likely the network thinks each digit is.\n"
             "Click a digit's bar to teach the network that your drawing is that digit;\n"
-            "a thin mark then shows where each bar stood before."
+            "a thin mark then shows where each bar stood before.\n"
+            "With 'Where it looked' on, hovering a bar shows why it was not that digit."
         )
 
     def sizeHint(self) -> QSize:

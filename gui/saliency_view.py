@@ -9,7 +9,8 @@ from PySide6.QtWidgets import QCheckBox, QLabel
 from model.messages import Prediction
 
 from . import theme
-from .prediction_view import InputPreview, ProbabilityView
+from .canvas import DrawingCanvas
+from .prediction_view import InputPreview, ProbabilityView, saliency_image
 
 METHOD = (
     "Gradient × input: each pixel's ink times how much the digit's score (its output neuron "
@@ -23,9 +24,10 @@ class SaliencyView(QObject):
 
     toggled = Signal(bool)  # the overlay was switched on or off: predictions need the maps
 
-    def __init__(self, preview: InputPreview, bars: ProbabilityView) -> None:
+    def __init__(self, preview: InputPreview, bars: ProbabilityView, canvas: DrawingCanvas) -> None:
         super().__init__(preview)
         self._preview = preview
+        self._canvas = canvas
         self._prediction: Prediction | None = None
         self._hovered = -1
         self.toggle = QCheckBox("Where it looked")
@@ -63,21 +65,25 @@ class SaliencyView(QObject):
         prediction = self._prediction
         maps = None if prediction is None else prediction.saliency
         if not self.shown or prediction is None or prediction.digit is None or maps is None:
-            self._preview.set_overlay(None)
+            self._show(None, None)
             self.caption.setText("Draw a digit to see which ink counted." if self.shown else "")
             return
         answer, other = prediction.digit, self._hovered
         if 0 <= other != answer:
             # The method is linear in the score: the map of z_other - z_answer is a difference.
-            self._preview.set_overlay(maps[other] - maps[answer])
+            self._show(maps[other] - maps[answer], prediction.placement)
             self.caption.setText(
                 f"Why not {other}: red ink favoured {other} over {answer}, blue ink favoured {answer}."
             )
         else:
-            self._preview.set_overlay(maps[answer])
+            self._show(maps[answer], prediction.placement)
             self.caption.setText(
                 f"Red ink raised the score of {answer}, blue ink lowered it (gradient × input)."
             )
+
+    def _show(self, saliency: np.ndarray | None, placement: tuple[float, float, float, float] | None) -> None:
+        self._preview.set_overlay(saliency)
+        self._canvas.set_overlay(None if saliency is None else saliency_image(saliency), placement)
 
     def overlay(self) -> np.ndarray | None:
         """The map painted over the input now, None when none is."""

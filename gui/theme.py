@@ -5,7 +5,8 @@ A dark theme: the canvas is a chalkboard, like MNIST's white-on-black digits.
 
 from __future__ import annotations
 
-from PySide6.QtGui import QColor, QFont, QPalette
+from PySide6.QtCore import QSize
+from PySide6.QtGui import QColor, QFont, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication, QLabel, QWidget
 
 # Colours
@@ -34,6 +35,8 @@ ANSWER_POINT_SIZE = 44
 SMALL_POINT_SIZE = 8.5
 SPACING = 8  # pixels between the window's sections
 MIN_WINDOW_SIZE = (1024, 680)  # every view readable, nothing overlapping (tests/gui/test_gui_layout.py)
+DEFAULT_SIZE = (1280, 800)
+SCREEN_SHARE = 0.92  # the default window takes at most this much of the screen's free area
 
 
 def apply_theme(app: QApplication) -> None:
@@ -92,3 +95,16 @@ def answer_font(widget: QWidget) -> QFont:
 def muted(label: QLabel) -> QLabel:
     label.setStyleSheet(f"color: {MUTED.name()};")
     return label
+
+
+def default_size(free: QSize | None = None) -> tuple[int, int]:
+    """1280x800, or less on a small screen (a 1366x768 laptop gets a window that fits).
+    `free`: the screen's area free of task bars (default: the primary screen's)."""
+    if free is None:
+        screen = QGuiApplication.primaryScreen()
+        if screen is None:
+            return DEFAULT_SIZE
+        free = screen.availableGeometry().size()
+    width = max(MIN_WINDOW_SIZE[0], min(DEFAULT_SIZE[0], int(free.width() * SCREEN_SHARE)))
+    height = max(MIN_WINDOW_SIZE[1], min(DEFAULT_SIZE[1], int(free.height() * SCREEN_SHARE)))
+    return width, height

@@ -172,6 +172,7 @@ class Prediction:
     layers: tuple[LayerActivation, ...] = field(default=())  # empty when not asked for
     weights_version: int = 0  # the WeightSnapshot.version of the network that answered
     saliency: np.ndarray | None = None  # (10, 28, 28): each pixel's share in each digit's score
+    placement: tuple[float, float, float, float] | None = None  # the 28x28 field on the canvas image
 
     @property
     def digit(self) -> int | None:

@@ -42,6 +42,14 @@ def fit_to_box(crop: np.ndarray, box: int = FIT_BOX) -> np.ndarray:
 
 def centre_by_mass(fitted: np.ndarray, size: int = IMAGE_SIZE) -> np.ndarray:
     """Paste into a size x size field so the centre of mass lands at (14, 14), whole pixels."""
+    top, left = _paste_position(fitted, size)
+    height, width = fitted.shape
+    field = np.zeros((size, size), dtype=np.float32)
+    field[top : top + height, left : left + width] = fitted
+    return field
+
+
+def _paste_position(fitted: np.ndarray, size: int) -> tuple[int, int]:
     height, width = fitted.shape
     mass = fitted.sum()
     rows, cols = np.arange(height), np.arange(width)
@@ -50,9 +58,7 @@ def centre_by_mass(fitted: np.ndarray, size: int = IMAGE_SIZE) -> np.ndarray:
     # Round the shift, then keep the whole box inside the field.
     top = min(max(round(CENTRE - centre_row), 0), size - height)
     left = min(max(round(CENTRE - centre_col), 0), size - width)
-    field = np.zeros((size, size), dtype=np.float32)
-    field[top : top + height, left : left + width] = fitted
-    return field
+    return top, left
 
 
 def preprocess(image: np.ndarray) -> np.ndarray | None:
@@ -61,6 +67,13 @@ def preprocess(image: np.ndarray) -> np.ndarray | None:
     The 0-1 scaling is what the network's input layer sees; its first operation then
     normalises with MNIST's mean and standard deviation, exactly as in training.
     """
+    placed = preprocess_placed(image)
+    return None if placed is None else placed[0]
+
+
+def preprocess_placed(image: np.ndarray) -> tuple[np.ndarray, tuple[float, float, float, float]] | None:
+    """preprocess(), and where its 28x28 field lies on `image`: (x, y, width, height) in the
+    image's pixels, so that a picture of the field can be laid over the drawing."""
     if image.ndim != 2:
         raise ValueError(f"expected a 2-D greyscale image, got shape {image.shape}")
     bounds = ink_bounds(image)
@@ -70,7 +83,15 @@ def preprocess(image: np.ndarray) -> np.ndarray | None:
     fitted = fit_to_box(image[top:bottom, left:right])
     if fitted.sum() <= 0:
         return None
-    return centre_by_mass(fitted) / 255.0
+    field_top, field_left = _paste_position(fitted, IMAGE_SIZE)
+    scale_y, scale_x = fitted.shape[0] / (bottom - top), fitted.shape[1] / (right - left)
+    placement = (
+        left - field_left / scale_x,
+        top - field_top / scale_y,
+        IMAGE_SIZE / scale_x,
+        IMAGE_SIZE / scale_y,
+    )
+    return centre_by_mass(fitted) / 255.0, placement
 
 
 def to_uint8(pixels: np.ndarray) -> np.ndarray:

@@ -7,7 +7,7 @@ import torch
 
 from .messages import Prediction
 from .networks import DigitNet
-from .preprocess import preprocess
+from .preprocess import preprocess_placed
 from .saliency import saliency_maps
 
 
@@ -21,12 +21,13 @@ def read_drawing(
     """Preprocess a canvas image (uint8, ink bright) and run `net` on it; every layer's output
     comes with the answer unless `with_layers` is False (half the work), and where it looked
     with them when `with_saliency` is True."""
-    pixels = None if image is None else preprocess(image)
-    if pixels is None:
+    placed = None if image is None else preprocess_placed(image)
+    if placed is None:
         return Prediction(request_id, None)
+    pixels, placement = placed
     tensor = torch.from_numpy(pixels)
     if not with_layers:
-        return Prediction(request_id, net.probabilities(tensor), pixels)
+        return Prediction(request_id, net.probabilities(tensor), pixels, placement=placement)
     probabilities, layers = net.forward_with_activations(tensor)
     maps = saliency_maps(net, pixels) if with_saliency else None
-    return Prediction(request_id, probabilities, pixels, tuple(layers), saliency=maps)
+    return Prediction(request_id, probabilities, pixels, tuple(layers), saliency=maps, placement=placement)

@@ -14,8 +14,7 @@ from gui_support import SEVEN
 from PySide6.QtCore import QRect, QSize, Qt
 from PySide6.QtWidgets import QAbstractScrollArea, QSplitterHandle, QWidget
 
-from gui.main_window import DEFAULT_SIZE, default_size
-from gui.theme import MIN_WINDOW_SIZE
+from gui.theme import DEFAULT_SIZE, MIN_WINDOW_SIZE, default_size
 
 REPO = Path(__file__).resolve().parents[2]
 SIZES = [MIN_WINDOW_SIZE, (1256, 706), DEFAULT_SIZE, (1920, 1080), (3840, 2160)]
@@ -67,8 +66,10 @@ def name(widget: QWidget) -> str:
     return f"{type(widget).__name__}({widget.objectName()}){label[:40]}"
 
 
+@pytest.mark.parametrize("saliency", [False, True], ids=["", "where-it-looked"])
 @pytest.mark.parametrize("size", SIZES, ids=lambda size: f"{size[0]}x{size[1]}")
-def test_nothing_overlaps_or_is_squeezed(qtbot, window, draw_and_wait, size):
+def test_nothing_overlaps_or_is_squeezed(qtbot, window, draw_and_wait, size, saliency):
+    window.saliency.toggle.setChecked(saliency)
     draw_and_wait(SEVEN)
     window.state.post_notice("A notice floats over the window and moves nothing.")
     window.resize(*size)

@@ -18,6 +18,7 @@ def test_where_it_looked_overlays_the_input_and_explains_other_digits(qtbot, win
     prediction = window.state.prediction
     answer = prediction.digit
     np.testing.assert_array_equal(window.input_preview.overlay(), prediction.saliency[answer])
+    assert window.canvas.overlay_placement() == prediction.placement is not None  # and on the ink
     assert window.saliency.caption.isVisible()
     assert f"raised the score of {answer}" in window.saliency.caption.text()
     assert "its share in the score" in window.input_preview.pixel_text(14, 14)
@@ -31,6 +32,7 @@ def test_where_it_looked_overlays_the_input_and_explains_other_digits(qtbot, win
 
     QTest.mouseClick(window.saliency.toggle, Qt.MouseButton.LeftButton)
     assert window.input_preview.overlay() is None and not window.saliency.caption.isVisible()
+    assert window.canvas.overlay_placement() is None
     with qtbot.waitSignal(window.prediction_shown, timeout=10000):
         drag(window.canvas, VERTICAL)
     assert window.state.prediction.saliency is None  # not computed when not shown

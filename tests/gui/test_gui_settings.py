@@ -22,7 +22,7 @@ from PySide6.QtWidgets import QMainWindow
 
 from gui.app import create_main_window
 from gui.canvas import PEN_SCALE_DEFAULT, DrawingCanvas
-from gui.main_window import default_size
+from gui.theme import default_size
 from model.messages import TrainConfig
 
 DEFAULTS = TrainConfig()

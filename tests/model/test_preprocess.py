@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from model.preprocess import FIT_BOX, INK_THRESHOLD, preprocess, to_uint8
+from model.preprocess import FIT_BOX, INK_THRESHOLD, preprocess, preprocess_placed, to_uint8
 
 
 def centre_of_mass(pixels: np.ndarray) -> tuple[float, float]:
@@ -163,3 +163,18 @@ def test_any_solid_rectangle_fills_20_px_and_is_centred(height, width, top, left
     row, col = centre_of_mass(out)
     assert abs(row - 14.0) <= 0.5 + 1e-4
     assert abs(col - 14.0) <= 0.5 + 1e-4
+
+
+@pytest.mark.parametrize("box", [(40, 200, 120, 160), (10, 60, 20, 270), (150, 279, 0, 279)])
+def test_the_placement_lays_the_28x28_field_back_over_the_drawing(box) -> None:
+    top, bottom, left, right = box
+    image = canvas(280)
+    image[top:bottom, left:right] = 255
+    pixels, (x, y, width, height) = preprocess_placed(image)
+    np.testing.assert_array_equal(pixels, preprocess(image))
+    rows = np.flatnonzero(pixels.max(axis=1) > 0.5)
+    cols = np.flatnonzero(pixels.max(axis=0) > 0.5)
+    # The field's ink, carried back through the placement, covers the drawing's ink.
+    cell_h, cell_w = height / 28, width / 28
+    assert abs(y + rows[0] * cell_h - top) <= cell_h and abs(y + (rows[-1] + 1) * cell_h - bottom) <= cell_h
+    assert abs(x + cols[0] * cell_w - left) <= cell_w and abs(x + (cols[-1] + 1) * cell_w - right) <= cell_w
