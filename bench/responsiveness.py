@@ -5,9 +5,11 @@ releasing at the end of each digit. For every mouse event we time how long until
 show a prediction that includes it (move: the next request after it; release: its own
 request). A 5 ms heartbeat timer measures how late the event loop gets to it (its stalls).
 In the teaching phase the drawing on the canvas is taught a digit (as a digit key would)
-whenever the last correction has been learnt, so the network learns all through it.
+whenever the last correction has been learnt and rehearsed, so the network learns all
+through it. With --saliency, "Where it looked" is on: every full answer also computes the
+saliency maps, and the canvas and the input paint them.
 
-    python bench/responsiveness.py [--seconds 20] [--data-dir DIR] [--arch cnn]
+    python bench/responsiveness.py [--seconds 20] [--data-dir DIR] [--arch cnn] [--saliency]
 """
 
 from __future__ import annotations
@@ -155,8 +157,11 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=20.0, help="length of each phase")
     parser.add_argument("--data-dir", help="MNIST folder for the training phase (else the practice set)")
     parser.add_argument("--arch", default="cnn", choices=("cnn", "mlp"))
+    parser.add_argument("--saliency", action="store_true", help="with 'Where it looked' on")
     args = parser.parse_args()
     app, window = open_window(["--data-dir", args.data_dir] if args.data_dir else [])
+    window.saliency.toggle.setChecked(args.saliency)
+    print(f"'Where it looked': {'on' if args.saliency else 'off'}")
     time.sleep(2)  # let the optimiser warm-up thread finish, as it would before a user trains
     app.processEvents()
     probe = Probe(window)

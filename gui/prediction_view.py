@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QImage, QMouseEvent, QPainter, QPaintEvent, QPen
+from PySide6.QtGui import QColor, QEnterEvent, QFont, QImage, QMouseEvent, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from model.constants import MNIST_MEAN, MNIST_STD
@@ -64,6 +64,9 @@ class ProbabilityView(QWidget):
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
         self._hover(self.digit_at(event.position().y()))
+
+    def enterEvent(self, event: QEnterEvent) -> None:
+        self._hover(self.digit_at(event.position().y()))  # a pointer that jumps in moves no more
 
     def leaveEvent(self, event: QEvent) -> None:
         self._hover(-1)
