@@ -72,14 +72,34 @@ class LayerPicture:
     labels: bool  # draw digit labels beside the output neurons
 
 
-def picture(layer: LayerActivation) -> LayerPicture:
+def nice_ceiling(value: float) -> float:
+    """The smallest of 1, 2, 5 times a power of ten that is at least `value` (> 0)."""
+    power = 10.0 ** math.floor(math.log10(value))
+    return next(step * power for step in (1.0, 2.0, 5.0, 10.0) if step * power >= value * (1 - 1e-9))
+
+
+def stable_top(largest: float, current: float | None) -> float:
+    """The top of a layer's colour scale: a round number that grows at once to fit the largest
+    activation, and shrinks only once that falls below a quarter of it, so that the colours
+    (and the legend) do not jump at every frame while the drawing or the weights change."""
+    if not math.isfinite(largest) or largest <= 0:
+        return current or 1.0
+    if current is None or largest > current or largest < current / 4:
+        return nice_ceiling(largest)
+    return current
+
+
+def picture(layer: LayerActivation, top: float | None = None) -> LayerPicture:
+    """The layer's activations as an image; hidden layers are coloured on a scale from 0 to
+    `top` (default: their largest value), the input and the output from 0 to 1."""
     values = np.asarray(layer.values, dtype=np.float64)
     grid = mosaic(values)
     finite = grid[np.isfinite(grid)]
     if layer.kind in ("input", "output"):
         low, high = 0.0, 1.0
     else:
-        low, high = 0.0, float(finite.max()) if finite.size and finite.max() > 0 else 1.0
+        largest = float(finite.max()) if finite.size and finite.max() > 0 else 1.0
+        low, high = 0.0, largest if top is None else top
     scaled = np.where(np.isfinite(grid), 1 + np.clip((grid - low) / (high - low), 0, 1) * 254, GAP_VALUE)
     data = np.ascontiguousarray(scaled.astype(np.uint8))
     height, width = data.shape
@@ -129,6 +149,7 @@ class ActivationView(QWidget):
         # The parts that stay put while the drawing changes, painted once per size and network.
         self._background = QPixmap()
         self._background_key: tuple[object, ...] | None = None
+        self._scale_tops: dict[str, float | None] = {}  # by layer name: see stable_top()
         self._columns: list[tuple[QRectF, QRectF]] = []  # (picture target, scale top label) per layer
         self._refresh = QTimer(self, singleShot=True, interval=REFRESH_MS)
         self._refresh.timeout.connect(self._rebuild)
@@ -158,8 +179,18 @@ class ActivationView(QWidget):
         if not self._has_pending:
             return
         layers, self._pending, self._has_pending = self._pending, None, False
-        self._pictures = [picture(layer) for layer in layers] if layers else []
+        if not layers or tuple(layer.name for layer in layers) != tuple(self._scale_tops):
+            self._scale_tops = {layer.name: None for layer in layers or ()}  # another network
+        for layer in layers or ():
+            finite = layer.values[np.isfinite(layer.values)]
+            largest = float(finite.max()) if finite.size else 0.0
+            self._scale_tops[layer.name] = stable_top(largest, self._scale_tops[layer.name])
+        self._pictures = [picture(layer, self._scale_tops[layer.name]) for layer in layers or ()]
         self.update()
+
+    def scale_tops(self) -> dict[str, float]:
+        """The top of each hidden layer's colour scale now."""
+        return {p.title: p.high for p in self._pictures}
 
     def layer_names(self) -> tuple[str, ...]:
         return self._layer_names

@@ -11,7 +11,9 @@ GUIDE = """
 (or the Eraser, <i>E</i>) erases. The network reads it as you draw.</p>
 <p><b>What the network sees</b> is the <b>input layer</b>: 28×28 = 784 neurons, one per pixel.
 Your ink is cropped, fitted into 20×20 and centred, as MNIST's digits were, and every pixel
-is scaled from 0-255 to 0-1.</p>
+is scaled from 0-255 to 0-1. Tick <b>Where it looked</b> to tint your ink by its share in
+the answer's score: red ink raised it, blue ink lowered it (gradient × input); hover another
+digit's bar to see why it was not that digit.</p>
 <p><b>Inside the network</b>: each hidden layer computes <code>relu(W·x + b)</code>, a new
 representation of your drawing. Convolution layers slide small filters (<code>W∗x</code>)
 over the image and show one picture per filter.</p>
@@ -30,7 +32,9 @@ the same network starts again from random weights. The panel's <b>New…</b> but
 or use <b>It's a</b> under the bars. The network learns from your drawing at once: a few
 dozen small training steps on your drawing mixed with replayed MNIST digits (so that it does
 not forget them). The bars move while it learns, a thin mark shows where each stood before,
-and the line under them shows the loss of your drawing falling. Each correction is kept in
+and the line under them shows the loss of your drawing falling. Then it rehearses for a few
+seconds in the background, mostly on the MNIST digits that look like yours, so that your
+correction does not change how it reads them. Each correction is kept in
 <b>Teach › Your handwriting</b> (relabel, delete, export, import); a training run with
 <b>Include my handwriting</b> learns from all of them, and <b>Teach › Forget what I
 taught</b> goes back to the network from before your corrections.</p>

@@ -1,0 +1,47 @@
+"""Readable layers: each layer's colour scale stays put while the drawing changes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gui.activation_view import ActivationView, nice_ceiling, stable_top
+from model.messages import LayerActivation
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"), [(0.03, 0.05), (1.0, 1.0), (1.01, 2.0), (4.2, 5.0), (5.13, 10.0), (12.6, 20.0)]
+)
+def test_scales_end_on_round_numbers(value, expected) -> None:
+    assert nice_ceiling(value) == pytest.approx(expected)
+
+
+def test_a_scale_grows_at_once_and_shrinks_only_when_far_too_large() -> None:
+    top = stable_top(4.2, None)
+    assert top == 5.0
+    assert stable_top(3.1, top) == 5.0  # a little less: the same colours
+    assert stable_top(1.3, top) == 5.0
+    assert stable_top(6.0, top) == 10.0  # more than fits: grows at once
+    assert stable_top(1.1, 10.0) == 2.0  # under a quarter: shrinks to fit
+    assert stable_top(0.0, 5.0) == 5.0 and stable_top(float("nan"), None) == 1.0
+
+
+def layers(largest: float) -> tuple[LayerActivation, ...]:
+    hidden = np.linspace(0, largest, 64, dtype=np.float32).reshape(4, 4, 4)
+    return (
+        LayerActivation("conv 1", "conv", "relu(W∗x + b)", 100, hidden),
+        LayerActivation("output", "output", "softmax(W·x + b)", 10, np.full(10, 0.1, np.float32)),
+    )
+
+
+def test_the_view_keeps_a_layers_scale_across_answers(qtbot) -> None:
+    view = ActivationView()
+    qtbot.addWidget(view)
+    view.set_layers(layers(4.2))
+    assert view.scale_tops() == {"conv 1": 5.0, "output": 1.0}
+    qtbot.waitUntil(view.shows_new_layers_at_once, timeout=2000)
+    view.set_layers(layers(3.0))
+    assert view.scale_tops()["conv 1"] == 5.0
+    qtbot.waitUntil(view.shows_new_layers_at_once, timeout=2000)
+    view.set_layers(layers(7.5))
+    assert view.scale_tops()["conv 1"] == 10.0
