@@ -7,9 +7,19 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, QSize, Qt, QTimer
-from PySide6.QtGui import QColor, QFont, QImage, QLinearGradient, QPainter, QPaintEvent, QPixmap, QTextOption
-from PySide6.QtWidgets import QSizePolicy, QWidget
+from PySide6.QtCore import QEvent, QRectF, QSize, Qt, QTimer
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QHelpEvent,
+    QImage,
+    QLinearGradient,
+    QPainter,
+    QPaintEvent,
+    QPixmap,
+    QTextOption,
+)
+from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 from model.messages import LayerActivation
 
@@ -70,6 +80,27 @@ class LayerPicture:
     high: float
     table: list[int]
     labels: bool  # draw digit labels beside the output neurons
+
+
+# What each term of a layer's formula does, for the tooltip over its column.
+TERMS = {
+    "pixels / 255": "pixels / 255: each pixel's brightness, 0-255, scaled to 0-1.",
+    "W∗x": "W∗x, convolution: each filter (a small grid of weights W) slides over the layer's "
+    "input and sums weight × value at every place: one feature map per filter.",
+    "W·x": "W·x + b: each neuron multiplies every input by its weight, adds them up, and adds its bias b.",
+    "maxpool": "maxpool: keeps the largest value of each 2×2 block, halving width and height.",
+    "norm": "norm, batch normalisation: each channel is shifted and scaled to the mean and "
+    "spread it had in training, then by two learnt numbers (one of them is the b).",
+    "relu": "relu(z) = max(0, z): negative sums become 0. Without it, layers stacked on each "
+    "other would add up to a single weighted sum.",
+    "softmax": "softmax: turns the 10 sums into probabilities that add up to 1.",
+}
+
+
+def formula_help(title: str, formula: str) -> str:
+    """The tooltip of a layer: its formula, then what each of its terms does."""
+    terms = [text for term, text in TERMS.items() if term in formula]
+    return "\n".join([f"{title}: {formula}", *terms])
 
 
 def nice_ceiling(value: float) -> float:
@@ -150,6 +181,8 @@ class ActivationView(QWidget):
         self._background = QPixmap()
         self._background_key: tuple[object, ...] | None = None
         self._scale_tops: dict[str, float | None] = {}  # by layer name: see stable_top()
+        self._layers_shown: list[str] = []  # each column's tooltip
+        self._spans: list[tuple[float, float]] = []  # each column's left and right
         self._columns: list[tuple[QRectF, QRectF]] = []  # (picture target, scale top label) per layer
         self._refresh = QTimer(self, singleShot=True, interval=REFRESH_MS)
         self._refresh.timeout.connect(self._rebuild)
@@ -186,6 +219,7 @@ class ActivationView(QWidget):
             largest = float(finite.max()) if finite.size else 0.0
             self._scale_tops[layer.name] = stable_top(largest, self._scale_tops[layer.name])
         self._pictures = [picture(layer, self._scale_tops[layer.name]) for layer in layers or ()]
+        self._layers_shown = [formula_help(layer.name, layer.formula) for layer in layers or ()]
         self.update()
 
     def scale_tops(self) -> dict[str, float]:
@@ -219,6 +253,21 @@ class ActivationView(QWidget):
             painter.drawText(scale_label, Qt.AlignmentFlag.AlignRight, f"{pic.high:.3g}")
         painter.end()
 
+    def column_help(self, x: float) -> str | None:
+        """What the layer under x computes, term by term; None between and beside columns."""
+        for (left, right), text in zip(self._spans, self._layers_shown, strict=False):
+            if left <= x <= right:
+                return text
+        return None
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ToolTip and isinstance(event, QHelpEvent):
+            text = self.column_help(event.pos().x())
+            if text is not None:
+                QToolTip.showText(event.globalPos(), text, self)
+                return True
+        return super().event(event)  # elsewhere, the view's own tooltip
+
     def _small_font(self) -> QFont:
         font = QFont(self.font())
         font.setPointSizeF(theme.SMALL_POINT_SIZE)
@@ -250,6 +299,7 @@ class ActivationView(QWidget):
         ]
         widths = column_widths(usable, weights, text_widths)
         columns = []
+        self._spans = []
         x = 4.0
         # Formulas wrap in a narrow column: the header is as tall as the tallest one needs.
         details = max(
@@ -279,6 +329,7 @@ class ActivationView(QWidget):
             scale = QRectF(x, self.height() - scale_height - line - 4, min(width, 120), scale_height)
             self._draw_scale(painter, pic, scale)
             columns.append((target, QRectF(scale.left(), scale.bottom() + 1, scale.width(), line)))
+            self._spans.append((x, x + width))
             x += width
             if index < len(self._pictures) - 1:
                 painter.drawText(QRectF(x, header, arrow, area.height()), Qt.AlignmentFlag.AlignCenter, "→")

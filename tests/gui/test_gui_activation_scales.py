@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from gui_support import SEVEN
 
 from gui.activation_view import ActivationView, nice_ceiling, stable_top
 from model.messages import LayerActivation
@@ -45,3 +46,17 @@ def test_the_view_keeps_a_layers_scale_across_answers(qtbot) -> None:
     qtbot.waitUntil(view.shows_new_layers_at_once, timeout=2000)
     view.set_layers(layers(7.5))
     assert view.scale_tops()["conv 1"] == 10.0
+
+
+def test_each_column_explains_its_formula_term_by_term(qtbot, window, draw_and_wait) -> None:
+    draw_and_wait(SEVEN)
+    view = window.activation_view
+    qtbot.waitUntil(lambda: len(view.layer_names()) == 5, timeout=5000)
+    view.repaint()
+    names = view.layer_names()
+    helps = [view.column_help(x) for x in range(0, view.width(), 4)]
+    shown = [h for h in helps if h is not None]
+    assert [h.split(":")[0] for h in dict.fromkeys(shown)] == list(names)  # left to right
+    conv = next(h for h in shown if h.startswith("conv 1"))
+    assert all(term in conv for term in ("convolution", "maxpool", "batch normalisation", "relu(z)"))
+    assert "softmax: turns" in next(h for h in shown if h.startswith("output"))
