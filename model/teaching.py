@@ -8,8 +8,9 @@ Learning ends as soon as the network reads the drawing as the taught digit with 
 
 Then it rehearses, in the background: more steps on replayed digits, the training digits
 that look most like the drawing (those a correction would drag along with it: a 7 written
-like a 2 would turn MNIST's 2s into 7s) and a little of the user's own examples, at a rate
-slowing to nothing. What the correction disturbed comes back; the correction stays.
+like a 2 would turn MNIST's 2s into 7s) and a little of the user's own examples, which weigh
+less than while learning, at a rate slowing to nothing. What the correction disturbed comes back;
+the correction stays.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ class TeachSettings:
     rehearse: int = 250  # steps once it is learnt: what the correction disturbed comes back
     rehearse_copies: int = 2  # the drawing's share of a rehearsal batch ...
     rehearse_earlier: int = 4  # ... and the user's earlier examples'
+    rehearse_share: float = 0.25  # their share of a rehearsal step's loss (the rest: replay)
     lookalikes: int = 256  # training digits nearest the drawing, replayed while rehearsing ...
     lookalikes_per_batch: int = 32  # ... this many in each batch (of the `replay`)
 
@@ -84,14 +86,18 @@ def teach_steps(
         mix: TeachSettings, optimizer: torch.optim.Optimizer, lookalikes: torch.Tensor | None = None
     ) -> None:
         x, y, own = _batch(image, target, earlier, replay, mix, generator, lookalikes)
-        if not len(y):
-            return  # settling with nothing to replay
         logits = net(x)
-        # The user's drawings and the replayed digits weigh the same, however many of each.
-        parts = [F.cross_entropy(logits[:own], y[:own])] if own else []
-        if own < len(y):
-            parts.append(F.cross_entropy(logits[own:], y[own:]))
-        loss = torch.stack(parts).sum()
+        # The user's drawings have a fixed weight, however many of each there are: while
+        # learning, as much as all the replayed digits; while rehearsing, a smaller share.
+        if lookalikes is None:
+            parts = [F.cross_entropy(logits[:own], y[:own])] if own else []
+            if own < len(y):
+                parts.append(F.cross_entropy(logits[own:], y[own:]))
+            loss = torch.stack(parts).sum()
+        else:
+            share = settings.rehearse_share
+            mine, replayed = F.cross_entropy(logits[:own], y[:own]), F.cross_entropy(logits[own:], y[own:])
+            loss = share * mine + (1 - share) * replayed
         optimizer.zero_grad(set_to_none=True)
         loss.backward()  # type: ignore[no-untyped-call]  # Tensor.backward is unannotated in torch
         torch.nn.utils.clip_grad_norm_(parameters, settings.max_gradient)

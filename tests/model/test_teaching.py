@@ -122,15 +122,15 @@ def test_teaching_stops_at_its_step_limit_for_a_drawing_it_cannot_learn(
 
 
 def test_rehearsal_undoes_what_a_conflicting_correction_disturbed(practice, trained_session_state) -> None:
-    """A training digit taught as another digit drags its look-alikes along; rehearsing on them
-    and on replayed digits brings those back, and the correction stays."""
+    """A 1 taught as a 7 drags other 1s along; rehearsing on its look-alikes and on replayed
+    digits brings those back, and the correction stays."""
     from model.networks import build_network
 
     net = build_network("mlp", seed=0)
     net.load_state_dict(trained_session_state)
     _, accuracy_before = evaluate(net, practice.test_x, practice.test_y)
-    index = int(torch.nonzero(practice.train_y == 1)[0, 0])
-    pixels = np.rint(practice.train_x[index, 0].numpy() * 255).astype(np.uint8)
+    index = int(torch.nonzero(practice.test_y == 1)[0, 0])  # a drawing it never trained on
+    pixels = np.rint(practice.test_x[index, 0].numpy() * 255).astype(np.uint8)
     earlier = (torch.zeros(0, 1, 28, 28), torch.zeros(0, dtype=torch.long))
     accuracy_learnt = None
     for step in teach_steps(net, pixels, 7, earlier, practice):
