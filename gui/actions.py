@@ -125,6 +125,14 @@ def build_menus(window: MainWindow) -> Actions:
     _add(network, "&Train / Pause / Resume", panel.train_button.click, QKeySequence("Ctrl+T"))
     _add(network, "&Stop training", controller.stop, QKeySequence("Ctrl+."))
     network.addSeparator()
+    _add(
+        network,
+        "Inside a &neuron…",
+        window.show_first_layer,
+        QKeySequence("Ctrl+I"),
+        "What each neuron of the first layer looks for; click a neuron in the activation view for any other",
+    )
+    network.addSeparator()
     replacing = [open_file]
     for arch, (text, tip) in NEW_NETWORKS.items():
         replacing.append(

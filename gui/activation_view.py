@@ -6,24 +6,33 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QRectF, QSize, Qt, QTimer
+from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QColor,
     QFont,
     QHelpEvent,
-    QImage,
     QLinearGradient,
+    QMouseEvent,
     QPainter,
     QPaintEvent,
+    QPen,
     QPixmap,
     QTextOption,
 )
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
-from model.messages import LayerActivation
+from model.messages import LayerActivation, NeuronRef
 
 from . import theme
+from .layer_pictures import (
+    LayerPicture,
+    column_widths,
+    formula_help,
+    picture,
+    stable_top,
+    unit_at,
+    unit_rect,
+)
 from .pacing import PACING
 
 HEADER_LINES = 3
@@ -31,142 +40,28 @@ REFRESH_MS = PACING.activation_refresh_ms
 BACKGROUND = theme.PANEL
 TEXT = theme.TEXT
 MUTED = theme.MUTED
-GAP_VALUE = 0  # colour index of the gaps between tiles
 DETAIL_WRAP = QTextOption(Qt.AlignmentFlag.AlignLeft)
 DETAIL_WRAP.setWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
 
 
-def _colour_table(name: str) -> list[int]:
-    lut = pg.colormap.get(name).getLookupTable(nPts=255, alpha=False)
-    return [0xFF1A1A20] + [QColor(int(r), int(g), int(b)).rgba() for r, g, b in lut]
+LENS_SCALE = 6  # a hovered feature map is shown this many times larger than its pixels
 
 
-HEAT = _colour_table("inferno")
-GREY = [0xFF1A1A20] + [QColor(v, v, v).rgba() for v in np.linspace(0, 255, 255).astype(int)]
-
-
-def tile_grid(count: int) -> tuple[int, int]:
-    """Rows and columns for `count` tiles, a bit wider than tall."""
-    cols = math.ceil(math.sqrt(count * 1.5))
-    return math.ceil(count / cols), cols
-
-
-def mosaic(values: np.ndarray) -> np.ndarray:
-    """Feature maps (C, H, W) side by side with 1-px gaps, or neurons (N,) as a grid; NaN = gap."""
-    if values.ndim == 1:
-        count = values.shape[0]
-        if count <= 10:
-            return values.reshape(count, 1)  # output neurons: one column, 0 at the top
-        rows, cols = tile_grid(count)
-        grid = np.full(rows * cols, np.nan)
-        grid[:count] = values
-        return grid.reshape(rows, cols)
-    channels, height, width = values.shape
-    if channels == 1:
-        return np.asarray(values[0])
-    rows, cols = tile_grid(channels)
-    tiles = np.full((rows * cols, height + 1, width + 1), np.nan)  # each map with a gap below and right
-    tiles[:channels, :height, :width] = values
-    blocks = tiles.reshape(rows, cols, height + 1, width + 1).transpose(0, 2, 1, 3)
-    return blocks.reshape(rows * (height + 1), cols * (width + 1))[:-1, :-1]
-
-
-@dataclass
-class LayerPicture:
-    title: str
-    detail: str
-    image: QImage
-    low: float
-    high: float
-    table: list[int]
-    labels: bool  # draw digit labels beside the output neurons
-
-
-# What each term of a layer's formula does, for the tooltip over its column.
-TERMS = {
-    "pixels / 255": "pixels / 255: each pixel's brightness, 0-255, scaled to 0-1.",
-    "W∗x": "W∗x, convolution: each filter (a small grid of weights W) slides over the layer's "
-    "input and sums weight × value at every place: one feature map per filter.",
-    "W·x": "W·x + b: each neuron multiplies every input by its weight, adds them up, and adds its bias b.",
-    "maxpool": "maxpool: keeps the largest value of each 2×2 block, halving width and height.",
-    "norm": "norm, batch normalisation: each channel is shifted and scaled to the mean and "
-    "spread it had in training, then by two learnt numbers (one of them is the b).",
-    "relu": "relu(z) = max(0, z): negative sums become 0. Without it, layers stacked on each "
-    "other would add up to a single weighted sum.",
-    "softmax": "softmax: turns the 10 sums into probabilities that add up to 1.",
-}
-
-
-def formula_help(title: str, formula: str) -> str:
-    """The tooltip of a layer: its formula, then what each of its terms does."""
-    terms = [text for term, text in TERMS.items() if term in formula]
-    return "\n".join([f"{title}: {formula}", *terms])
-
-
-def nice_ceiling(value: float) -> float:
-    """The smallest of 1, 2, 5 times a power of ten that is at least `value` (> 0)."""
-    power = 10.0 ** math.floor(math.log10(value))
-    return next(step * power for step in (1.0, 2.0, 5.0, 10.0) if step * power >= value * (1 - 1e-9))
-
-
-def stable_top(largest: float, current: float | None) -> float:
-    """The top of a layer's colour scale: a round number that grows at once to fit the largest
-    activation, and shrinks only once that falls below a quarter of it, so that the colours
-    (and the legend) do not jump at every frame while the drawing or the weights change."""
-    if not math.isfinite(largest) or largest <= 0:
-        return current or 1.0
-    if current is None or largest > current or largest < current / 4:
-        return nice_ceiling(largest)
-    return current
-
-
-def picture(layer: LayerActivation, top: float | None = None) -> LayerPicture:
-    """The layer's activations as an image; hidden layers are coloured on a scale from 0 to
-    `top` (default: their largest value), the input and the output from 0 to 1."""
-    values = np.asarray(layer.values, dtype=np.float64)
-    grid = mosaic(values)
-    finite = grid[np.isfinite(grid)]
-    if layer.kind in ("input", "output"):
-        low, high = 0.0, 1.0
-    else:
-        largest = float(finite.max()) if finite.size and finite.max() > 0 else 1.0
-        low, high = 0.0, largest if top is None else top
-    scaled = np.where(np.isfinite(grid), 1 + np.clip((grid - low) / (high - low), 0, 1) * 254, GAP_VALUE)
-    data = np.ascontiguousarray(scaled.astype(np.uint8))
-    height, width = data.shape
-    indexed = QImage(data.data, width, height, width, QImage.Format.Format_Indexed8)  # views `data`
-    table = GREY if layer.kind == "input" else HEAT
-    indexed.setColorTable(table)
-    # Converted once here (into an image of its own): an indexed image would be converted again
-    # at every scaled paint.
-    image = indexed.convertToFormat(QImage.Format.Format_RGB32)
-    shape = "×".join(str(n) for n in values.shape)
-    if layer.kind == "input":
-        detail = f"{values.size} neurons ({shape})\n{layer.formula}"
-    elif layer.kind == "conv":
-        detail = f"{values.shape[0]} feature maps ({shape})\n{layer.formula}\n{layer.parameters:,} parameters"
-    else:
-        detail = f"{values.size} neurons\n{layer.formula}\n{layer.parameters:,} parameters"
-    return LayerPicture(layer.name, detail, image, low, high, table, layer.kind == "output")
-
-
-def column_widths(usable: float, weights: list[float], minimums: list[float]) -> list[float]:
-    """Share `usable` by `weights`, but give each column at least its minimum where all fit."""
-    if sum(minimums) >= usable:
-        return [usable * w / sum(weights) for w in weights]
-    fixed: dict[int, float] = {}
-    while True:
-        free = usable - sum(fixed.values())
-        flexible = [i for i in range(len(weights)) if i not in fixed]
-        total = sum(weights[i] for i in flexible)
-        short = [i for i in flexible if free * weights[i] / total < minimums[i]]
-        if not short:
-            return [fixed.get(i, free * weights[i] / total) for i in range(len(weights))]
-        fixed.update((i, minimums[i]) for i in short)
+@dataclass(frozen=True)
+class UnitUnderPointer:
+    column: int
+    ref: NeuronRef
+    place: tuple[int, int] | None  # in a feature map: (row, column)
+    value: float
 
 
 class ActivationView(QWidget):
-    """Columns from input to output; each shows a layer's output with its colour scale."""
+    """Columns from input to output; each shows a layer's output with its colour scale.
+
+    A neuron or feature map under the pointer is named in a tooltip (a feature map is also
+    shown enlarged); clicking it asks to look inside it (neuron_clicked)."""
+
+    neuron_clicked = Signal(object)  # NeuronRef
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -184,6 +79,10 @@ class ActivationView(QWidget):
         self._layers_shown: list[str] = []  # each column's tooltip
         self._spans: list[tuple[float, float]] = []  # each column's left and right
         self._columns: list[tuple[QRectF, QRectF]] = []  # (picture target, scale top label) per layer
+        self._layers: tuple[LayerActivation, ...] = ()  # the ones shown, for the units under the pointer
+        self._hovered: UnitUnderPointer | None = None
+        self._selected: NeuronRef | None = None
+        self.setMouseTracking(True)
         self._refresh = QTimer(self, singleShot=True, interval=REFRESH_MS)
         self._refresh.timeout.connect(self._rebuild)
         self.setToolTip(
@@ -219,6 +118,7 @@ class ActivationView(QWidget):
             largest = float(finite.max()) if finite.size else 0.0
             self._scale_tops[layer.name] = stable_top(largest, self._scale_tops[layer.name])
         self._pictures = [picture(layer, self._scale_tops[layer.name]) for layer in layers or ()]
+        self._layers = layers or ()
         self._layers_shown = [formula_help(layer.name, layer.formula) for layer in layers or ()]
         self.update()
 
@@ -251,6 +151,7 @@ class ActivationView(QWidget):
         for pic, (target, scale_label) in zip(self._pictures, self._columns, strict=True):
             painter.drawImage(target, pic.image)
             painter.drawText(scale_label, Qt.AlignmentFlag.AlignRight, f"{pic.high:.3g}")
+        self._paint_units(painter)
         painter.end()
 
     def column_help(self, x: float) -> str | None:
@@ -260,13 +161,98 @@ class ActivationView(QWidget):
                 return text
         return None
 
+    def unit_under(self, point: QPointF) -> UnitUnderPointer | None:
+        """The neuron or feature map drawn at `point` (widget coordinates), if any."""
+        for column, (layer, (target, _)) in enumerate(zip(self._layers, self._columns, strict=False)):
+            if layer.kind == "input" or not target.contains(point):
+                continue
+            fx = (point.x() - target.left()) / target.width()
+            fy = (point.y() - target.top()) / target.height()
+            found = unit_at(layer.shape, fx, fy)
+            if found is None:
+                return None
+            unit, place = found
+            value = float(layer.values[unit] if place is None else layer.values[unit].max())
+            return UnitUnderPointer(column, NeuronRef(layer.name, unit), place, value)
+        return None
+
+    def unit_centre(self, ref: NeuronRef) -> QPointF | None:
+        """Where neuron (or feature map) `ref` is drawn now, None if it is not shown."""
+        for layer, (target, _) in zip(self._layers, self._columns, strict=False):
+            if layer.name == ref.layer and layer.kind != "input" and 0 <= ref.unit < layer.shape[0]:
+                return unit_rect(layer.shape, ref.unit, target).center()
+        return None
+
+    def select(self, ref: NeuronRef | None) -> None:
+        """Outline this neuron (the one the inspector shows), or none."""
+        self._selected = ref
+        self.update()
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        hovered = self.unit_under(event.position())
+        if hovered != self._hovered:
+            self._hovered = hovered
+            self.setCursor(Qt.CursorShape.PointingHandCursor if hovered else Qt.CursorShape.ArrowCursor)
+            self.update()
+        super().mouseMoveEvent(event)
+
+    def leaveEvent(self, event: QEvent) -> None:
+        self._hovered = None
+        self.update()
+        super().leaveEvent(event)
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        clicked = self.unit_under(event.position())
+        if clicked is not None and event.button() == Qt.MouseButton.LeftButton:
+            self.neuron_clicked.emit(clicked.ref)
+            return
+        super().mousePressEvent(event)
+
     def event(self, event: QEvent) -> bool:
         if event.type() == QEvent.Type.ToolTip and isinstance(event, QHelpEvent):
-            text = self.column_help(event.pos().x())
+            unit = self.unit_under(QPointF(event.pos()))
+            text = self.column_help(event.pos().x()) if unit is None else self._unit_help(unit)
             if text is not None:
                 QToolTip.showText(event.globalPos(), text, self)
                 return True
         return super().event(event)  # elsewhere, the view's own tooltip
+
+    @staticmethod
+    def _unit_help(unit: UnitUnderPointer) -> str:
+        if unit.place is None:
+            return f"{unit.ref.layer} · neuron {unit.ref.unit}: {unit.value:.3g}\nClick to look inside it."
+        return (
+            f"{unit.ref.layer} · feature map {unit.ref.unit}: at most {unit.value:.3g}\n"
+            "Click to look inside it: its filters and the sum it computes."
+        )
+
+    def _paint_units(self, painter: QPainter) -> None:
+        """The selected neuron's outline, and the hovered feature map enlarged beside the pointer."""
+        selected = self._selected
+        for layer, (target, _) in zip(self._layers, self._columns, strict=False):
+            if (
+                selected
+                and layer.name == selected.layer
+                and layer.kind != "input"
+                and selected.unit < layer.shape[0]
+            ):
+                painter.setPen(QPen(theme.TEXT, 1.5))
+                painter.drawRect(unit_rect(layer.shape, selected.unit, target).adjusted(-1, -1, 1, 1))
+        hovered = self._hovered
+        if hovered is None or hovered.place is None or hovered.column >= len(self._pictures):
+            return
+        layer, pic = self._layers[hovered.column], self._pictures[hovered.column]
+        source = unit_rect(layer.shape, hovered.ref.unit, QRectF(pic.image.rect())).toRect()
+        target = self._columns[hovered.column][0]
+        tile = unit_rect(layer.shape, hovered.ref.unit, target)
+        side = max(source.width() * LENS_SCALE, tile.width() * 2)
+        lens = QRectF(tile.right() + 6, tile.top(), side, side * source.height() / source.width())
+        if lens.right() > self.width() - 2:
+            lens.moveRight(tile.left() - 6)
+        lens.moveBottom(min(lens.bottom(), self.height() - 2.0))
+        painter.drawImage(lens, pic.image.copy(source))
+        painter.setPen(QPen(theme.TEXT, 1))
+        painter.drawRect(lens)
 
     def _small_font(self) -> QFont:
         font = QFont(self.font())

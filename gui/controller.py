@@ -18,6 +18,7 @@ from model.data import MNIST_FILES
 from model.messages import (
     HandwritingEdit,
     ModelInfo,
+    NeuronRef,
     Prediction,
     PredictRequest,
     TrainConfig,
@@ -81,6 +82,7 @@ class Controller(QObject):
         self._pacing = pacing
         self._request_id = 0
         self._with_saliency = False  # the overlay is on: answers carry where it looked
+        self._inspected: NeuronRef | None = None  # answers carry the inside of this neuron
         self._last_request_at = 0.0  # time.monotonic() of the last request
         self._awaiting_answer = False  # a request is with the predictor
         self._canvas_changed = False  # the ink changed since the last request
@@ -288,7 +290,7 @@ class Controller(QObject):
         self._canvas_changed = False
         self._awaiting_answer = True
         image = None if self._canvas.is_empty() else self._canvas.image_array()
-        request = PredictRequest(self._request_id, image, with_layers, self._with_saliency)
+        request = PredictRequest(self._request_id, image, with_layers, self._with_saliency, self._inspected)
         self.prediction_requested.emit(request)
         self._last_request_at = time.monotonic()
 
@@ -296,6 +298,12 @@ class Controller(QObject):
     def show_saliency(self, on: bool) -> None:
         """Answers carry where the network looked (or stop carrying it) from now on."""
         self._with_saliency = on
+        self.request_prediction()
+
+    @Slot(object)
+    def inspect(self, ref: NeuronRef | None) -> None:
+        """Answers carry the inside of this neuron (None: of no neuron) from now on."""
+        self._inspected = ref
         self.request_prediction()
 
     def _request_for_canvas_change(self) -> None:

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from model.messages import ModelInfo, Prediction, TrainConfig
+from model.messages import ModelInfo, NeuronRef, Prediction, TrainConfig
 
 from . import settings as prefs
 from . import theme
@@ -31,6 +31,7 @@ from .handwriting_view import HandwritingDialog, ask_forget
 from .live_label import LiveLabel
 from .loss_plot import LossPlot
 from .network_files import NetworkFiles
+from .neuron_view import NeuronDialog
 from .notice import NoticeBar
 from .prediction_view import InputPreview, ProbabilityView
 from .saliency_view import SaliencyView
@@ -79,6 +80,7 @@ class MainWindow(QMainWindow):
         self.training_panel = TrainingPanel()
         self.teach_bar = TeachBar()
         self.saliency = SaliencyView(self.input_preview, self.probability_view, self.canvas)
+        self.neuron_dialog = NeuronDialog(self)
 
         self.prediction_label = LiveLabel("88", "")
         self.prediction_label.setObjectName("predictionLabel")
@@ -222,6 +224,9 @@ class MainWindow(QMainWindow):
         self.teach_bar.digit_chosen.connect(controller.teach)
         self.probability_view.digit_clicked.connect(controller.teach)
         self.saliency.toggled.connect(controller.show_saliency)
+        self.activation_view.neuron_clicked.connect(self.neuron_dialog.inspect)
+        self.neuron_dialog.inspecting.connect(controller.inspect)
+        self.neuron_dialog.inspecting.connect(self.activation_view.select)
         panel.train_requested.connect(self.files.train)
         panel.pause_requested.connect(controller.pause)
         panel.resume_requested.connect(controller.resume)
@@ -264,6 +269,7 @@ class MainWindow(QMainWindow):
     def _on_prediction_changed(self, prediction: Prediction) -> None:
         self.input_preview.set_pixels(prediction.pixels)
         self.saliency.set_prediction(prediction)
+        self.neuron_dialog.set_prediction(prediction)
         if prediction.probabilities is None:
             self.prediction_label.setText("")
             self.confidence_label.setText("Draw a digit")
@@ -287,6 +293,12 @@ class MainWindow(QMainWindow):
             self.handwriting_dialog = HandwritingDialog(self.state, self.controller, self)
         self.handwriting_dialog.show()
         self.handwriting_dialog.activateWindow()
+
+    def show_first_layer(self) -> None:
+        """Open the inspector on the first layer's first neuron: its grid shows them all."""
+        info = self.state.network
+        first = "hidden 1" if info is not None and info.arch == "mlp" else "conv 1"
+        self.neuron_dialog.inspect(NeuronRef(first, 0))
 
     def forget_teaching(self) -> None:
         keep = ask_forget(self, len(self.state.examples))

@@ -80,7 +80,12 @@ class Predictor(QObject):
         try:
             prediction = replace(
                 read_drawing(
-                    self._net, request.request_id, request.image, with_layers, request.with_saliency
+                    self._net,
+                    request.request_id,
+                    request.image,
+                    with_layers,
+                    request.with_saliency,
+                    request.inspect,
                 ),
                 weights_version=self._version,
             )

@@ -153,6 +153,48 @@ class LayerActivation:
 
 
 @dataclass(frozen=True)
+class NeuronRef:
+    """A neuron of a dense layer, or a channel (feature map) of a convolution layer."""
+
+    layer: str  # as in Prediction.layers: "hidden 1", "conv 2", "dense", "output"
+    unit: int
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """One term w × x of the sum."""
+
+    source: str  # where x comes from, e.g. "pixel (12, 7)" or "hidden 1 · neuron 40"
+    weight: float
+    value: float
+
+    @property
+    def product(self) -> float:
+        return self.weight * self.value
+
+
+@dataclass(frozen=True)
+class NeuronInspection:
+    """One neuron for one drawing, in the order the layer computes it."""
+
+    ref: NeuronRef
+    kind: str  # "dense", "conv" or "output"
+    where: str  # where it sits, in a sentence
+    weights: np.ndarray  # its incoming weights: (28, 28), (C, H, W) or (N,) like its input; conv: (C, k, k)
+    weights_caption: str
+    bias: float  # b (for a convolution: the norm's learnt shift, added after it)
+    total: float | None  # the sum Σ w·x (+ b for dense), None without a drawing
+    contributions: tuple[Contribution, ...]  # the largest terms by size
+    others: float  # the sum of all the other terms
+    terms: int  # how many terms the sum has
+    steps: tuple[tuple[str, float], ...]  # what the layer does after the sum, and the value after each
+    value: float | None  # the neuron's output: the number the activation view shows
+    position: tuple[int, int] | None  # conv: the place in the feature map the sum is taken at
+    looks_for: np.ndarray  # every first-layer unit's weights: (N, 28, 28) or (C, k, k)
+    first_layer: str  # the name of the layer `looks_for` belongs to
+
+
+@dataclass(frozen=True)
 class PredictRequest:
     """A drawing to read: the canvas ink at one moment, tagged so stale answers can be dropped."""
 
@@ -160,6 +202,7 @@ class PredictRequest:
     image: np.ndarray | None  # the canvas ink (uint8, an owned copy), None when empty
     with_layers: bool = True  # False: the activation view would not show them yet
     with_saliency: bool = False  # also where it looked (with the layers only): the overlay is on
+    inspect: NeuronRef | None = None  # also inside this neuron: the inspector shows it
 
 
 @dataclass(frozen=True)
@@ -173,6 +216,7 @@ class Prediction:
     weights_version: int = 0  # the WeightSnapshot.version of the network that answered
     saliency: np.ndarray | None = None  # (10, 28, 28): each pixel's share in each digit's score
     placement: tuple[float, float, float, float] | None = None  # the 28x28 field on the canvas image
+    inspection: NeuronInspection | None = None  # the neuron asked for (weights only without a drawing)
 
     @property
     def digit(self) -> int | None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .messages import Prediction
+from .inspection import inspect_neuron
+from .messages import NeuronInspection, NeuronRef, Prediction
 from .networks import DigitNet
 from .preprocess import preprocess_placed
 from .saliency import saliency_maps
@@ -17,17 +18,37 @@ def read_drawing(
     image: np.ndarray | None,
     with_layers: bool = True,
     with_saliency: bool = False,
+    inspect: NeuronRef | None = None,
 ) -> Prediction:
     """Preprocess a canvas image (uint8, ink bright) and run `net` on it; every layer's output
-    comes with the answer unless `with_layers` is False (half the work), and where it looked
-    with them when `with_saliency` is True."""
+    comes with the answer unless `with_layers` is False (half the work), and with them where
+    it looked when `with_saliency` is True and inside the neuron `inspect`."""
     placed = None if image is None else preprocess_placed(image)
     if placed is None:
-        return Prediction(request_id, None)
+        return Prediction(request_id, None, inspection=_inspection(net, inspect, None))
     pixels, placement = placed
     tensor = torch.from_numpy(pixels)
     if not with_layers:
         return Prediction(request_id, net.probabilities(tensor), pixels, placement=placement)
     probabilities, layers = net.forward_with_activations(tensor)
     maps = saliency_maps(net, pixels) if with_saliency else None
-    return Prediction(request_id, probabilities, pixels, tuple(layers), saliency=maps, placement=placement)
+    return Prediction(
+        request_id,
+        probabilities,
+        pixels,
+        tuple(layers),
+        saliency=maps,
+        placement=placement,
+        inspection=_inspection(net, inspect, pixels),
+    )
+
+
+def _inspection(net: DigitNet, ref: NeuronRef | None, pixels: np.ndarray | None) -> NeuronInspection | None:
+    """None when nothing is inspected, or when this network has no such neuron (another
+    network was opened since it was clicked)."""
+    if ref is None:
+        return None
+    try:
+        return inspect_neuron(net, ref, pixels)
+    except ValueError:
+        return None

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from gui_support import SEVEN
 
-from gui.activation_view import ActivationView, nice_ceiling, stable_top
+from gui.activation_view import ActivationView
+from gui.layer_pictures import nice_ceiling, stable_top
 from model.messages import LayerActivation
 
 

@@ -123,7 +123,7 @@ def test_live_label_text_changes_do_not_lay_the_window_out_again(qtbot, label_cl
 
 
 def test_activation_columns_are_shared_by_weight_but_never_narrower_than_their_text():
-    from gui.activation_view import column_widths
+    from gui.layer_pictures import column_widths
 
     assert column_widths(600, [1, 1, 1], [0, 0, 0]) == pytest.approx([200, 200, 200])
     widths = column_widths(600, [1, 4, 1], [50, 0, 150])
@@ -134,7 +134,7 @@ def test_activation_columns_are_shared_by_weight_but_never_narrower_than_their_t
 
 
 def test_feature_maps_are_tiled_row_by_row_with_one_pixel_gaps():
-    from gui.activation_view import mosaic, tile_grid
+    from gui.layer_pictures import mosaic, tile_grid
 
     maps = np.random.default_rng(0).random((5, 3, 4))
     grid = mosaic(maps)

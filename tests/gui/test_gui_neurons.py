@@ -1,0 +1,79 @@
+"""Inside a neuron: clicking one in the activation view opens the inspector, live with training."""
+
+from __future__ import annotations
+
+import numpy as np
+from gui_support import VERTICAL, drag, use_network
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtTest import QTest
+
+from model.messages import NeuronRef
+
+
+def click_neuron(qtbot, window, ref: NeuronRef) -> None:
+    view = window.activation_view
+    qtbot.waitUntil(lambda: view.unit_centre(ref) is not None, timeout=10000)
+    centre = view.unit_centre(ref)
+    hovered = view.unit_under(centre)
+    assert hovered is not None and hovered.ref == ref
+    QTest.mouseClick(view, Qt.MouseButton.LeftButton, pos=centre.toPoint())
+    qtbot.waitUntil(lambda: getattr(window.state.prediction.inspection, "ref", None) == ref, timeout=10000)
+
+
+def test_clicking_neurons_shows_their_sums_and_follows_training(qtbot, window) -> None:
+    use_network(qtbot, window, "mlp")
+    with qtbot.waitSignal(window.prediction_shown, timeout=10000):
+        drag(window.canvas, VERTICAL)
+    dialog = window.neuron_dialog
+    assert not dialog.isVisible()
+
+    hidden = next(layer for layer in window.state.prediction.layers if layer.name == "hidden 1")
+    busiest = int(np.argmax(hidden.values))
+    click_neuron(qtbot, window, NeuronRef("hidden 1", busiest))
+    seen = window.state.prediction.inspection
+    assert dialog.isVisible() and dialog.title.text() == f"hidden 1 · neuron {busiest}"
+    assert seen.value == abs(seen.value) and np.isclose(seen.value, hidden.values[busiest], atol=1e-5)
+    assert seen.weights.shape == (28, 28)  # a first dense layer's weights are a picture of the input
+    assert f"= {seen.total:+.3f}" in dialog.sum.text() and "relu" in dialog.sum.text()
+    assert dialog.looks_for.isVisible() and not dialog.feature_map.isVisible()
+
+    # Another neuron of the first layer, from the grid of what each of them looks for.
+    box = dialog.looks_for
+    target = box.target()
+    point = target.topLeft() + QPoint(2, 2)
+    assert box.unit_at(point) == 0
+    QTest.mouseClick(box, Qt.MouseButton.LeftButton, pos=point.toPoint())
+    qtbot.waitUntil(lambda: window.state.prediction.inspection.ref == NeuronRef("hidden 1", 0), timeout=10000)
+
+    # Live while training: the same drawing, new weights, a new sum.
+    before = window.state.prediction.inspection
+    version = window.state.prediction.weights_version
+    window.training_panel.epochs.setValue(20.0)
+    QTest.mouseClick(window.training_panel.train_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.state.prediction.weights_version > version + 2, timeout=20000)
+    window.controller.stop()
+    qtbot.waitUntil(lambda: window.state.run.state == "idle", timeout=10000)
+    after = window.state.prediction.inspection
+    assert after.ref == before.ref and not np.array_equal(after.weights, before.weights)
+    assert f"= {after.total:+.3f}" in dialog.sum.text()
+
+    dialog.close()
+    with qtbot.waitSignal(window.prediction_shown, timeout=10000):
+        drag(window.canvas, VERTICAL)
+    assert window.state.prediction.inspection is None  # not computed when nobody looks
+
+
+def test_feature_maps_open_with_their_filters_and_place(qtbot, window) -> None:
+    with qtbot.waitSignal(window.prediction_shown, timeout=10000):
+        drag(window.canvas, VERTICAL)
+    ref = NeuronRef("conv 2", 3)
+    click_neuron(qtbot, window, ref)
+    seen = window.state.prediction.inspection
+    dialog = window.neuron_dialog
+    layer = next(layer for layer in window.state.prediction.layers if layer.name == "conv 2")
+    assert dialog.title.text() == "conv 2 · feature map 3" and dialog.feature_map.isVisible()
+    assert seen.weights.ndim == 3 and seen.weights.shape[0] == layer.values.shape[0] // 2  # 16 in, 32 out
+    row, col = seen.position
+    assert np.isclose(seen.value, layer.values[3, row, col], atol=1e-5)
+    assert "maxpool" in dialog.sum.text() and "norm" in dialog.sum.text()
+    assert window.activation_view.unit_under(window.activation_view.unit_centre(ref)).place is not None
