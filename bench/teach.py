@@ -31,7 +31,7 @@ Targets (issue): misreads cut by >= 33%; MNIST test drop <= 0.2 points after eac
 machine (the load average is printed before and after: compare on an idle one).
 
     python bench/teach.py [--writers N] [--random-corrections 100] [--seed 0]
-                          [--strokes FILE] [--data-dir DIR] [--keep]
+                          [--only WRITER ...] [--strokes FILE] [--data-dir DIR] [--keep]
 
 Each window runs in a child process (this script with --child), which prints its record as
 one line "@ {json}" on stdout.
@@ -339,6 +339,7 @@ def main() -> int:
     parser.add_argument(
         "--random-corrections", type=int, default=100, help="digits taught in one window (0: skip)"
     )
+    parser.add_argument("--only", action="append", default=[], help="only this held-out writer (repeatable)")
     parser.add_argument("--seed", type=int, default=0, help="which random dev digits")
     parser.add_argument("--keep", action="store_true", help="keep each window's folder (and its stderr)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
@@ -362,6 +363,8 @@ def main() -> int:
     writers = list(dict.fromkeys(str(w) for w in digits.writers if not is_training_writer(str(w))))
     if args.writers is not None:
         writers = writers[: args.writers]
+    if args.only:
+        writers = [writer for writer in writers if writer in args.only]
     scorer = MnistScorer(args.data_dir)
     print(f"torch threads (scoring here): {scorer.threads}")
     print(f"shipped network: {scorer.shipped:.2f}% on the 10,000 MNIST test digits")

@@ -9,10 +9,10 @@ from __future__ import annotations
 import copy
 import threading
 import time
-from collections.abc import Generator, Iterator
+from collections.abc import Generator
 from dataclasses import asdict, replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 import torch
@@ -36,10 +36,10 @@ from .personal import PersonalExamples
 from .reading import read_drawing
 from .snapshot import WeightSnapshot, take_snapshot
 from .teaching import TeachProgress, TeachSettings, teach_steps
-from .training import Message, TrainingData, train_steps
+from .training import Message, TrainingData, for_a_while, train_steps
 
 RESTORED_SOURCE = "restored from the last session"
-Step = TypeVar("Step")
+MAX_REHEARSAL = 4 * TeachSettings.rehearse  # steps: about 40 s on two cores
 
 
 class ModelSession:
@@ -53,6 +53,7 @@ class ModelSession:
         self._joins_run = ""  # the example whose rehearsal a starting run cut short
         self._rehearsal: TeachProgress | None = None  # the last step, once the correction is learnt
         self._taught = 0  # corrections taught: each one's augmentations are its own
+        self._planned_rehearsal = 0  # steps, for the correction being taught
         # The network as it was before the first correction, for "Forget what I taught".
         self._before_teaching: tuple[DigitNet, ModelInfo] | None = None
         self._own_from = 0  # the run under way mixes in the examples from this index on
@@ -223,14 +224,25 @@ class ModelSession:
             self._before_teaching = (copy.deepcopy(self.net), self.info)
         earlier = self.handwriting.tensors()
         self._taught += 1
+        # A correction cut short by this one leaves its rehearsal to this one: quick corrections
+        # get as much of it as slow ones (up to a limit). A run under way is the rehearsal.
+        rehearse = min(TeachSettings.rehearse + self._rehearsal_owed(), MAX_REHEARSAL)
+        settings = TeachSettings(rehearse=0 if self.training else rehearse)
+        self._planned_rehearsal = settings.rehearse
         self._taught_key, self._rehearsal = example.key, None
-        # A run under way replays the training digits, with this example: it is the rehearsal.
-        settings = TeachSettings(rehearse=0) if self.training else TeachSettings()
         self._teaching = teach_steps(
             self.net, example.pixels, example.label, earlier, self.training_data(), settings, self._taught
         )
         self.unsaved_training = True
         return example, warning
+
+    def _rehearsal_owed(self) -> int:
+        """Rehearsal steps the correction being taught has yet to make (all, while it learns)."""
+        if self._teaching is None:
+            return 0
+        if self._rehearsal is None:
+            return self._planned_rehearsal
+        return self._rehearsal.rehearsal_steps - self._rehearsal.rehearsed
 
     def warm_up_teaching(self) -> None:
         """Load the digits teaching replays and run one backward pass of each batch shape it uses,
@@ -255,7 +267,7 @@ class ModelSession:
         progress: list[TeachProgress] = []
         if self._teaching is None:
             return progress
-        for step in _for_a_while(self._teaching, seconds, interrupt):
+        for step in for_a_while(self._teaching, seconds, interrupt):
             progress.append(step)
             if step.learnt:
                 self._rehearsal = step
@@ -332,7 +344,7 @@ class ModelSession:
         if self._run is None:
             return []
         messages: list[TrainProgress | EvalResult | TrainFinished] = []
-        for message in _for_a_while(self._run, seconds, interrupt):
+        for message in for_a_while(self._run, seconds, interrupt):
             if isinstance(message, EvalProgress):
                 pass  # mid-evaluation: nothing to report, but the slice may end here
             elif isinstance(message, TrainProgress):
@@ -379,15 +391,3 @@ class ModelSession:
         if finished.final_eval is not None:
             metadata["test_accuracy"] = finished.final_eval.accuracy
         self._info = replace(self._info, metadata=metadata)
-
-
-def _for_a_while(
-    steps: Iterator[Step], seconds: float, interrupt: threading.Event | None
-) -> Generator[Step, None, None]:
-    """The items of `steps` for about `seconds` (at least one), fewer once `interrupt` is set (from
-    another thread, say). Leaving the loop early leaves `steps` open, to go on next time."""
-    deadline = time.perf_counter() + seconds
-    for step in steps:
-        yield step
-        if time.perf_counter() >= deadline or (interrupt is not None and interrupt.is_set()):
-            return

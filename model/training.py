@@ -12,9 +12,11 @@ import contextlib
 import copy
 import functools
 import math
+import threading
 import time
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 import torch
@@ -343,3 +345,18 @@ def train_steps(
         final_eval=last_eval,
         message=message,
     )
+
+
+Step = TypeVar("Step")
+
+
+def for_a_while(
+    steps: Iterator[Step], seconds: float, interrupt: threading.Event | None
+) -> Generator[Step, None, None]:
+    """The items of `steps` for about `seconds` (at least one), fewer once `interrupt` is set (from
+    another thread, say). Leaving the loop early leaves `steps` open, to go on next time."""
+    deadline = time.perf_counter() + seconds
+    for step in steps:
+        yield step
+        if time.perf_counter() >= deadline or (interrupt is not None and interrupt.is_set()):
+            return

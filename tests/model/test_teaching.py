@@ -187,3 +187,23 @@ def test_a_run_mixes_the_users_examples_into_every_batch(practice) -> None:
     messages = list(train_steps(build_network("mlp", seed=0), practice, config, own=own))
     steps = [m for m in messages if type(m).__name__ == "TrainProgress"]
     assert len(asked) == len(steps) > 0  # asked again at each step: examples taught meanwhile join
+
+
+def test_a_correction_cut_short_leaves_its_rehearsal_to_the_next(practice, trained_session_state) -> None:
+    session = fresh_session(practice, trained_session_state)
+    images = [as_canvas(np.rint(practice.test_x[i, 0].numpy() * 255).astype(np.uint8)) for i in range(3)]
+    labels = [int(practice.test_y[i]) for i in range(3)]
+    session.teach(images[0], labels[0])
+    steps = []
+    while not steps or steps[-1].rehearsed < 5:  # learnt, and a few rehearsal steps made
+        steps += session.teach_for(0.01)
+    made = steps[-1].rehearsed
+    session.teach(images[1], labels[1])  # before the first one's rehearsal ended
+    session.teach(images[2], labels[2])  # before the second one made a single step
+    steps = run_teaching(session)
+    full = TeachSettings.rehearse
+    owed = (full - made) + full  # the first's remaining steps, then all of the second's
+    assert steps[-1].done and steps[-1].rehearsal_steps == min(full + owed, 4 * full)
+    assert [e.label for e in session.handwriting.examples] == labels
+    session.teach(images[0], labels[0])  # after a rehearsal that ended: only its own
+    assert run_teaching(session)[-1].rehearsal_steps == full
