@@ -209,7 +209,7 @@ def weight_image(weights: np.ndarray, largest: float | None = None) -> QImage:
     strength = np.where(finite, grid, 0.0) / (largest or 1.0)
     strength = np.clip(strength, -1.0, 1.0)[..., None]
     rgb = np.where(strength > 0, ZERO + strength * (POSITIVE - ZERO), ZERO - strength * (NEGATIVE - ZERO))
-    rgb[~finite] = theme.PANEL.getRgb()[:3]
+    rgb[~finite] = (theme.PANEL.red(), theme.PANEL.green(), theme.PANEL.blue())
     data = np.ascontiguousarray(np.rint(rgb).astype(np.uint8))
     height, width = grid.shape
     return QImage(data.tobytes(), width, height, 3 * width, QImage.Format.Format_RGB888).copy()

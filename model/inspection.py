@@ -55,7 +55,8 @@ def _stage_input(net: DigitNet, index: int, pixels: np.ndarray) -> np.ndarray:
     x = net.normalize(torch.as_tensor(np.asarray(pixels, np.float32)).reshape(1, 1, IMAGE_SIZE, IMAGE_SIZE))
     for stage in net.stages[:index]:
         x = stage(x)
-    return x[0].numpy().astype(np.float64)
+    inputs: np.ndarray = x[0].numpy().astype(np.float64)
+    return inputs
 
 
 def _weighted(stage: nn.Module) -> nn.Linear | nn.Conv2d:
@@ -172,6 +173,7 @@ def _conv(
     if not 0 <= ref.unit < conv.out_channels:
         raise ValueError(f"{ref.layer} has no feature map {ref.unit}")
     kernels = conv.weight[ref.unit].double().numpy()  # (C_in, k, k)
+    assert norm.running_mean is not None and norm.running_var is not None  # tracked: eval mode uses them
     scale = float(norm.weight[ref.unit]) / float(np.sqrt(float(norm.running_var[ref.unit]) + norm.eps))
     mean, shift = float(norm.running_mean[ref.unit]), float(norm.bias[ref.unit])
     in_channels, kernel = kernels.shape[0], kernels.shape[-1]

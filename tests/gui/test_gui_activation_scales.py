@@ -52,7 +52,7 @@ def test_the_view_keeps_a_layers_scale_across_answers(qtbot) -> None:
 def test_each_column_explains_its_formula_term_by_term(qtbot, window, draw_and_wait) -> None:
     draw_and_wait(SEVEN)
     view = window.activation_view
-    qtbot.waitUntil(lambda: len(view.layer_names()) == 5, timeout=5000)
+    qtbot.waitUntil(lambda: len(view.scale_tops()) == 5, timeout=5000)  # the pictures, not only the names
     view.repaint()
     names = view.layer_names()
     helps = [view.column_help(x) for x in range(0, view.width(), 4)]
