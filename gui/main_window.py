@@ -33,7 +33,7 @@ from .loss_plot import LossPlot
 from .network_files import NetworkFiles
 from .neuron_view import NeuronDialog
 from .notice import NoticeBar
-from .prediction_view import InputPreview, ProbabilityView
+from .prediction_view import InputPreview, ProbabilityView, describe_answer
 from .saliency_view import SaliencyView
 from .state import AppState, DownloadStatus, RunStatus
 from .teach_view import TeachBar
@@ -270,17 +270,14 @@ class MainWindow(QMainWindow):
         self.input_preview.set_pixels(prediction.pixels)
         self.saliency.set_prediction(prediction)
         self.neuron_dialog.set_prediction(prediction)
-        if prediction.probabilities is None:
-            self.prediction_label.setText("")
-            self.confidence_label.setText("Draw a digit")
-            self.probability_view.set_probabilities(None)
-            self.activation_view.set_layers(None)
-            return
-        digit, confidence = prediction.digit, prediction.confidence
-        self.prediction_label.setText(str(digit))
-        self.confidence_label.setText(f"{confidence:.0%} sure it is a {digit}")
+        answer, sentence, why = describe_answer(prediction)
+        self.prediction_label.setText(answer)
+        self.confidence_label.setText(sentence)
+        self.confidence_label.setToolTip(why)
         self.probability_view.set_probabilities(prediction.probabilities)
-        if prediction.layers:
+        if prediction.probabilities is None:
+            self.activation_view.set_layers(None)
+        elif prediction.layers:
             self.activation_view.set_layers(prediction.layers)
 
     def _on_teaching_changed(self) -> None:

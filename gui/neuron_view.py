@@ -8,8 +8,18 @@ from html import escape
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QCloseEvent, QImage, QMouseEvent, QPainter, QPaintEvent, QPen
-from PySide6.QtWidgets import QDialog, QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QDialog,
+    QFrame,
+    QGridLayout,
+    QLabel,
+    QScrollArea,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
+from model.constants import MNIST_MEAN, MNIST_STD
 from model.messages import LayerActivation, NeuronInspection, NeuronRef, Prediction
 
 from . import theme
@@ -131,6 +141,9 @@ def sum_html(seen: NeuronInspection) -> str:
     )
     if seen.kind == "output" and seen.value is not None:
         steps += f"<tr><td colspan=4>a {seen.value:.1%} probability for the digit {seen.ref.unit}</td></tr>"
+    if seen.contributions and seen.contributions[0].source.startswith("pixel"):
+        scaled = f"(pixel − {MNIST_MEAN:.2f}) / {MNIST_STD:.2f}"
+        intro += f" (x: each pixel shifted and scaled as in training, {scaled})"
     return (
         f"<p>{escape(intro)}, largest first:</p>"
         f"<table cellspacing=0 cellpadding=2>{''.join(rows)}{total}{steps}</table>"
@@ -163,7 +176,10 @@ class NeuronDialog(QDialog):
         self.sum = QLabel()
         self.sum.setObjectName("neuronSum")
         self.sum.setToolTip(SUM_HELP)
+        self.sum.setWordWrap(True)
         self.sum.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # The sum is read in full; the pictures give way when the window is short.
+        self.sum.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
         self.looks_for = PictureBox("looksFor", minimum=160)
         self.looks_for.setToolTip(LOOKS_FOR_HELP)
         self.looks_for_heading = theme.heading("What each neuron of the first layer looks for")
@@ -175,15 +191,23 @@ class NeuronDialog(QDialog):
         grid.addWidget(self.feature_map, 0, 1)
         grid.addWidget(self.weights_caption, 1, 0)
         grid.addWidget(self.map_caption, 1, 1)
-        layout = QVBoxLayout(self)
+        content = QWidget()
+        layout = QVBoxLayout(content)
         layout.addWidget(self.title)
         layout.addWidget(self.where)
         layout.addLayout(grid, 2)
         layout.addWidget(self.sum)
         layout.addWidget(self.looks_for_heading)
         layout.addWidget(self.looks_for, 3)
+        scroll = QScrollArea()  # on a short screen nothing is cut off: it scrolls
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(content)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
         self._first_layer = ""
-        self.resize(560, 720)
+        self.resize(580, 760)
 
     @property
     def ref(self) -> NeuronRef | None:

@@ -8,6 +8,7 @@ from PySide6.QtGui import QColor, QEnterEvent, QFont, QImage, QMouseEvent, QPain
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from model.constants import MNIST_MEAN, MNIST_STD
+from model.messages import Prediction
 
 from . import theme
 
@@ -248,3 +249,22 @@ def saliency_image(saliency: np.ndarray) -> QImage:
     rgba[..., 3] = np.rint(np.sqrt(np.abs(strength)) * 220).astype(np.uint8)
     height, width = saliency.shape
     return QImage(rgba.tobytes(), width, height, 4 * width, QImage.Format.Format_RGBA8888).copy()
+
+
+DETECTOR_HELP = (
+    "Is it a digit at all? A second, small network, trained on digits against letters, symbols "
+    "and scribbles, judges that; when it says no, the answer is ? (the bars still show what the "
+    "digit network would say). The digit network alone always picks one of the ten digits."
+)
+
+
+def describe_answer(prediction: Prediction) -> tuple[str, str, str]:
+    """The answer, the sentence under it and that sentence's tooltip."""
+    if prediction.probabilities is None:
+        return "", "Draw a digit", ""
+    digit, confidence = prediction.digit, prediction.confidence
+    judged = prediction.not_a_digit
+    why = "" if judged is None else f"{DETECTOR_HELP}\n\nThis drawing: {judged:.0%} likely not a digit."
+    if prediction.unknown:
+        return "?", "Not a digit I know", why
+    return str(digit), f"{confidence:.0%} sure it is a {digit}", why

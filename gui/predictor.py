@@ -16,6 +16,7 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from model.messages import PredictRequest
 
 if TYPE_CHECKING:  # torch loads in this thread, after the window is up
+    from model.detector import Detector
     from model.networks import DigitNet
     from model.snapshot import WeightSnapshot
 
@@ -32,6 +33,7 @@ class Predictor(QObject):
         self._latest: PredictRequest | None = None
         self._unanswered = False  # the latest request has not been answered yet
         self._answer_scheduled = False
+        self._detector: Detector | None = None  # says when a drawing is no digit at all
 
     @Slot()
     def start(self) -> None:
@@ -41,9 +43,11 @@ class Predictor(QObject):
         pools on two cores make every parallel training step wait on sleeping threads. One
         drawing at a time gains nothing from a second thread, so this thread computes alone.
         """
+        from model.detector import load_detector
         from model.training import compute_on_threads
 
         compute_on_threads(1)
+        self._detector = load_detector()
 
     @Slot(object, bool)
     def set_weights(self, snapshot: WeightSnapshot, reread: bool) -> None:
@@ -86,6 +90,7 @@ class Predictor(QObject):
                     with_layers,
                     request.with_saliency,
                     request.inspect,
+                    self._detector,
                 ),
                 weights_version=self._version,
             )

@@ -20,7 +20,8 @@ import numpy as np
 import torch
 
 from .checkpoint import DEFAULT_WEIGHTS, CheckpointError, load_checkpoint, save_checkpoint
-from .data import DataError, Dataset, load_dataset
+from .data import DataError, Dataset, find_mnist, load_dataset
+from .detector import DETECTOR_WEIGHTS
 from .messages import (
     ARCHITECTURES,
     OPTIMIZERS,
@@ -193,6 +194,28 @@ def command_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def command_detector(args: argparse.Namespace) -> int:
+    """Train the digit detector that lets the window answer "I don't know"."""
+    from .detector import save_detector
+    from .detector_training import choose_threshold, load_sets, train_detector
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    mnist = find_mnist(args.data_dir)
+    if mnist is None:
+        raise DataError("MNIST was not found: give --data-dir")
+    print("rendering the training writers' digits, letters, symbols and scribbles...", file=sys.stderr)
+    fit, held = load_sets(mnist, Path(args.strokes_dir), args.seed)
+    print(f"fitting on {len(fit[1]):,} images ({int(fit[1].sum()):,} not digits)", file=sys.stderr)
+    net = train_detector(fit, epochs=args.epochs, seed=args.seed)
+    threshold, held_back = choose_threshold(net, held)
+    metadata = {"seed": args.seed, "epochs": args.epochs, "fit images": len(fit[1]), **held_back}
+    save_detector(args.out, net, threshold, metadata)
+    refused = ", ".join(f"{name} {share:.2%}" for name, share in held_back.items())
+    print(f"threshold {threshold:.3f} (held-back training writers: {refused}); saved {args.out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m model", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -245,6 +268,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--practice", action="store_true", help="fall back to the embedded practice set"
     )
     evaluate_parser.set_defaults(run=command_evaluate)
+    detector = sub.add_parser("detector", help='train the digit detector behind "I don\'t know"')
+    detector.add_argument("--data-dir", help="folder holding MNIST")
+    detector.add_argument("--strokes-dir", required=True, help="folder of the UNIPEN dev .npz files")
+    detector.add_argument("--epochs", type=float, default=10.0)
+    detector.add_argument("--seed", type=int, default=0)
+    detector.add_argument("--threads", type=int, default=0, help="torch threads (default: torch's choice)")
+    detector.add_argument("--out", type=Path, default=DETECTOR_WEIGHTS)
+    detector.set_defaults(run=command_detector)
     return parser
 
 

@@ -217,6 +217,8 @@ class Prediction:
     saliency: np.ndarray | None = None  # (10, 28, 28): each pixel's share in each digit's score
     placement: tuple[float, float, float, float] | None = None  # the 28x28 field on the canvas image
     inspection: NeuronInspection | None = None  # the neuron asked for (weights only without a drawing)
+    not_a_digit: float | None = None  # the digit detector's probability that the drawing is no digit
+    unknown: bool = False  # ... over its threshold: the answer is "I don't know"
 
     @property
     def digit(self) -> int | None:

@@ -32,19 +32,28 @@ def render_strokes(strokes: Sequence[np.ndarray], size: int, pen_width: float) -
     a = torch.from_numpy(np.concatenate(starts))  # (S, 2) as x, y
     b = torch.from_numpy(np.concatenate(ends))
     centres = torch.arange(size, dtype=torch.float32) + 0.5
-    ys, xs = torch.meshgrid(centres, centres, indexing="ij")
-    pixels = torch.stack([xs.reshape(-1), ys.reshape(-1)], dim=1)  # (P, 2)
-    distance = torch.full((pixels.shape[0],), float("inf"))
-    for chunk in range(0, len(a), 64):
-        sa, sb = a[chunk : chunk + 64], b[chunk : chunk + 64]
+    distance = torch.full((size, size), float("inf"))
+    reach = radius + 1.0
+    # A few segments at a time, over the pixels they can reach only (a stroke's box, not the page).
+    for chunk in range(0, len(a), 16):
+        sa, sb = a[chunk : chunk + 16], b[chunk : chunk + 16]
+        low = torch.minimum(sa.min(0).values, sb.min(0).values) - reach
+        high = torch.maximum(sa.max(0).values, sb.max(0).values) + reach
+        x0, y0 = (int(max(0.0, float(v))) for v in low)
+        x1, y1 = (int(min(float(size), float(v) + 1)) for v in high)
+        if x0 >= x1 or y0 >= y1:
+            continue
+        ys, xs = torch.meshgrid(centres[y0:y1], centres[x0:x1], indexing="ij")
+        pixels = torch.stack([xs.reshape(-1), ys.reshape(-1)], dim=1)  # (P, 2)
         direction = sb - sa
         length2 = (direction * direction).sum(1).clamp_min(1e-12)
         rel = pixels[:, None, :] - sa[None]
         t = ((rel * direction[None]).sum(2) / length2).clamp(0, 1)
         nearest = rel - t[..., None] * direction[None]
-        distance = torch.minimum(distance, nearest.norm(dim=2).min(dim=1).values)
+        near = nearest.norm(dim=2).min(dim=1).values.reshape(y1 - y0, x1 - x0)
+        distance[y0:y1, x0:x1] = torch.minimum(distance[y0:y1, x0:x1], near)
     ink = (radius + 0.5 - distance).clamp(0, 1)
-    return to_uint8(ink.reshape(size, size).numpy())
+    return to_uint8(ink.numpy())
 
 
 def rasterise(

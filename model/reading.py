@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import torch
 
+from .detector import Detector
 from .inspection import inspect_neuron
 from .messages import NeuronInspection, NeuronRef, Prediction
 from .networks import DigitNet
@@ -19,17 +22,20 @@ def read_drawing(
     with_layers: bool = True,
     with_saliency: bool = False,
     inspect: NeuronRef | None = None,
+    detector: Detector | None = None,
 ) -> Prediction:
     """Preprocess a canvas image (uint8, ink bright) and run `net` on it; every layer's output
     comes with the answer unless `with_layers` is False (half the work), and with them where
-    it looked when `with_saliency` is True and inside the neuron `inspect`."""
+    it looked when `with_saliency` is True and inside the neuron `inspect`. With a `detector`,
+    the answer says whether the drawing is a digit at all."""
     placed = None if image is None else preprocess_placed(image)
     if placed is None:
         return Prediction(request_id, None, inspection=_inspection(net, inspect, None))
     pixels, placement = placed
     tensor = torch.from_numpy(pixels)
+    judged = _judged(detector, pixels)
     if not with_layers:
-        return Prediction(request_id, net.probabilities(tensor), pixels, placement=placement)
+        return Prediction(request_id, net.probabilities(tensor), pixels, placement=placement, **judged)
     probabilities, layers = net.forward_with_activations(tensor)
     maps = saliency_maps(net, pixels) if with_saliency else None
     return Prediction(
@@ -40,7 +46,15 @@ def read_drawing(
         saliency=maps,
         placement=placement,
         inspection=_inspection(net, inspect, pixels),
+        **judged,
     )
+
+
+def _judged(detector: Detector | None, pixels: np.ndarray) -> dict[str, Any]:
+    if detector is None:
+        return {}
+    not_a_digit = float(detector.not_a_digit(pixels)[0])
+    return {"not_a_digit": not_a_digit, "unknown": not_a_digit >= detector.threshold}
 
 
 def _inspection(net: DigitNet, ref: NeuronRef | None, pixels: np.ndarray | None) -> NeuronInspection | None:

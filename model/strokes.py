@@ -21,12 +21,15 @@ REPLAY_FILL = 0.7
 
 @dataclass(frozen=True)
 class StrokeDigits:
-    """Recorded digits: `strokes[i]` is a list of (k, 2) point arrays in writing order."""
+    """Recorded digits (or letters and symbols): `strokes[i]` is a list of (k, 2) point arrays
+    in writing order."""
 
     strokes: tuple[tuple[np.ndarray, ...], ...]
-    labels: np.ndarray
+    labels: np.ndarray  # digits as integers; letters and symbols as one-character strings
     writers: np.ndarray
-    strict: np.ndarray  # bool: not flagged suspect and not from the noisy "ibm" contributor
+    # bool: not flagged suspect and not from the noisy "ibm" contributor (for letters and
+    # symbols, not one that people write like a digit either: the file's `lookalike`)
+    strict: np.ndarray
 
     def subset(self, mask: np.ndarray) -> StrokeDigits:
         index = np.flatnonzero(mask)
@@ -36,11 +39,15 @@ class StrokeDigits:
 
 
 def load_unipen(path: str | Path) -> StrokeDigits:
-    """Read the UNIPEN digits file described in its README (points, offsets, labels...)."""
+    """Read a UNIPEN file described in its README (points, offsets, labels...): the digits, or
+    the letters and symbols."""
     with np.load(path, allow_pickle=False) as z:
         points, stroke_offsets, sample_offsets = z["points"], z["stroke_offsets"], z["sample_offsets"]
-        labels, writers = z["labels"].astype(np.int64), z["writers"].astype(str)
+        labels, writers = z["labels"], z["writers"].astype(str)
+        labels = labels.astype(np.int64) if labels.dtype.kind in "iu" else labels.astype(str)
         strict = ~z["suspect"] & (z["contributors"].astype(str) != "ibm")
+        if "lookalike" in z:
+            strict &= ~z["lookalike"]
     strokes = tuple(
         tuple(
             points[stroke_offsets[k] : stroke_offsets[k + 1]]

@@ -1,0 +1,97 @@
+"""Is it a digit at all? A second, small network that lets the answer be "I don't know".
+
+The digit network always answers one of ten digits, and answers a letter A "100% a 4": softmax
+shares out certainty among the digits whatever the input. So a second network, trained on
+digits (MNIST and real pen digits) against letters, symbols and made-up scribbles, gives the
+probability that the drawing is *not* a digit; from a threshold chosen on held-back writers
+(so that almost no real digit is refused), the window answers "?" instead of a digit. It does
+not learn while the digit network trains: what a digit looks like does not change.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from .atomic import write_atomically
+from .constants import IMAGE_SIZE, MNIST_MEAN, MNIST_STD
+
+DETECTOR_WEIGHTS = Path(__file__).resolve().parent.parent / "assets" / "digit_detector.pt"
+FORMAT = "digitpad digit detector"
+
+
+class DetectorNet(nn.Module):
+    """A small CNN: (B, 1, 28, 28) pixels in 0-1 -> (B,) logits of "not a digit"."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.layers = nn.Sequential(
+            nn.Conv2d(1, 32, 5, padding=2),
+            nn.MaxPool2d(2),
+            nn.BatchNorm2d(32),
+            nn.ReLU(),
+            nn.Conv2d(32, 64, 3, padding=1),
+            nn.MaxPool2d(2),
+            nn.BatchNorm2d(64),
+            nn.ReLU(),
+            nn.Flatten(),
+            nn.Linear(64 * 7 * 7, 128),
+            nn.ReLU(),
+            nn.Linear(128, 1),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        logits: torch.Tensor = self.layers((x - MNIST_MEAN) / MNIST_STD)[:, 0]
+        return logits
+
+
+@dataclass(frozen=True)
+class Detector:
+    """The detector and the probability of "not a digit" from which the answer is "?"."""
+
+    net: DetectorNet
+    threshold: float
+    metadata: dict[str, Any]
+
+    @torch.inference_mode()
+    def not_a_digit(self, pixels: np.ndarray) -> np.ndarray:
+        """P(not a digit) of (N, 28, 28) or one (28, 28) image(s) in 0-1."""
+        x = torch.as_tensor(np.asarray(pixels, np.float32)).reshape(-1, 1, IMAGE_SIZE, IMAGE_SIZE)
+        self.net.eval()
+        return torch.sigmoid(self.net(x)).numpy().astype(np.float64)
+
+
+def save_detector(
+    path: str | os.PathLike[str], net: DetectorNet, threshold: float, metadata: dict[str, Any]
+) -> None:
+    """Write atomically, in a form torch.load(weights_only=True) reads back."""
+    payload = {
+        "format": FORMAT,
+        "state": {name: tensor.detach().clone() for name, tensor in net.state_dict().items()},
+        "threshold": float(threshold),
+        "metadata": metadata,
+    }
+    write_atomically(path, lambda file: torch.save(payload, file))
+
+
+def load_detector(path: str | os.PathLike[str] = DETECTOR_WEIGHTS) -> Detector | None:
+    """The detector in `path`; None when there is none or it cannot be read: the window then
+    always answers a digit, as digit networks do."""
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+        if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+            return None
+        net = DetectorNet()
+        net.load_state_dict(payload["state"])
+        threshold = float(payload["threshold"])
+        if not 0.0 < threshold < 1.0 or not all(torch.isfinite(t).all() for t in payload["state"].values()):
+            return None
+        return Detector(net.eval(), threshold, dict(payload.get("metadata", {})))
+    except Exception:  # missing, damaged or foreign: no abstention, never a crash
+        return None

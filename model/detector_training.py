@@ -1,0 +1,145 @@
+"""Training the digit detector: digits against letters, symbols and scribbles, by writer.
+
+Only the training half of the UNIPEN dev writers (model.strokes.is_training_writer) is used
+here, and a fifth of those is held back to choose the threshold: the other half of the
+writers is left to measure on (bench/abstain.py). Characters that people write like a digit
+(an O, an l: the `lookalike` flag) are left out: refusing them would refuse real digits too.
+
+    python -m model detector --data-dir MNIST_DIR --strokes-dir STROKES_DIR
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .data import Dataset
+from .detector import DetectorNet
+from .preprocess import preprocess, to_uint8
+from .rasterise import render_strokes
+from .scribbles import scribble
+from .strokes import PEN_WIDTH_FRACTION, StrokeDigits, fit_to_canvas, is_training_writer, load_unipen
+from .training import random_affine
+
+RENDER_SIZE = 112  # pixels, as for the pen digits the digit network trains on (model.rasterise)
+CLICK_CANVAS = 400  # pixels, about the window's canvas
+ALLOWED_DIGIT_REFUSALS = 0.01  # of the held-back pen digits (and MNIST digits): sets the threshold
+
+
+def held_back(writer: str) -> bool:
+    """A fifth of the training writers, kept to choose the threshold."""
+    return hashlib.sha256(("threshold " + writer).encode()).digest()[0] % 5 == 0
+
+
+def render(drawings: Sequence[Sequence[np.ndarray]], rng: np.random.Generator) -> np.ndarray:
+    """Drawings (lists of strokes) as the network's 28x28 uint8 inputs, with varied pen and size,
+    through the window's own preprocessing; drawings with no ink are left out."""
+    images = []
+    for strokes in drawings:
+        points = np.concatenate(strokes)
+        # A click is a dot as wide as the pen, which preprocessing enlarges to 20x20: drawn on a
+        # window-sized canvas it stays as sharp as the window's, not a blurred blob.
+        size = CLICK_CANVAS if np.ptp(points, axis=0).max() < 1e-6 else RENDER_SIZE
+        pen = PEN_WIDTH_FRACTION * size * rng.uniform(0.8, 1.25)
+        canvas = render_strokes(fit_to_canvas(strokes, size, rng.uniform(0.5, 0.9)), size, pen)
+        pixels = preprocess(canvas)
+        if pixels is not None:
+            images.append(to_uint8(pixels))
+    return np.stack(images) if images else np.zeros((0, 28, 28), np.uint8)
+
+
+def scribbles(count: int, rng: np.random.Generator) -> np.ndarray:
+    return render([scribble(rng) for _ in range(count)], rng)
+
+
+def detector_sets(
+    mnist: Dataset, digits: StrokeDigits, characters: StrokeDigits, seed: int = 0
+) -> tuple[tuple[np.ndarray, np.ndarray], dict[str, np.ndarray]]:
+    """(images, is-not-a-digit labels) to fit on; and the held-back writers' images (and MNIST
+    digits left out of the fit) to choose the threshold on, by kind."""
+    rng = np.random.default_rng(seed)
+    mine = np.array([is_training_writer(str(w)) for w in digits.writers])
+    back = np.array([held_back(str(w)) for w in digits.writers])
+    mine_chars = np.array([is_training_writer(str(w)) for w in characters.writers]) & characters.strict
+    back_chars = np.array([held_back(str(w)) for w in characters.writers])
+    mnist_back = rng.choice(len(mnist.train_images), 5000, replace=False)
+    keep = np.ones(len(mnist.train_images), bool)
+    keep[mnist_back] = False
+    pen_digits = [digits.strokes[i] for i in np.flatnonzero(mine & ~back)]
+    not_digits = [characters.strokes[i] for i in np.flatnonzero(mine_chars & ~back_chars)]
+    yes = [mnist.train_images[keep], *(render(pen_digits, rng) for _ in range(3))]
+    no = [*(render(not_digits, rng) for _ in range(3)), scribbles(30000, rng)]
+    fit_yes, fit_no = np.concatenate(yes), np.concatenate(no)
+    labels = np.repeat(np.array([0, 1], np.float32), [len(fit_yes), len(fit_no)])
+    fit = (np.concatenate([fit_yes, fit_no]), labels)
+    held = {
+        "MNIST digits": mnist.train_images[mnist_back],
+        "pen digits": render([digits.strokes[i] for i in np.flatnonzero(mine & back)], rng),
+        "letters and symbols": render(
+            [characters.strokes[i] for i in np.flatnonzero(mine_chars & back_chars)], rng
+        ),
+        "scribbles": scribbles(2000, rng),
+    }
+    return fit, held
+
+
+def train_detector(
+    fit: tuple[np.ndarray, np.ndarray], epochs: float = 10.0, batch_size: int = 256, seed: int = 0
+) -> DetectorNet:
+    """Adam under a one-cycle schedule; digits and not-digits weigh the same in the loss."""
+    torch.manual_seed(seed)
+    generator = torch.Generator().manual_seed(seed)
+    x = torch.from_numpy(fit[0]).float().div_(255).unsqueeze(1)
+    y = torch.from_numpy(fit[1])
+    positive_weight = float((y == 0).sum() / max(1, int((y == 1).sum())))
+    net = DetectorNet()
+    steps = int(epochs * len(y) / batch_size)
+    optimizer = torch.optim.Adam(net.parameters(), lr=3e-3)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=3e-3, total_steps=steps)
+    net.train()
+    started = time.perf_counter()
+    for step in range(steps):
+        pick = torch.randint(len(y), (batch_size,), generator=generator)
+        logits = net(random_affine(x[pick], generator))
+        loss = F.binary_cross_entropy_with_logits(logits, y[pick], pos_weight=torch.tensor(positive_weight))
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()  # type: ignore[no-untyped-call]
+        optimizer.step()
+        schedule.step()
+        if (step + 1) % 200 == 0:
+            print(
+                f"  step {step + 1}/{steps}  loss {loss.item():.4f}  {time.perf_counter() - started:.0f} s",
+                file=sys.stderr,
+            )
+    return net.eval()
+
+
+@torch.inference_mode()
+def probabilities(net: DetectorNet, images: np.ndarray) -> np.ndarray:
+    x = torch.from_numpy(images).float().div_(255).unsqueeze(1)
+    net.eval()
+    return torch.cat([torch.sigmoid(net(x[i : i + 2048])) for i in range(0, len(x), 2048)]).numpy()
+
+
+def choose_threshold(net: DetectorNet, held: dict[str, np.ndarray]) -> tuple[float, dict[str, float]]:
+    """The lowest threshold that refuses at most ALLOWED_DIGIT_REFUSALS of the held-back pen
+    digits and of the MNIST digits left out; and the share of each held-back kind refused."""
+    judged = {kind: probabilities(net, images) for kind, images in held.items()}
+    quantile = 1 - ALLOWED_DIGIT_REFUSALS
+    threshold = max(float(np.quantile(judged[kind], quantile)) for kind in ("MNIST digits", "pen digits"))
+    return threshold, {f"{kind} refused": float((p >= threshold).mean()) for kind, p in judged.items()}
+
+
+def load_sets(
+    mnist: Dataset, strokes_dir: Path, seed: int
+) -> tuple[tuple[np.ndarray, np.ndarray], dict[str, np.ndarray]]:
+    digits = load_unipen(strokes_dir / "unipen_digits_dev.npz")
+    characters = load_unipen(strokes_dir / "unipen_nondigits_dev.npz")
+    return detector_sets(mnist, digits.subset(digits.strict), characters, seed)

@@ -1,0 +1,45 @@
+"""Rendering pen strokes: each pixel's ink is how far inside the round pen's reach it lies."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from model.preprocess import to_uint8
+from model.rasterise import render_strokes
+
+
+def by_hand(strokes: list[np.ndarray], size: int, pen_width: float) -> np.ndarray:
+    """Every pixel against every segment, in float64: slow and plain."""
+    centres = np.arange(size) + 0.5
+    xs, ys = np.meshgrid(centres, centres)
+    pixels = np.stack([xs.ravel(), ys.ravel()], axis=1)
+    distance = np.full(len(pixels), np.inf)
+    for stroke in strokes:
+        points = np.asarray(stroke, np.float64).reshape(-1, 2)
+        if len(points) == 1:
+            points = np.concatenate([points, points])
+        for a, b in itertools.pairwise(points):
+            direction = b - a
+            t = np.clip(((pixels - a) @ direction) / max(direction @ direction, 1e-12), 0, 1)
+            distance = np.minimum(distance, np.linalg.norm(pixels - a - t[:, None] * direction, axis=1))
+    ink = np.clip(pen_width / 2 + 0.5 - distance, 0, 1)
+    return to_uint8(ink.reshape(size, size).astype(np.float32))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_strokes_render_as_the_plain_computation_says(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    strokes = [
+        rng.uniform(-10, 70, size=(int(rng.integers(1, 60)), 2)) for _ in range(int(rng.integers(1, 4)))
+    ]
+    strokes.append(np.array([[30.0, 30.0]]))  # a click: a dot
+    ours = render_strokes(strokes, 56, 4.2)
+    assert np.abs(ours.astype(int) - by_hand(strokes, 56, 4.2).astype(int)).max() <= 1
+    assert ours[29, 29] == 255  # under the dot
+
+
+def test_strokes_far_off_the_page_leave_it_blank() -> None:
+    assert not render_strokes([np.array([[-50.0, -50.0], [-20.0, -80.0]])], 28, 3.0).any()
