@@ -16,9 +16,13 @@ the answer's score: red ink raised it, blue ink lowered it (gradient × input); 
 digit's bar to see why it was not that digit.</p>
 <p><b>Inside the network</b>: each hidden layer computes <code>relu(W·x + b)</code>, a new
 representation of your drawing. Convolution layers slide small filters (<code>W∗x</code>)
-over the image and show one picture per filter.</p>
+over the image and show one picture per filter. Hover a feature map to enlarge it; click a
+neuron or a feature map to look inside it (<i>Ctrl+I</i>: the first layer): its weights, and its
+value for your drawing as the sum it is, <code>z = W·x + b</code>, then <code>relu</code>.</p>
 <p><b>Output: the network's answer</b> is the <b>output layer</b>: 10 neurons, one per digit,
-turned into probabilities by softmax.</p>
+turned into probabilities by softmax. The ten always share out all the certainty, even for a
+letter; so a second, small network, trained on digits against letters, symbols and scribbles,
+judges first whether your drawing is a digit at all, and answers <b>?</b> when it is not.</p>
 <h2>Learning</h2>
 <p>The <b>loss</b> (cross-entropy) measures how far the output is from the right answer.
 <b>Train</b> shows the network thousands of MNIST digits; after each batch it adjusts every
