@@ -136,14 +136,21 @@ def main() -> int:
     )
     kept = Counter(str(c) for c, r in zip(characters_read, results["not digits"][0], strict=True) if not r)
     print("not digits read as digits most often: " + ", ".join(f"{c} ×{n}" for c, n in kept.most_common(12)))
+    met = {
+        "not digits": results["not digits"][0].mean() >= 0.9,
+        "digits": refused.mean() <= 0.01,
+        "scribbles": min(results["fuzz scribbles"][0].mean(), results["made-up scribbles"][0].mean()) >= 0.9,
+        "calibration": ece <= 0.01,
+    }
+    missed = [name for name, ok in met.items() if not ok]
+    verdict = "all targets met" if not missed else "MISSED: " + ", ".join(missed)
+    scribbled = (results["fuzz scribbles"][0].mean(), results["made-up scribbles"][0].mean())
     print(
-        f"\nHEADLINE: not digits {results['not digits'][0].mean():.1%} ? (>= 90%), digits "
+        f"\nHEADLINE ({verdict}): not digits {results['not digits'][0].mean():.1%} ? (>= 90%), digits "
         f"{refused.mean():.2%} ? (<= 1%), answered digits {accuracy:.2%} right, scribbles "
-        f"{results['fuzz scribbles'][0].mean():.1%} / {results['made-up scribbles'][0].mean():.1%} ? "
-        "(>= 90%), "
-        f"ECE {ece:.2%} (<= 1%)"
+        f"{scribbled[0]:.1%} / {scribbled[1]:.1%} ? (>= 90%), ECE {ece:.2%} (<= 1%)"
     )
-    return 0
+    return 1 if missed else 0
 
 
 if __name__ == "__main__":

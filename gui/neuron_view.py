@@ -7,7 +7,7 @@ from html import escape
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QCloseEvent, QImage, QMouseEvent, QPainter, QPaintEvent, QPen
+from PySide6.QtGui import QImage, QMouseEvent, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import (
     QDialog,
     QFrame,
@@ -227,7 +227,8 @@ class NeuronDialog(QDialog):
         if self._ref is None:
             return
         if seen is None:
-            if prediction.layers and self._ref.layer not in {layer.name for layer in prediction.layers}:
+            sizes = {layer.name: layer.shape[0] for layer in prediction.layers}
+            if prediction.layers and sizes.get(self._ref.layer, 0) <= self._ref.unit:
                 self.where.setText("This network has no such neuron: click one in the activation view.")
             return  # else an answer from before the click, or one without layers (the pen moves)
         if seen.ref != self._ref:
@@ -271,10 +272,8 @@ class NeuronDialog(QDialog):
         thing = "feature map" if ref.layer.startswith("conv") else "neuron"
         return f"{ref.layer} · {thing} {ref.unit}"
 
-    def closeEvent(self, event: QCloseEvent) -> None:
+    def done(self, result: int) -> None:
+        """Closed (Escape, the title bar, close()): answers stop carrying the neuron."""
         self._ref = None
         self.inspecting.emit(None)
-        super().closeEvent(event)
-
-    def reject(self) -> None:  # Escape
-        self.close()
+        super().done(result)

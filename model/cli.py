@@ -10,6 +10,7 @@ import argparse
 import json
 import sys
 import time
+import zipfile
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, replace
@@ -205,7 +206,12 @@ def command_detector(args: argparse.Namespace) -> int:
     if mnist is None:
         raise DataError("MNIST was not found: give --data-dir")
     print("rendering the training writers' digits, letters, symbols and scribbles...", file=sys.stderr)
-    fit, held = load_sets(mnist, Path(args.strokes_dir), args.seed)
+    try:
+        fit, held = load_sets(mnist, Path(args.strokes_dir), args.seed)
+    except (KeyError, ValueError, EOFError, zipfile.BadZipFile) as error:
+        raise DataError(f"the UNIPEN files in {args.strokes_dir} cannot be read ({error})") from error
+    if any(len(images) == 0 for images in held.values()):
+        raise DataError(f"the UNIPEN files in {args.strokes_dir} hold too few writers to train on")
     print(f"fitting on {len(fit[1]):,} images ({int(fit[1].sum()):,} not digits)", file=sys.stderr)
     net = train_detector(fit, epochs=args.epochs, seed=args.seed)
     threshold, held_back = choose_threshold(net, held)

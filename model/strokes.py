@@ -41,7 +41,7 @@ class StrokeDigits:
 def load_unipen(path: str | Path) -> StrokeDigits:
     """Read a UNIPEN file described in its README (points, offsets, labels...): the digits, or
     the letters and symbols."""
-    with np.load(path, allow_pickle=False) as z:
+    with open(path, "rb") as file, np.load(file, allow_pickle=False) as z:  # closed even when unreadable
         points, stroke_offsets, sample_offsets = z["points"], z["stroke_offsets"], z["sample_offsets"]
         labels, writers = z["labels"], z["writers"].astype(str)
         labels = labels.astype(np.int64) if labels.dtype.kind in "iu" else labels.astype(str)

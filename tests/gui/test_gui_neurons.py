@@ -58,6 +58,7 @@ def test_clicking_neurons_shows_their_sums_and_follows_training(qtbot, window) -
     assert f"= {after.total:+.3f}" in dialog.sum.text()
 
     dialog.close()
+    assert not dialog.isVisible() and dialog.ref is None
     with qtbot.waitSignal(window.prediction_shown, timeout=10000):
         drag(window.canvas, VERTICAL)
     assert window.state.prediction.inspection is None  # not computed when nobody looks
@@ -77,3 +78,5 @@ def test_feature_maps_open_with_their_filters_and_place(qtbot, window) -> None:
     assert np.isclose(seen.value, layer.values[3, row, col], atol=1e-5)
     assert "maxpool" in dialog.sum.text() and "norm" in dialog.sum.text()
     assert window.activation_view.unit_under(window.activation_view.unit_centre(ref)).place is not None
+    QTest.keyClick(dialog, Qt.Key.Key_Escape)
+    assert not dialog.isVisible() and dialog.ref is None

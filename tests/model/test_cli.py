@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from model.checkpoint import load_checkpoint
@@ -98,3 +99,18 @@ def test_train_then_evaluate_on_real_mnist(mnist_dir, tmp_path, capsys):
     assert report["test_accuracy"] == summary["test_accuracy"]
     assert report["arch"] == "mlp"
     assert set(report["per_digit_accuracy"]) == {str(d) for d in range(10)}
+
+
+@pytest.mark.parametrize("content", [b"", b"PK\x03\x04 not really a zip", None])
+def test_detector_with_unreadable_strokes_says_so_in_one_line(mnist_dir, tmp_path, capsys, content):
+    if content is not None:
+        for name in ("unipen_digits_dev.npz", "unipen_nondigits_dev.npz"):
+            (tmp_path / name).write_bytes(content)
+    else:
+        np.savez(tmp_path / "unipen_digits_dev.npz", points=np.zeros((3, 2), np.float32))  # arrays missing
+        np.savez(tmp_path / "unipen_nondigits_dev.npz", points=np.zeros((3, 2), np.float32))
+    out = tmp_path / "detector.pt"
+    code = main(["detector", "--data-dir", str(mnist_dir), "--strokes-dir", str(tmp_path), "--out", str(out)])
+    captured = capsys.readouterr()
+    assert code == 2 and not out.exists()
+    assert captured.err.strip().splitlines()[-1].startswith("error: ") and "Traceback" not in captured.err
