@@ -51,6 +51,15 @@ class DetectorNet(nn.Module):
         return logits
 
 
+@torch.inference_mode()
+def not_a_digit(net: DetectorNet, pixels: np.ndarray, batch: int = 2048) -> np.ndarray:
+    """P(not a digit) of (N, 28, 28) images, or one (28, 28), in 0-1; `batch` at a time."""
+    x = torch.as_tensor(np.asarray(pixels, np.float32)).reshape(-1, 1, IMAGE_SIZE, IMAGE_SIZE)
+    net.eval()
+    judged = [torch.sigmoid(net(x[i : i + batch])) for i in range(0, len(x), batch)]
+    return torch.cat(judged).numpy().astype(np.float64) if judged else np.zeros(0)
+
+
 @dataclass(frozen=True)
 class Detector:
     """The detector and the probability of "not a digit" from which the answer is "?"."""
@@ -59,12 +68,9 @@ class Detector:
     threshold: float
     metadata: dict[str, Any]
 
-    @torch.inference_mode()
     def not_a_digit(self, pixels: np.ndarray) -> np.ndarray:
         """P(not a digit) of (N, 28, 28) or one (28, 28) image(s) in 0-1."""
-        x = torch.as_tensor(np.asarray(pixels, np.float32)).reshape(-1, 1, IMAGE_SIZE, IMAGE_SIZE)
-        self.net.eval()
-        return torch.sigmoid(self.net(x)).numpy().astype(np.float64)
+        return not_a_digit(self.net, pixels)
 
 
 def save_detector(

@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 
 from .data import Dataset
-from .detector import DetectorNet
+from .detector import DetectorNet, not_a_digit
 from .preprocess import preprocess, to_uint8
 from .rasterise import render_strokes
 from .scribbles import scribble
@@ -121,17 +121,10 @@ def train_detector(
     return net.eval()
 
 
-@torch.inference_mode()
-def probabilities(net: DetectorNet, images: np.ndarray) -> np.ndarray:
-    x = torch.from_numpy(images).float().div_(255).unsqueeze(1)
-    net.eval()
-    return torch.cat([torch.sigmoid(net(x[i : i + 2048])) for i in range(0, len(x), 2048)]).numpy()
-
-
 def choose_threshold(net: DetectorNet, held: dict[str, np.ndarray]) -> tuple[float, dict[str, float]]:
     """The lowest threshold that refuses at most ALLOWED_DIGIT_REFUSALS of the held-back pen
     digits and of the MNIST digits left out; and the share of each held-back kind refused."""
-    judged = {kind: probabilities(net, images) for kind, images in held.items()}
+    judged = {kind: not_a_digit(net, images.astype(np.float32) / 255) for kind, images in held.items()}
     quantile = 1 - ALLOWED_DIGIT_REFUSALS
     threshold = max(float(np.quantile(judged[kind], quantile)) for kind in ("MNIST digits", "pen digits"))
     return threshold, {f"{kind} refused": float((p >= threshold).mean()) for kind, p in judged.items()}
