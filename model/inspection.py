@@ -63,15 +63,15 @@ def _weighted(stage: nn.Module) -> nn.Linear | nn.Conv2d:
     return next(m for m in stage.modules() if isinstance(m, nn.Linear | nn.Conv2d))
 
 
-def _source_namer(net: DigitNet, index: int) -> Callable[[int], str]:
-    """Names the inputs of stage `index` by their flat index in the stage's input."""
+def _source(net: DigitNet, index: int, place: tuple[int, ...]) -> str:
+    """Names an input of stage `index` by its place in the stage's input: (row, column) of the
+    image, (map, row, column) of a convolution's output, or (neuron,)."""
     if index == 0:
-        return lambda i: f"pixel ({i // IMAGE_SIZE}, {i % IMAGE_SIZE})"
-    previous = net.stage_infos[index - 1]
-    if previous.kind == "conv":
-        size = IMAGE_SIZE >> sum(info.kind == "conv" for info in net.stage_infos[:index])
-        return lambda i: f"{previous.name} · map {i // (size * size)} at ({i // size % size}, {i % size})"
-    return lambda i: f"{previous.name} · neuron {i}"
+        return f"pixel ({place[-2]}, {place[-1]})"
+    previous = net.stage_infos[index - 1].name
+    if len(place) == 3:
+        return f"{previous} · map {place[0]} at ({place[1]}, {place[2]})"
+    return f"{previous} · neuron {place[0]}"
 
 
 def _largest(
@@ -124,7 +124,9 @@ def _dense(
     if inputs is not None:
         x = inputs.reshape(-1)
         total = float(weights @ x + bias)
-        contributions, others = _largest(weights, x, _source_namer(net, index))
+        contributions, others = _largest(
+            weights, x, lambda i: _source(net, index, tuple(int(n) for n in np.unravel_index(i, shape)))
+        )
         if output:
             logits = all_weights @ x + all_biases
             exp = np.exp(logits - logits.max())
@@ -211,8 +213,8 @@ def _conv(
 
         def name(flat: int) -> str:
             channel, offset = divmod(flat, kernel * kernel)
-            return _window_source(
-                net, index, channel, at[0] + offset // kernel - pad, at[1] + offset % kernel - pad
+            return _source(
+                net, index, (channel, at[0] + offset // kernel - pad, at[1] + offset % kernel - pad)
             )
 
         contributions, others = _largest(kernels.reshape(-1), window.reshape(-1), name)
@@ -254,9 +256,3 @@ def _conv(
         looks_for,
         net.stage_infos[0].name,
     )
-
-
-def _window_source(net: DigitNet, index: int, channel: int, row: int, col: int) -> str:
-    if index == 0:
-        return f"pixel ({row}, {col})"
-    return f"{net.stage_infos[index - 1].name} · map {channel} at ({row}, {col})"
