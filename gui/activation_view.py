@@ -166,9 +166,7 @@ class ActivationView(QWidget):
         for column, (layer, (target, _)) in enumerate(zip(self._layers, self._columns, strict=False)):
             if layer.kind == "input" or not target.contains(point):
                 continue
-            fx = (point.x() - target.left()) / target.width()
-            fy = (point.y() - target.top()) / target.height()
-            found = unit_at(layer.shape, fx, fy)
+            found = unit_at(layer.shape, target, point)
             if found is None:
                 return None
             unit, place = found
@@ -178,9 +176,13 @@ class ActivationView(QWidget):
 
     def unit_centre(self, ref: NeuronRef) -> QPointF | None:
         """Where neuron (or feature map) `ref` is drawn now, None if it is not shown."""
+        rect = self._unit_rect(ref)
+        return None if rect is None else rect.center()
+
+    def _unit_rect(self, ref: NeuronRef) -> QRectF | None:
         for layer, (target, _) in zip(self._layers, self._columns, strict=False):
             if layer.name == ref.layer and layer.kind != "input" and 0 <= ref.unit < layer.shape[0]:
-                return unit_rect(layer.shape, ref.unit, target).center()
+                return unit_rect(layer.shape, ref.unit, target)
         return None
 
     def select(self, ref: NeuronRef | None) -> None:
@@ -228,16 +230,10 @@ class ActivationView(QWidget):
 
     def _paint_units(self, painter: QPainter) -> None:
         """The selected neuron's outline, and the hovered feature map enlarged beside the pointer."""
-        selected = self._selected
-        for layer, (target, _) in zip(self._layers, self._columns, strict=False):
-            if (
-                selected
-                and layer.name == selected.layer
-                and layer.kind != "input"
-                and selected.unit < layer.shape[0]
-            ):
-                painter.setPen(QPen(theme.TEXT, 1.5))
-                painter.drawRect(unit_rect(layer.shape, selected.unit, target).adjusted(-1, -1, 1, 1))
+        outline = None if self._selected is None else self._unit_rect(self._selected)
+        if outline is not None:
+            painter.setPen(QPen(theme.TEXT, 1.5))
+            painter.drawRect(outline.adjusted(-1, -1, 1, 1))
         hovered = self._hovered
         if hovered is None or hovered.place is None or hovered.column >= len(self._pictures):
             return

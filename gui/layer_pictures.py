@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF
+from PySide6.QtCore import QPointF, QRectF
 from PySide6.QtGui import QColor, QImage
 
 from model.messages import LayerActivation
@@ -147,10 +147,16 @@ def column_widths(usable: float, weights: list[float], minimums: list[float]) ->
         fixed.update((i, minimums[i]) for i in short)
 
 
-def unit_at(shape: tuple[int, ...], fx: float, fy: float) -> tuple[int, tuple[int, int] | None] | None:
-    """The neuron (or feature map, with the place in it) at a point of a layer's mosaic, given
-    as fractions 0-1 of its width and height; None on a gap, off the picture, or on the input."""
-    if not (0 <= fx < 1 and 0 <= fy < 1) or len(shape) not in (1, 3):
+def unit_at(
+    shape: tuple[int, ...], target: QRectF, point: QPointF
+) -> tuple[int, tuple[int, int] | None] | None:
+    """The neuron (or feature map, with the place in it) at `point` of a layer's mosaic drawn in
+    `target`; None on a gap, off the picture, or on the input."""
+    if target.isEmpty() or len(shape) not in (1, 3):
+        return None
+    fx = (point.x() - target.left()) / target.width()
+    fy = (point.y() - target.top()) / target.height()
+    if not (0 <= fx < 1 and 0 <= fy < 1):
         return None
     if len(shape) == 1:
         count = shape[0]

@@ -89,12 +89,7 @@ class PictureBox(QWidget):
         painter.end()
 
     def unit_at(self, point: QPointF) -> int | None:
-        target = self.target()
-        if self._units is None or target.isEmpty():
-            return None
-        fx = (point.x() - target.left()) / target.width()
-        fy = (point.y() - target.top()) / target.height()
-        found = unit_at(self._units, fx, fy)
+        found = None if self._units is None else unit_at(self._units, self.target(), point)
         return None if found is None else found[0]
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
