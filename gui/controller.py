@@ -11,6 +11,7 @@ import math
 import os
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, SignalInstance, Slot
 
@@ -27,6 +28,7 @@ from model.messages import (
 
 from .canvas import DrawingCanvas
 from .download import MnistDownloader
+from .kept_network import KeptTraining
 from .pacing import PACING, Pacing
 from .predictor import Predictor
 from .state import AppState, DownloadStatus
@@ -71,7 +73,7 @@ class Controller(QObject):
         wants_layers_now: Callable[[], bool],
         data_dir: str | None,
         checkpoint: str | None,
-        last_session: str,
+        kept_folder: str,
         pacing: Pacing = PACING,
         handwriting: str | None = None,
     ) -> None:
@@ -96,7 +98,7 @@ class Controller(QObject):
         canvas.image_changed.connect(self._on_canvas_image_changed)
         canvas.stroke_finished.connect(self._on_canvas_stroke_finished)
         canvas.cleared.connect(self._on_canvas_stroke_finished)
-        self._start_workers(data_dir, checkpoint, last_session, handwriting)
+        self._start_workers(data_dir, checkpoint, kept_folder, handwriting)
 
     # -- public, read-only ------------------------------------------------------------------
     @property
@@ -119,7 +121,7 @@ class Controller(QObject):
 
     # -- workers ----------------------------------------------------------------------------
     def _start_workers(
-        self, data_dir: str | None, checkpoint: str | None, last_session: str, handwriting: str | None
+        self, data_dir: str | None, checkpoint: str | None, kept_folder: str, handwriting: str | None
     ) -> None:
         self._predictor_thread = QThread(self)
         self._predictor_thread.setObjectName("digitpad-predictor")
@@ -132,7 +134,7 @@ class Controller(QObject):
         self._trainer_thread = QThread(self)
         self._trainer_thread.setObjectName("digitpad-trainer")
         self.trainer = Trainer(
-            data_dir, checkpoint, last_session, training_threads(), handwriting=handwriting
+            KeptTraining(Path(kept_folder)), data_dir, checkpoint, training_threads(), handwriting=handwriting
         )
         self.trainer.moveToThread(self._trainer_thread)
         self._trainer_thread.started.connect(self.trainer.start)
@@ -174,10 +176,11 @@ class Controller(QObject):
         self.trainer.interrupt()
         request.emit(*args)
 
-    def shutdown(self) -> None:
-        """Stop both workers and join their threads; keep unsaved training for the next launch."""
+    def shutdown(self) -> str:
+        """Stop both workers and join their threads; keep unsaved training for the next launch.
+        Returns "" or why it could not be kept: then NetworkFiles.close asks the user."""
         if self._closed:
-            return
+            return ""
         self._closed = True
         self.cancel_download()
         self._request_timer.stop()
@@ -186,7 +189,7 @@ class Controller(QObject):
             thread.quit()
         for thread in (self._trainer_thread, self._predictor_thread):
             thread.wait()
-        self.trainer.shutdown()
+        return self.trainer.shutdown()
 
     # -- the user's requests ------------------------------------------------------------------
     def train(self, config: TrainConfig) -> None:

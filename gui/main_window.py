@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from model.messages import ModelInfo, NeuronRef, Prediction, TrainConfig
+from model.paths import settings_override, user_data_dir
 
 from . import settings as prefs
 from . import theme
@@ -59,7 +60,7 @@ class MainWindow(QMainWindow):
             self.activation_view.shows_new_layers_at_once,
             data_dir,
             checkpoint,
-            str(prefs.last_session_path()),
+            str(user_data_dir()),
             handwriting=str(prefs.handwriting_path()),
         )
         self.controller.prediction_shown.connect(self.prediction_shown)
@@ -330,6 +331,8 @@ class MainWindow(QMainWindow):
     # -- settings -------------------------------------------------------------------------------
     def restore_settings(self) -> None:
         """Each saved preference that is missing, unreadable or out of range gets its default."""
+        if problem := settings_override()[1]:
+            self.state.post_notice(f"{problem}: the usual settings and folders are used instead.")
         settings = prefs.open_settings()
         geometry = prefs.saved_geometry(settings)
         # restoreGeometry refuses bytes it cannot parse (and changes nothing then), and moves a
@@ -388,5 +391,5 @@ class MainWindow(QMainWindow):
         """Stop the workers and wait for their threads, so nothing runs after the window is gone."""
         if not self.controller.closed:
             self._save_settings()
-            self.controller.shutdown()
+            self.files.close()
         super().closeEvent(event)

@@ -85,20 +85,59 @@ class NetworkFiles(QObject):
 
     def save_as(self) -> bool:
         """Ask where, then save; False when the user cancelled."""
+        path = self._ask_where_to_save()
+        if path:
+            self._controller.save_network(path)
+        return bool(path)
+
+    def _ask_where_to_save(self) -> str:
         folder = prefs.file_dialog_folder(prefs.open_settings())
         network = self._state.network
         suggested = str(Path(folder) / f"digitpad-{network.arch if network else 'network'}{SUFFIX}")
         path, _ = QFileDialog.getSaveFileName(self._window(), "Save the network", suggested, NETWORK_FILES)
-        if not path:
-            return False
-        if not Path(path).suffix:
+        if path and not Path(path).suffix:
             path += SUFFIX  # so that File › Open lists it
-        prefs.remember_file_dialog_folder(path)
-        self._controller.save_network(path)
-        return True
+        if path:
+            prefs.remember_file_dialog_folder(path)
+        return path
+
+    def close(self) -> None:
+        """Stop the workers and keep unsaved training for the next launch; when it cannot be
+        kept (a full or read-only folder), ask until it is saved elsewhere, kept after all, or
+        let go by the user: closing never loses it silently."""
+        problem = self._controller.shutdown()
+        trainer = self._controller.trainer
+        while problem:
+            choice = ask_unkept(self._window(), problem)
+            if choice == "discard":
+                trainer.kept.discard()
+                break
+            path = self._ask_where_to_save() if choice == "save" else ""
+            if choice == "retry":
+                problem = trainer.shutdown()
+            elif path:
+                problem = trainer.save_after_shutdown(path)
+        trainer.kept.release()
 
     def choose_data_folder(self) -> None:
         start = prefs.file_dialog_folder(prefs.open_settings())
         folder = QFileDialog.getExistingDirectory(self._window(), "Folder holding the MNIST files", start)
         if folder:
             self._controller.use_data_dir(folder)
+
+
+def ask_unkept(parent: QWidget, problem: str) -> str:
+    """ "save", "retry" or "discard": what to do with training that could not be kept."""
+    box = QMessageBox(QMessageBox.Icon.Warning, "Keep your training?", problem, parent=parent)
+    box.setInformativeText(
+        "Save it to a file of your choice, try again (after making room on the disk, say), or "
+        "discard it: the next launch then starts without it."
+    )
+    save = box.addButton("Save as…", QMessageBox.ButtonRole.AcceptRole)
+    retry = box.addButton("Try again", QMessageBox.ButtonRole.ActionRole)
+    box.addButton("Discard", QMessageBox.ButtonRole.DestructiveRole)
+    box.setDefaultButton(save)
+    box.setEscapeButton(retry)  # Escape or the title bar's close button never discards
+    box.exec()
+    clicked = box.clickedButton()
+    return "save" if clicked is save else "retry" if clicked is retry else "discard"

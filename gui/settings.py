@@ -6,21 +6,21 @@ its default alone, the others are kept.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings
 
-from model.paths import SETTINGS_ENV, user_data_dir, user_documents_dir
+from gui.kept_network import slot_path
+from model.paths import settings_override, user_data_dir, user_documents_dir
 
-KEPT_NETWORK_NAME = "last-session.pt"
 HANDWRITING_NAME = "handwriting.npz"
 
 
 def last_session_path() -> Path:
-    """Where training not saved to a file is kept when the window closes, for the next launch."""
-    return user_data_dir() / KEPT_NETWORK_NAME
+    """Where the first window keeps training not saved to a file, for the next launch (others
+    use the next slots: gui.kept_network)."""
+    return slot_path(user_data_dir(), 1)
 
 
 def handwriting_path() -> Path:
@@ -29,10 +29,11 @@ def handwriting_path() -> Path:
 
 
 def open_settings() -> QSettings:
-    """The user's preferences; DIGITPAD_SETTINGS points tests (or portable installs) at a file."""
-    path = os.environ.get(SETTINGS_ENV)
-    if path:
-        return QSettings(path, QSettings.Format.IniFormat)
+    """The user's preferences; DIGITPAD_SETTINGS points tests (or portable installs) at a file
+    (when it names a pipe, a device or an unknown user's folder: the usual settings)."""
+    path, _ = settings_override()
+    if path is not None:
+        return QSettings(str(path), QSettings.Format.IniFormat)
     return QSettings("digitpad", "digitpad")
 
 

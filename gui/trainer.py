@@ -9,7 +9,6 @@ the predictor copies into a network of its own. Only frozen messages and numpy c
 
 from __future__ import annotations
 
-import sys
 import threading
 import time
 import traceback
@@ -27,6 +26,7 @@ from model.messages import (
     TrainProgress,
 )
 
+from .kept_network import KeptTraining
 from .pacing import PACING, Pacing, ProgressReports
 
 if TYPE_CHECKING:  # torch loads in this thread, after the window is up
@@ -57,9 +57,9 @@ class Trainer(QObject):
 
     def __init__(
         self,
+        kept: KeptTraining,
         data_dir: str | None = None,
         checkpoint: str | None = None,
-        last_session: str | None = None,
         training_threads: int = 1,
         pacing: Pacing = PACING,
         handwriting: str | None = None,
@@ -68,7 +68,7 @@ class Trainer(QObject):
         self._handwriting = handwriting  # the file of the user's examples
         self._data_dir = data_dir
         self._checkpoint = checkpoint
-        self._last_session = last_session  # where unsaved training is kept between launches
+        self.kept = kept  # where unsaved training is kept between launches
         self._training_threads = training_threads
         self._pacing = pacing
         self._session: ModelSession | None = None
@@ -92,8 +92,7 @@ class Trainer(QObject):
 
         compute_on_threads(self._training_threads)
         session = self._session = ModelSession(self._data_dir, self._handwriting)
-        message = session.handwriting.load()
-        if message:
+        if message := session.handwriting.load():
             self.failed.emit(message)
         self.examples_changed.emit(session.handwriting.examples)
         try:
@@ -103,7 +102,7 @@ class Trainer(QObject):
             self.failed.emit(f"The data folder cannot be read ({error}).")
             self.data_changed.emit(PRACTICE_DESCRIPTION)
         try:
-            warning = session.load_initial(self._checkpoint, self._last_session)
+            warning = self.kept.restore(session, self._checkpoint)
         except Exception as error:
             traceback.print_exc()
             warning = f"The network could not be loaded ({error}); this one is untrained."
@@ -121,8 +120,7 @@ class Trainer(QObject):
         return self._threads_in_use
 
     def interrupt(self) -> None:
-        """Thread-safe: the slice under way ends after its current step, so that a request just
-        sent is served within one step, not one slice."""
+        """Thread-safe: the slice under way ends after its step; a request is served within one step."""
         self._interrupt.set()
 
     @Slot()
@@ -130,20 +128,18 @@ class Trainer(QObject):
         """Called in this thread as it finishes: a timer can only be stopped in its thread."""
         self._slice_timer.stop()
 
-    def shutdown(self) -> None:
+    def shutdown(self) -> str:
         """Called in the GUI thread once this thread has finished (nothing else can touch the
-        network): end the run and keep unsaved training for the next launch."""
-        from model.checkpoint import CheckpointError
-
+        network): end the run and keep unsaved training for the next launch. Returns "" or a
+        sentence saying why it could not be kept (the window then asks the user)."""
         if self._session is None:
-            return
+            return ""
         self._session.stop_training()
-        if self._last_session:
-            try:
-                self._session.keep_for_next_session(self._last_session)
-            except (CheckpointError, OSError) as error:
-                # The window is gone: there is no one left to tell but the terminal.
-                print(f"digitpad: the trained network could not be kept: {error}", file=sys.stderr)
+        return self.kept.keep(self._session)
+
+    def save_after_shutdown(self, path: str) -> str:
+        """Once this thread has finished: save where the user chose; "" or why it failed."""
+        return "" if self._session is None else self.kept.save_elsewhere(self._session, path)
 
     def _session_or_fail(self) -> ModelSession:
         """The session start() made: every request is queued behind start(), so it exists."""
@@ -260,6 +256,13 @@ class Trainer(QObject):
             self.training_finished.emit(finished)
             self._announce(self._session_or_fail().info, replaced=False)
             self._publish(reread=True)
+            self._keep_now()
+
+    def _keep_now(self) -> None:
+        """At the end of each run, as at exit: a crash or a power cut later loses nothing."""
+        problem = self.kept.keep(self._session) if self._session else ""
+        if problem:
+            self.failed.emit(f"{problem} File › Save as… keeps it.")
 
     def _served(self) -> None:
         """A request is being served: slices run their full length again."""
@@ -318,6 +321,7 @@ class Trainer(QObject):
             elif isinstance(message, TrainFinished):
                 self._set_state("idle")
                 self.training_finished.emit(message)
+                self._keep_now()
         if self._session.info != self._announced:  # it now holds unsaved training, say
             self._announce(self._session.info, replaced=False)
         # At each report the drawing is re-read with these weights, so the window paints the new

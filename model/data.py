@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .paths import user_cache_dir
+from .paths import expand_user, user_cache_dir
 
 IMAGE_MAGIC = 2051
 LABEL_MAGIC = 2049
@@ -178,9 +178,9 @@ def candidate_locations(data_dir: str | os.PathLike[str] | None = None) -> list[
     """Where MNIST is looked for, in order: option, environment, cache, other tools' copies."""
     places: list[Path] = []
     if data_dir:
-        places.append(Path(data_dir).expanduser())
+        places.append(expand_user(data_dir))
     if os.environ.get(DATA_ENV):
-        places.append(Path(os.environ[DATA_ENV]).expanduser())
+        places.append(expand_user(os.environ[DATA_ENV]))
     places.append(mnist_cache_dir())
     home = Path.home()
     places += [
@@ -217,7 +217,7 @@ def locate_mnist(data_dir: str | os.PathLike[str] | None = None) -> Path | None:
 def find_mnist(data_dir: str | os.PathLike[str] | None = None) -> Dataset | None:
     """The first valid MNIST copy found, or None. An explicit data_dir that is broken raises."""
     # A mistyped folder must not silently fall back to some other copy (or the practice set).
-    if data_dir and not Path(data_dir).expanduser().exists():
+    if data_dir and not expand_user(data_dir).exists():
         raise DataError(f"the folder {data_dir} does not exist")
     for place in candidate_locations(data_dir):
         if not place.exists():
@@ -225,7 +225,7 @@ def find_mnist(data_dir: str | os.PathLike[str] | None = None) -> Dataset | None
         try:
             return _load_location(place)
         except DataError:
-            if data_dir and place == Path(data_dir).expanduser():
+            if data_dir and place == expand_user(data_dir):
                 raise
             # A broken copy elsewhere (an old cache, another tool's folder) is passed over.
     return None

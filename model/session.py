@@ -101,41 +101,43 @@ class ModelSession:
         return self.info
 
     def load_initial(self, checkpoint: str | None = None, last_session: str | Path | None = None) -> str:
-        """Open `checkpoint`, else the network kept from the last session, else the shipped weights.
-
-        Returns a message for the user ("" when there is nothing to say).
+        """Open `checkpoint`, else the network kept from the last session, else the shipped
+        weights; when the one asked for cannot be opened, the shipped weights (untrained only if
+        they cannot be opened either). Returns a message for the user ("" when there is nothing to say).
         """
         if checkpoint is None and last_session is not None and Path(last_session).exists():
             try:
                 self.load(last_session, source=RESTORED_SOURCE)
             except CheckpointError as error:
-                self.load_initial()
-                return f"The network kept from your last session could not be restored: {error}"
+                fallback = self.load_initial()
+                return f"The network kept from your last session could not be restored: {error} {fallback}"
             self.unsaved_training = True  # still only in the session file: keep it next time too
             return (
                 "Restored the network you trained last time (not saved to a file of yours). "
                 "File › Save keeps it; Network › Restore the shipped weights goes back to the pretrained one."
             )
-        path = checkpoint or DEFAULT_WEIGHTS
+        if checkpoint is not None:
+            try:
+                self.load(checkpoint)
+                return ""
+            except CheckpointError as error:
+                fallback = self.load_initial()
+                return f"{error} {fallback or 'The shipped weights are open instead.'}"
         try:
-            self.load(path, source=None if checkpoint else SHIPPED_SOURCE)
+            self.load(DEFAULT_WEIGHTS, source=SHIPPED_SOURCE)
         except CheckpointError as error:
             return f"{error} Starting with an untrained network instead."
         return ""
 
-    def keep_for_next_session(self, path: str | Path) -> None:
-        """On quitting: write the network to `path` if it holds unsaved training, else remove
-        `path`, so that the next launch opens what is open now. Raises CheckpointError, or
-        OSError when an old kept file cannot be removed."""
-        if self.unsaved_training:
-            folder = Path(path).parent
-            try:
-                folder.mkdir(parents=True, exist_ok=True)
-            except OSError as error:
-                raise CheckpointError(f"Cannot create {folder}: {error.strerror or error}") from error
-            save_checkpoint(path, self.net, {**self._info.metadata, "kept_at_exit": True})
-        else:
-            Path(path).unlink(missing_ok=True)
+    def write_kept(self, path: str | Path) -> None:
+        """Write the network to `path` for the next launch, making its folder if needed; it
+        stays unsaved training (only a file of the user's is "saved"). Raises CheckpointError."""
+        folder = Path(path).parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise CheckpointError(f"Cannot create {folder}: {error.strerror or error}") from error
+        save_checkpoint(path, self.net, {**self._info.metadata, "kept_at_exit": True})
 
     def load(self, path: str | Path, source: str | None = None) -> ModelInfo:
         """Raises CheckpointError and keeps the current network if the file is bad.

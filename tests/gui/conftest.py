@@ -12,6 +12,7 @@ from PySide6.QtCore import QCoreApplication, QEvent, QPoint, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QMessageBox
 
+from gui import network_files
 from gui.app import create_main_window
 from gui.main_window import MainWindow
 
@@ -41,6 +42,7 @@ def _no_unanswered_questions(monkeypatch: pytest.MonkeyPatch) -> None:
         raise AssertionError(f"a test met the question {title!r} and did not answer it: {text}")
 
     monkeypatch.setattr(QMessageBox, "question", unanswered)
+    monkeypatch.setattr(network_files, "ask_unkept", lambda parent, text: unanswered(parent, "keep?", text))
 
 
 @pytest.fixture

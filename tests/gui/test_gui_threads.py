@@ -69,6 +69,7 @@ class RecordingSession:
     def start_training(self, config) -> None:
         self._record("start")
         self.training = True
+        self.unsaved_training = True
 
     def train_for(self, seconds: float, interrupt=None) -> list:
         self._record("step starts")
@@ -83,7 +84,7 @@ class RecordingSession:
         self._record("save")
         self.path = str(path)
 
-    def keep_for_next_session(self, path) -> None:
+    def write_kept(self, path) -> None:
         self._record("keep")
 
     def stop_training(self) -> TrainFinished | None:

@@ -171,7 +171,17 @@ def test_a_bad_checkpoint_keeps_the_current_network(tmp_path: Path) -> None:
     assert info.arch == "cnn" and info.source == "good.pt" and info.metadata["note"] == "hi"
 
 
-def test_missing_shipped_weights_give_a_warning_not_a_crash(tmp_path: Path) -> None:
+def test_a_missing_checkpoint_falls_back_to_the_shipped_weights(tmp_path: Path) -> None:
+    session = ModelSession()
+    warning = session.load_initial(str(tmp_path / "missing.pt"))
+    assert "missing.pt does not exist" in warning and "shipped weights are open instead" in warning
+    assert session.info.source == "shipped weights"
+
+
+def test_missing_shipped_weights_give_a_warning_not_a_crash(tmp_path: Path, monkeypatch) -> None:
+    import model.session
+
+    monkeypatch.setattr(model.session, "DEFAULT_WEIGHTS", tmp_path / "not-shipped.pt")
     session = ModelSession()
     warning = session.load_initial(str(tmp_path / "missing.pt"))
     assert "untrained" in warning

@@ -25,21 +25,17 @@ def same_weights(a: torch.nn.Module, b: torch.nn.Module) -> bool:
     return all(torch.equal(x, y) for x, y in pairs)
 
 
-def test_opened_weights_are_not_unsaved_training(tmp_path: Path) -> None:
+def test_opened_weights_are_not_unsaved_training() -> None:
     session = ModelSession()
     assert session.load_initial() == ""
     assert not session.unsaved_training
-    kept = tmp_path / "last-session.pt"
-    kept.write_bytes(b"left over from an earlier session")
-    session.keep_for_next_session(kept)
-    assert not kept.exists()  # nothing to keep: the next launch opens the shipped weights
 
 
 def test_training_is_kept_at_exit_and_restored_at_the_next_launch(tmp_path: Path) -> None:
     session = trained_session(tmp_path)
     assert session.unsaved_training
     kept = tmp_path / "last-session.pt"
-    session.keep_for_next_session(kept)
+    session.write_kept(kept)
     net, metadata = load_checkpoint(kept)
     assert same_weights(net, session.net) and metadata["kept_at_exit"] is True
 
@@ -51,18 +47,15 @@ def test_training_is_kept_at_exit_and_restored_at_the_next_launch(tmp_path: Path
     assert next_launch.unsaved_training  # still only in the session file: kept again at exit
 
 
-def test_saving_to_a_file_means_nothing_is_kept(tmp_path: Path) -> None:
+def test_saving_to_a_file_means_the_training_is_no_longer_unsaved(tmp_path: Path) -> None:
     session = trained_session(tmp_path)
     session.save(tmp_path / "mine.pt")
     assert not session.unsaved_training
-    kept = tmp_path / "last-session.pt"
-    session.keep_for_next_session(kept)
-    assert not kept.exists()
 
 
 def test_an_explicit_checkpoint_wins_over_the_kept_network(tmp_path: Path) -> None:
     kept = tmp_path / "last-session.pt"
-    trained_session(tmp_path).keep_for_next_session(kept)
+    trained_session(tmp_path).write_kept(kept)
     session = ModelSession()
     assert session.load_initial(str(DEFAULT_WEIGHTS), kept) == ""
     assert session.info.source == Path(DEFAULT_WEIGHTS).name
@@ -82,5 +75,14 @@ def test_a_damaged_kept_network_falls_back_to_the_shipped_weights_with_a_message
 
 def test_the_kept_networks_folder_is_made_when_missing(tmp_path: Path) -> None:
     kept = tmp_path / "never" / "made" / "last-session.pt"
-    trained_session(tmp_path).keep_for_next_session(kept)
+    trained_session(tmp_path).write_kept(kept)
     assert load_checkpoint(kept)[1]["kept_at_exit"] is True
+
+
+def test_a_checkpoint_that_cannot_be_opened_falls_back_to_the_shipped_weights(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.pt"
+    broken.write_bytes(b"not a checkpoint")
+    session = ModelSession()
+    message = session.load_initial(str(broken), None)
+    assert "broken.pt" in message and "shipped weights are open instead" in message
+    assert session.info.source == "shipped weights"
