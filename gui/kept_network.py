@@ -112,6 +112,7 @@ class KeptTraining:
     def __init__(self, folder: Path) -> None:
         self.slots = KeptNetworkSlots(folder)
         self._kept_at: Path | None = None  # the slot file holding this window's network
+        self._told = ""  # the last problem the user was told about
 
     @property
     def kept_at(self) -> Path | None:
@@ -135,6 +136,7 @@ class KeptTraining:
                 "starts without --checkpoint."
             )
         if slot is None:
+            self._told = f"Your training cannot be kept for the next launch: {self.slots.problem}."
             notes.append(
                 f"Training not saved to a file cannot be kept when this window closes: "
                 f"{self.slots.problem}. File › Save as… keeps it."
@@ -168,6 +170,14 @@ class KeptTraining:
             return f"Your training cannot be kept for the next launch. {error}"
         self._kept_at = target
         return ""
+
+    def keep_after_run(self, session: ModelSession) -> str:
+        """As keep(), after each run: a problem the user was already told about is not repeated."""
+        problem = self.keep(session)
+        if problem == self._told:
+            return ""
+        self._told = problem
+        return problem
 
     def save_elsewhere(self, session: ModelSession, path: str) -> str:
         """Save to the user's file (the kept copy is then obsolete): "" or why it failed."""

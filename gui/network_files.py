@@ -135,9 +135,9 @@ def ask_unkept(parent: QWidget, problem: str) -> str:
     )
     save = box.addButton("Save as…", QMessageBox.ButtonRole.AcceptRole)
     retry = box.addButton("Try again", QMessageBox.ButtonRole.ActionRole)
-    box.addButton("Discard", QMessageBox.ButtonRole.DestructiveRole)
+    discard = box.addButton("Discard", QMessageBox.ButtonRole.DestructiveRole)
     box.setDefaultButton(save)
-    box.setEscapeButton(retry)  # Escape or the title bar's close button never discards
+    box.setEscapeButton(retry)
     box.exec()
-    clicked = box.clickedButton()
-    return "save" if clicked is save else "retry" if clicked is retry else "discard"
+    clicked = box.clickedButton()  # None when closed by the title bar: that never discards
+    return "save" if clicked is save else "discard" if clicked is discard else "retry"

@@ -260,7 +260,7 @@ class Trainer(QObject):
 
     def _keep_now(self) -> None:
         """At the end of each run, as at exit: a crash or a power cut later loses nothing."""
-        problem = self.kept.keep(self._session) if self._session else ""
+        problem = self.kept.keep_after_run(self._session) if self._session else ""
         if problem:
             self.failed.emit(f"{problem} File › Save as… keeps it.")
 

@@ -26,6 +26,7 @@ from model.paths import user_data_dir
 from model.session import RESTORED_SOURCE, ModelSession
 
 IS_ROOT = os.geteuid() == 0
+ORIGINAL_ASK = network_files.ask_unkept  # before conftest's guard replaces it
 
 
 def mount_tmpfs(folder: Path, options: str) -> None:
@@ -157,6 +158,8 @@ def test_a_read_only_folder_says_so_at_launch_and_asks_at_exit(qtbot, small_disk
     window = open_window(qtbot)
     qtbot.waitUntil(lambda: "cannot be kept when this window closes" in window.notice.text(), timeout=5000)
     train_briefly(qtbot, window)
+    qtbot.wait(300)
+    assert window.notice.text().count("cannot be kept") == 1  # the end of the run does not repeat it
     asked = answer_keep_questions(monkeypatch, "save")
     mine = tmp_path / "elsewhere.pt"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *args: (str(mine), ""))
@@ -297,3 +300,32 @@ def test_killed_mid_write_the_kept_network_is_whole_and_leftovers_go_at_the_next
     assert claimed is not None and claimed.path == kept and claimed.restore
     assert not list(kept.parent.glob(".last-session.pt.*.tmp"))
     slots.release()
+
+
+def test_the_question_names_the_problem_and_escape_never_discards(qtbot, small_disk, monkeypatch):
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    monkeypatch.setattr(network_files, "ask_unkept", ORIGINAL_ASK)
+    make_read_only(small_disk)
+    window = open_window(qtbot)
+    train_briefly(qtbot, window)
+    seen: list[tuple[str, list[str]]] = []
+
+    def answer(key: str) -> None:
+        box = QApplication.activeModalWidget()
+        if not isinstance(box, QMessageBox):
+            QTimer.singleShot(20, lambda: answer(key))
+            return
+        seen.append((box.text(), [b.text() for b in box.buttons()]))
+        if key == "escape":
+            box.reject()  # what Escape and the title bar's close button do
+            QTimer.singleShot(20, lambda: answer("discard"))
+        else:
+            next(b for b in box.buttons() if b.text() == "Discard").click()
+
+    QTimer.singleShot(0, lambda: answer("escape"))
+    window.close()
+    assert len(seen) == 2  # Escape asked again; only the Discard button let the training go
+    text, buttons = seen[0]
+    assert "cannot be kept" in text and sorted(buttons) == ["Discard", "Save as…", "Try again"]
