@@ -53,14 +53,15 @@ def save_checkpoint(
             f"Could not save {path.name}: its metadata must be plain numbers, strings, lists and dicts"
             f" ({error})."
         ) from error
+    weights = {k: v.detach().clone() for k, v in net.state_dict().items()}
     payload = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "arch": net.spec.to_dict(),
-        "state_dict": {k: v.detach().clone() for k, v in net.state_dict().items()},
+        "state_dict": weights,
         "metadata": dict(metadata or {}),
     }
-    size = sum(t.numel() * t.element_size() for t in payload["state_dict"].values())
+    size = sum(t.numel() * t.element_size() for t in weights.values())
     try:
         write_atomically(path, lambda out: torch.save(payload, out))
     except FolderNotWritable as error:

@@ -48,12 +48,12 @@ def _kind_of(mode: int) -> str:
         return "a socket"
     if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
         return "a device"
-    return "not a regular file"
+    return "something else"
 
 
 def _check_regular(name: str, mode: int, size: int, what: str, max_bytes: int) -> None:
     if not stat.S_ISREG(mode):
-        raise UnsafeFileError(f"{name} is {_kind_of(mode)}, not a {what}.")
+        raise UnsafeFileError(f"{name} is {_kind_of(mode)}, not a regular file: it cannot be a {what}.")
     if size > max_bytes:
         raise UnsafeFileError(
             f"{name} is {size_in_words(size)}: larger than any {what} can be"
