@@ -21,6 +21,15 @@ import numpy as np
 import torch
 
 from .checkpoint import DEFAULT_WEIGHTS, CheckpointError, load_checkpoint, save_checkpoint
+from .cli_checks import (
+    MAX_STROKE_IMAGES,
+    SentenceParser,
+    UsageError,
+    check_detector,
+    check_evaluate,
+    check_train,
+    os_error_sentence,
+)
 from .data import DataError, Dataset, find_mnist, load_dataset
 from .detector import DETECTOR_WEIGHTS
 from .messages import (
@@ -71,7 +80,17 @@ class ProgressBar:
 
 def _stroke_training_set(path: str, copies: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     digits = load_unipen(path)
-    chosen = np.array([is_training_writer(w) for w in digits.writers])
+    name = Path(path).name
+    if digits.labels.dtype.kind not in "iu" or (len(digits.labels) and not 0 <= digits.labels.min() <= 9):
+        raise ValueError(f"{name} holds letters or symbols, not digits: --strokes takes the UNIPEN digits")
+    if len(digits.labels) and not digits.labels.max() <= 9:
+        raise ValueError(f"{name} holds labels other than the digits 0-9")
+    chosen = np.array([is_training_writer(w) for w in digits.writers], dtype=bool)
+    if chosen.sum() * copies > MAX_STROKE_IMAGES:
+        raise ValueError(
+            f"{name} with --stroke-copies {copies} would make {chosen.sum() * copies:,} images;"
+            f" at most {MAX_STROKE_IMAGES:,} fit in memory"
+        )
     print(
         f"rasterising {chosen.sum():,} pen-written digits from the training half of the writers x{copies}...",
         file=sys.stderr,
@@ -80,16 +99,19 @@ def _stroke_training_set(path: str, copies: int, seed: int) -> tuple[np.ndarray,
 
 
 def command_train(args: argparse.Namespace) -> int:
-    torch.set_num_threads(args.threads) if args.threads else None
-    dataset = load_dataset(args.data_dir, allow_practice=args.practice)
+    check_train(args)
     config = recipe_config(args)
+    spec = arch_spec(config.arch, args.spec)  # before the data: a bad --spec is refused at once
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    dataset = load_dataset(args.data_dir, allow_practice=args.practice)
     extra = _stroke_training_set(args.strokes, args.stroke_copies, config.seed) if args.strokes else None
     data = TrainingData.from_dataset(dataset, extra)
     print(f"training a {config.arch} on {data.name}", file=sys.stderr)
     bar = ProgressBar()
     finished: TrainFinished | None = None
     started = time.perf_counter()  # wall_seconds: from a fresh network, evaluations included
-    net = build_network(arch_spec(config.arch, args.spec), seed=config.seed)
+    net = build_network(spec, seed=config.seed)
     for message in train_steps(net, data, config, until_accuracy=args.until_accuracy):
         if isinstance(message, TrainProgress):
             bar.update(message)
@@ -102,7 +124,7 @@ def command_train(args: argparse.Namespace) -> int:
     assert finished is not None
     if finished.reason == "diverged":
         print(f"error: {finished.message}", file=sys.stderr)
-        return 3
+        return 1
     test_loss, test_accuracy = evaluate(net, data.test_x, data.test_y)
     summary = {
         "arch": config.arch,
@@ -138,12 +160,17 @@ def arch_spec(arch: str, spec: str | None) -> ArchSpec | str:
         fields = json.loads(spec)
     except json.JSONDecodeError as error:
         raise ValueError(f"--spec is not valid JSON: {error}") from error
+    except (ValueError, RecursionError) as error:  # a number of 5,000 digits; [[[[...]]]] nested too deep
+        raise ValueError("--spec holds numbers too long or lists nested too deeply to read") from error
     if not isinstance(fields, dict) or not set(fields) <= set(ArchSpec.__dataclass_fields__) - {"kind"}:
         raise ValueError(
             f"--spec takes a JSON object of {sorted(set(ArchSpec.__dataclass_fields__) - {'kind'})}"
         )
     values: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in fields.items()}
-    return ArchSpec(kind=arch, **values)
+    try:
+        return ArchSpec(kind=arch, **values)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"--spec: {error}") from error
 
 
 def recipe_config(args: argparse.Namespace) -> TrainConfig:
@@ -164,6 +191,7 @@ def recipe_config(args: argparse.Namespace) -> TrainConfig:
 
 
 def command_evaluate(args: argparse.Namespace) -> int:
+    check_evaluate(args)
     net, metadata = load_checkpoint(args.checkpoint)
     dataset: Dataset = load_dataset(args.data_dir, allow_practice=args.practice)
     data = TrainingData.from_dataset(dataset)
@@ -200,6 +228,7 @@ def command_detector(args: argparse.Namespace) -> int:
     from .detector import save_detector
     from .detector_training import choose_threshold, load_sets, train_detector
 
+    check_detector(args)
     if args.threads:
         torch.set_num_threads(args.threads)
     mnist = find_mnist(args.data_dir)
@@ -223,7 +252,7 @@ def command_detector(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m model", description=__doc__)
+    parser = SentenceParser(prog="python -m model", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     train = sub.add_parser("train", help="train a network and save a checkpoint")
     train.add_argument("--data-dir", help="folder holding MNIST (else $DIGITPAD_DATA, the cache, ...)")
@@ -286,13 +315,32 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    """Run a command; every failure is one "error:" line on stderr: 2 for what the user gave
+    (an option, a file, the data), 1 for what went wrong while running, never a traceback."""
+    try:
+        args = build_parser().parse_args(argv)
+    except UsageError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except SystemExit as done:  # --help
+        return done.code if isinstance(done.code, int) else 0
     run: Callable[[argparse.Namespace], int] = args.run
     try:
         return run(args)
-    except (DataError, CheckpointError, ValueError, OSError) as error:
+    except (DataError, CheckpointError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except OSError as error:
+        print(f"error: {os_error_sentence(error)}", file=sys.stderr)
+        return 2
+    except MemoryError:
+        print("error: this computer ran out of memory", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
+    except Exception as error:  # a bug, not the user's doing: still one line, and a way to report it
+        print(
+            f"error: digitpad failed unexpectedly ({type(error).__name__}); please report it", file=sys.stderr
+        )
+        return 1
