@@ -44,7 +44,7 @@ from .messages import (
 )
 from .networks import ArchSpec, build_network
 from .rasterise import rasterise
-from .strokes import is_training_writer, load_unipen
+from .strokes import StrokeDigits, is_training_writer, load_unipen
 from .training import TrainingData, evaluate, predict_labels, train_steps
 
 
@@ -78,12 +78,15 @@ class ProgressBar:
         self.stream.flush()
 
 
-def _stroke_training_set(path: str, copies: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def _training_strokes(path: str, copies: int) -> StrokeDigits:
+    """The training writers' pen digits of a UNIPEN digits file, checked before the data loads
+    (a wrong file is refused at once, not after MNIST is read)."""
     digits = load_unipen(path)
     name = Path(path).name
-    if digits.labels.dtype.kind not in "iu" or (len(digits.labels) and not 0 <= digits.labels.min() <= 9):
+    labels = digits.labels
+    if labels.dtype.kind not in "iu":
         raise ValueError(f"{name} holds letters or symbols, not digits: --strokes takes the UNIPEN digits")
-    if len(digits.labels) and not digits.labels.max() <= 9:
+    if len(labels) and not 0 <= labels.min() <= labels.max() <= 9:
         raise ValueError(f"{name} holds labels other than the digits 0-9")
     chosen = np.array([is_training_writer(w) for w in digits.writers], dtype=bool)
     if chosen.sum() * copies > MAX_STROKE_IMAGES:
@@ -91,11 +94,16 @@ def _stroke_training_set(path: str, copies: int, seed: int) -> tuple[np.ndarray,
             f"{name} with --stroke-copies {copies} would make {chosen.sum() * copies:,} images;"
             f" at most {MAX_STROKE_IMAGES:,} fit in memory"
         )
+    return digits.subset(chosen)
+
+
+def _rasterised(digits: StrokeDigits, copies: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     print(
-        f"rasterising {chosen.sum():,} pen-written digits from the training half of the writers x{copies}...",
+        f"rasterising {len(digits.labels):,} pen-written digits from the training half of the writers"
+        f" x{copies}...",
         file=sys.stderr,
     )
-    return rasterise(digits.subset(chosen), copies=copies, seed=seed)
+    return rasterise(digits, copies=copies, seed=seed)
 
 
 def command_train(args: argparse.Namespace) -> int:
@@ -104,8 +112,9 @@ def command_train(args: argparse.Namespace) -> int:
     spec = arch_spec(config.arch, args.spec)  # before the data: a bad --spec is refused at once
     if args.threads:
         torch.set_num_threads(args.threads)
+    strokes = _training_strokes(args.strokes, args.stroke_copies) if args.strokes else None
     dataset = load_dataset(args.data_dir, allow_practice=args.practice)
-    extra = _stroke_training_set(args.strokes, args.stroke_copies, config.seed) if args.strokes else None
+    extra = _rasterised(strokes, args.stroke_copies, config.seed) if strokes is not None else None
     data = TrainingData.from_dataset(dataset, extra)
     print(f"training a {config.arch} on {data.name}", file=sys.stderr)
     bar = ProgressBar()
