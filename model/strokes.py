@@ -91,12 +91,13 @@ def _checked_recordings(name: str, z: dict[str, np.ndarray]) -> StrokeDigits:
         raise refuse("its points are not (x, y) numbers")
     if not np.isfinite(points).all():
         raise refuse("some of its points are not numbers (NaN or infinity)")
+    for key, offsets in (("stroke_offsets", stroke_offsets), ("sample_offsets", sample_offsets)):
+        if offsets.ndim != 1 or offsets.dtype.kind not in "iu" or len(offsets) < 1:
+            raise refuse(f"its {key} are not a list of whole numbers")
     for key, offsets, end in (
         ("stroke_offsets", stroke_offsets, len(points)),
         ("sample_offsets", sample_offsets, len(stroke_offsets) - 1),
     ):
-        if offsets.ndim != 1 or offsets.dtype.kind not in "iu" or len(offsets) < 1:
-            raise refuse(f"its {key} are not a list of whole numbers")
         if offsets[0] != 0 or offsets[-1] != end or (len(offsets) > 1 and not (np.diff(offsets) > 0).all()):
             raise refuse(f"its {key} do not run forward from 0 to {end:,}")
     count = len(sample_offsets) - 1

@@ -161,6 +161,8 @@ def unipen_arrays(count: int = 3) -> dict[str, np.ndarray]:
                 np.array(7),
                 np.array([0, 2, 4, 10**6]),
                 np.array([0, 1, 1, 3]),
+                np.zeros((2, 2, 2)),
+                np.array([b"x", b"y", b"z"]),
             ]
         ),
         max_size=2,
