@@ -21,6 +21,15 @@ import numpy as np
 import torch
 
 from .checkpoint import DEFAULT_WEIGHTS, CheckpointError, load_checkpoint, save_checkpoint
+from .cli_checks import (
+    MAX_STROKE_IMAGES,
+    SentenceParser,
+    UsageError,
+    check_detector,
+    check_evaluate,
+    check_train,
+    os_error_sentence,
+)
 from .data import DataError, Dataset, find_mnist, load_dataset
 from .detector import DETECTOR_WEIGHTS
 from .messages import (
@@ -35,7 +44,7 @@ from .messages import (
 )
 from .networks import ArchSpec, build_network
 from .rasterise import rasterise
-from .strokes import is_training_writer, load_unipen
+from .strokes import StrokeDigits, is_training_writer, load_unipen
 from .training import TrainingData, evaluate, predict_labels, train_steps
 
 
@@ -69,27 +78,49 @@ class ProgressBar:
         self.stream.flush()
 
 
-def _stroke_training_set(path: str, copies: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def _training_strokes(path: str, copies: int) -> StrokeDigits:
+    """The training writers' pen digits of a UNIPEN digits file, checked before the data loads
+    (a wrong file is refused at once, not after MNIST is read)."""
     digits = load_unipen(path)
-    chosen = np.array([is_training_writer(w) for w in digits.writers])
+    name = Path(path).name
+    labels = digits.labels
+    if labels.dtype.kind not in "iu":
+        raise ValueError(f"{name} holds letters or symbols, not digits: --strokes takes the UNIPEN digits")
+    if len(labels) and not 0 <= labels.min() <= labels.max() <= 9:
+        raise ValueError(f"{name} holds labels other than the digits 0-9")
+    chosen = np.array([is_training_writer(w) for w in digits.writers], dtype=bool)
+    if chosen.sum() * copies > MAX_STROKE_IMAGES:
+        raise ValueError(
+            f"{name} with --stroke-copies {copies} would make {chosen.sum() * copies:,} images;"
+            f" at most {MAX_STROKE_IMAGES:,} fit in memory"
+        )
+    return digits.subset(chosen)
+
+
+def _rasterised(digits: StrokeDigits, copies: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     print(
-        f"rasterising {chosen.sum():,} pen-written digits from the training half of the writers x{copies}...",
+        f"rasterising {len(digits.labels):,} pen-written digits from the training half of the writers"
+        f" x{copies}...",
         file=sys.stderr,
     )
-    return rasterise(digits.subset(chosen), copies=copies, seed=seed)
+    return rasterise(digits, copies=copies, seed=seed)
 
 
 def command_train(args: argparse.Namespace) -> int:
-    torch.set_num_threads(args.threads) if args.threads else None
-    dataset = load_dataset(args.data_dir, allow_practice=args.practice)
+    check_train(args)
     config = recipe_config(args)
-    extra = _stroke_training_set(args.strokes, args.stroke_copies, config.seed) if args.strokes else None
+    spec = arch_spec(config.arch, args.spec)  # before the data: a bad --spec is refused at once
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    strokes = _training_strokes(args.strokes, args.stroke_copies) if args.strokes else None
+    dataset = load_dataset(args.data_dir, allow_practice=args.practice)
+    extra = _rasterised(strokes, args.stroke_copies, config.seed) if strokes is not None else None
     data = TrainingData.from_dataset(dataset, extra)
     print(f"training a {config.arch} on {data.name}", file=sys.stderr)
     bar = ProgressBar()
     finished: TrainFinished | None = None
     started = time.perf_counter()  # wall_seconds: from a fresh network, evaluations included
-    net = build_network(arch_spec(config.arch, args.spec), seed=config.seed)
+    net = build_network(spec, seed=config.seed)
     for message in train_steps(net, data, config, until_accuracy=args.until_accuracy):
         if isinstance(message, TrainProgress):
             bar.update(message)
@@ -102,7 +133,7 @@ def command_train(args: argparse.Namespace) -> int:
     assert finished is not None
     if finished.reason == "diverged":
         print(f"error: {finished.message}", file=sys.stderr)
-        return 3
+        return 1
     test_loss, test_accuracy = evaluate(net, data.test_x, data.test_y)
     summary = {
         "arch": config.arch,
@@ -138,12 +169,17 @@ def arch_spec(arch: str, spec: str | None) -> ArchSpec | str:
         fields = json.loads(spec)
     except json.JSONDecodeError as error:
         raise ValueError(f"--spec is not valid JSON: {error}") from error
+    except (ValueError, RecursionError) as error:  # a number of 5,000 digits; [[[[...]]]] nested too deep
+        raise ValueError("--spec holds numbers too long or lists nested too deeply to read") from error
     if not isinstance(fields, dict) or not set(fields) <= set(ArchSpec.__dataclass_fields__) - {"kind"}:
         raise ValueError(
             f"--spec takes a JSON object of {sorted(set(ArchSpec.__dataclass_fields__) - {'kind'})}"
         )
     values: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in fields.items()}
-    return ArchSpec(kind=arch, **values)
+    try:
+        return ArchSpec(kind=arch, **values)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"--spec: {error}") from error
 
 
 def recipe_config(args: argparse.Namespace) -> TrainConfig:
@@ -164,6 +200,7 @@ def recipe_config(args: argparse.Namespace) -> TrainConfig:
 
 
 def command_evaluate(args: argparse.Namespace) -> int:
+    check_evaluate(args)
     net, metadata = load_checkpoint(args.checkpoint)
     dataset: Dataset = load_dataset(args.data_dir, allow_practice=args.practice)
     data = TrainingData.from_dataset(dataset)
@@ -200,6 +237,7 @@ def command_detector(args: argparse.Namespace) -> int:
     from .detector import save_detector
     from .detector_training import choose_threshold, load_sets, train_detector
 
+    check_detector(args)
     if args.threads:
         torch.set_num_threads(args.threads)
     mnist = find_mnist(args.data_dir)
@@ -223,7 +261,7 @@ def command_detector(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m model", description=__doc__)
+    parser = SentenceParser(prog="python -m model", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     train = sub.add_parser("train", help="train a network and save a checkpoint")
     train.add_argument("--data-dir", help="folder holding MNIST (else $DIGITPAD_DATA, the cache, ...)")
@@ -286,13 +324,32 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    """Run a command; every failure is one "error:" line on stderr: 2 for what the user gave
+    (an option, a file, the data), 1 for what went wrong while running, never a traceback."""
+    try:
+        args = build_parser().parse_args(argv)
+    except UsageError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except SystemExit as done:  # --help
+        return done.code if isinstance(done.code, int) else 0
     run: Callable[[argparse.Namespace], int] = args.run
     try:
         return run(args)
-    except (DataError, CheckpointError, ValueError, OSError) as error:
+    except (DataError, CheckpointError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except OSError as error:
+        print(f"error: {os_error_sentence(error)}", file=sys.stderr)
+        return 2
+    except MemoryError:
+        print("error: this computer ran out of memory", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
+    except Exception as error:  # a bug, not the user's doing: still one line, and a way to report it
+        print(
+            f"error: digitpad failed unexpectedly ({type(error).__name__}); please report it", file=sys.stderr
+        )
+        return 1

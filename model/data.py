@@ -23,7 +23,10 @@ from pathlib import Path
 import numpy as np
 
 from .paths import expand_user, user_cache_dir
+from .safe_files import MiB, UnsafeFileError, check_npz, gunzip_bounded, open_regular, read_bounded
 
+MAX_IDX_BYTES = 64 * MiB  # an MNIST IDX file, packed or not (the largest is 47 MB unpacked)
+MAX_NPZ_BYTES = 128 * MiB  # a Keras mnist.npz unpacked (55 MB) or the practice set, and room
 IMAGE_MAGIC = 2051
 LABEL_MAGIC = 2049
 
@@ -90,10 +93,20 @@ def parse_idx(content: bytes, expected_magic: int) -> np.ndarray:
 
 
 def read_idx_file(path: Path, name: str) -> np.ndarray:
-    """Read a .gz or raw IDX file and check its content against the published MD5."""
+    """Read a .gz or raw IDX file and check its content against the published MD5.
+
+    Neither the file nor what it unpacks to may exceed MAX_IDX_BYTES (the largest MNIST file
+    is 47 MB unpacked): a gzip bomb is refused after that much work, a pipe is not waited on."""
     try:
-        raw = path.read_bytes()
-        content = gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw
+        with open_regular(path, "MNIST file", MAX_IDX_BYTES) as handle:
+            is_gzip = handle.read(2) == b"\x1f\x8b"
+            handle.seek(0)
+            if is_gzip:
+                content = gunzip_bounded(handle, path.name, "MNIST file", MAX_IDX_BYTES)
+            else:
+                content = read_bounded(handle, path.name, "MNIST file", MAX_IDX_BYTES)
+    except UnsafeFileError as error:
+        raise DataError(f"{error} (in {path.parent})") from error
     except (EOFError, zlib.error, gzip.BadGzipFile) as error:  # BadGzipFile is an OSError too
         raise DataError(f"{path.name} in {path.parent} cannot be read: it is cut short or damaged") from error
     except OSError as error:
@@ -144,11 +157,15 @@ def load_keras_npz(path: Path) -> Dataset:
     """Keras's mnist.npz, checked by rebuilding the IDX bytes and comparing their MD5."""
     try:
         # Our own handle: np.load leaks it when the zip is damaged (e.g. a cut-off download).
-        with Path(path).open("rb") as handle, np.load(handle, allow_pickle=False) as archive:
-            arrays = {
-                key: np.asarray(archive[key], dtype=np.uint8)
-                for key in ("x_train", "y_train", "x_test", "y_test")
-            }
+        with open_regular(path, "Keras MNIST archive", MAX_NPZ_BYTES) as handle:
+            check_npz(handle, Path(path).name, "Keras MNIST archive", MAX_NPZ_BYTES)
+            with np.load(handle, allow_pickle=False) as archive:
+                arrays = {
+                    key: np.asarray(archive[key], dtype=np.uint8)
+                    for key in ("x_train", "y_train", "x_test", "y_test")
+                }
+    except UnsafeFileError as error:
+        raise DataError(str(error)) from error
     except (OSError, EOFError, ValueError, KeyError, TypeError, zlib.error, zipfile.BadZipFile) as error:
         raise DataError(f"{path} is not a readable Keras MNIST archive: {error}") from error
     pairs = {
@@ -320,8 +337,12 @@ def _download_file(
 def load_practice_set(path: Path = PRACTICE_SET) -> Dataset:
     """The 5,000-digit MNIST subset shipped in assets/: 450 per digit to train, 50 to validate."""
     try:
-        with Path(path).open("rb") as handle, np.load(handle, allow_pickle=False) as archive:
-            images, labels = archive["images"], archive["labels"]
+        with open_regular(path, "practice set", MAX_NPZ_BYTES) as handle:
+            check_npz(handle, Path(path).name, "practice set", MAX_NPZ_BYTES)
+            with np.load(handle, allow_pickle=False) as archive:
+                images, labels = archive["images"], archive["labels"]
+    except UnsafeFileError as error:
+        raise DataError(f"the embedded practice set cannot be read: {error}") from error
     except (OSError, EOFError, ValueError, KeyError, TypeError, zlib.error, zipfile.BadZipFile) as error:
         raise DataError(f"the embedded practice set {path} cannot be read: {error}") from error
     rng = np.random.default_rng(0)

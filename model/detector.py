@@ -20,7 +20,10 @@ import torch
 from torch import nn
 
 from .atomic import write_atomically
+from .checkpoint import CheckpointError, read_torch_file
+from .checkpoint_contents import UnusableWeights, load_weights
 from .constants import IMAGE_SIZE, MNIST_MEAN, MNIST_STD
+from .plain_data import plain_copy
 
 DETECTOR_WEIGHTS = Path(__file__).resolve().parent.parent / "assets" / "digit_detector.pt"
 FORMAT = "digitpad digit detector"
@@ -87,17 +90,26 @@ def save_detector(
 
 
 def load_detector(path: str | os.PathLike[str] = DETECTOR_WEIGHTS) -> Detector | None:
-    """The detector in `path`; None when there is none or it cannot be read: the window then
-    always answers a digit, as digit networks do."""
+    """The detector in `path`; None when there is none or it cannot be read (a pipe, a bomb,
+    weights that are not numbers...): the window then always answers a digit, as digit
+    networks do."""
     try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-        if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-            return None
-        net = DetectorNet()
-        net.load_state_dict(payload["state"])
-        threshold = float(payload["threshold"])
-        if not 0.0 < threshold < 1.0 or not all(torch.isfinite(t).all() for t in payload["state"].values()):
-            return None
-        return Detector(net.eval(), threshold, dict(payload.get("metadata", {})))
-    except Exception:  # missing, damaged or foreign: no abstention, never a crash
+        payload = read_torch_file(path, "digit detector")
+    except CheckpointError:
         return None
+    if not isinstance(payload, dict) or not _is_format(payload.get("format")):
+        return None
+    threshold = payload.get("threshold")
+    if type(threshold) is not float or not 0.0 < threshold < 1.0:
+        return None
+    net = DetectorNet()
+    try:
+        load_weights(payload.get("state"), net)
+    except UnusableWeights:
+        return None
+    metadata = plain_copy(payload.get("metadata"))
+    return Detector(net.eval(), threshold, metadata if isinstance(metadata, dict) else {})
+
+
+def _is_format(value: object) -> bool:
+    return type(value) is str and value == FORMAT

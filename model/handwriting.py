@@ -10,7 +10,6 @@ aside under another name, never deleted.
 from __future__ import annotations
 
 import os
-import stat
 import time
 import uuid
 import zipfile
@@ -24,6 +23,7 @@ import torch.nn.functional as F
 
 from .atomic import write_atomically
 from .preprocess import preprocess, to_uint8
+from .safe_files import UnsafeFileError, check_npz, open_regular
 
 FORMAT = "digitpad-handwriting"
 FORMAT_VERSION = 1
@@ -133,28 +133,27 @@ def load_examples(path: str | os.PathLike[str]) -> tuple[Example, ...]:
     """Every example in a file written by save_examples, or HandwritingError saying what is wrong."""
     path = Path(path)
     name = path.name
+    what = "digitpad handwriting file"
     try:
-        mode = os.stat(path).st_mode
-    except FileNotFoundError as error:
-        raise HandwritingError(f"{name} does not exist.") from error
-    except OSError as error:
-        raise HandwritingError(f"{name} cannot be read: {error.strerror or error}.") from error
-    if not stat.S_ISREG(mode):
-        raise HandwritingError(f"{name} is not a regular file.")
-    try:
-        with zipfile.ZipFile(path) as archive:
-            members = archive.infolist()
-            names = {m.filename.removesuffix(".npy") for m in members}
-            if names != _ARRAYS:
-                raise HandwritingError(f"{name} is not a digitpad handwriting file.")
-            if sum(m.file_size for m in members) > _MAX_UNPACKED_BYTES:
-                raise HandwritingError(f"{name} holds more than {MAX_EXAMPLES:,} examples.")
-            if archive.testzip() is not None:
-                raise HandwritingError(f"{name} is damaged.")
-        with np.load(path, allow_pickle=False) as arrays:
-            contents = {key: arrays[key] for key in _ARRAYS}
+        with open_regular(path, what, _MAX_UNPACKED_BYTES) as handle:
+            with zipfile.ZipFile(handle) as archive:
+                members = archive.infolist()
+                if {m.filename.removesuffix(".npy") for m in members} != _ARRAYS:
+                    raise HandwritingError(f"{name} is not a digitpad handwriting file.")
+                if sum(m.file_size for m in members) > _MAX_UNPACKED_BYTES:
+                    raise HandwritingError(f"{name} holds more than {MAX_EXAMPLES:,} examples.")
+                if archive.testzip() is not None:
+                    raise HandwritingError(f"{name} is damaged.")
+            handle.seek(0)
+            check_npz(handle, name, what, _MAX_UNPACKED_BYTES)
+            with np.load(handle, allow_pickle=False) as arrays:
+                contents = {key: arrays[key] for key in _ARRAYS}
     except HandwritingError:
         raise
+    except UnsafeFileError as error:
+        raise HandwritingError(str(error)) from error
+    except FileNotFoundError as error:
+        raise HandwritingError(f"{name} does not exist.") from error
     except PermissionError as error:
         raise HandwritingError(f"{name} cannot be read (permission denied).") from error
     except (OSError, ValueError, zipfile.BadZipFile, EOFError, KeyError, RuntimeError) as error:

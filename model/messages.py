@@ -7,6 +7,7 @@ their network.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -47,26 +48,67 @@ class TrainConfig:
     eval_from: float = 0.0  # no validation pass before this epoch (the last step always has one)
 
     def __post_init__(self) -> None:
+        """Every value checked here, in one place, whoever made the config (the panel, the
+        command line, a recipe): a sentence for the user, never a run that cannot end."""
         if self.arch not in ARCHITECTURES:
             raise ValueError(f"unknown architecture {self.arch!r}; choose one of {ARCHITECTURES}")
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"unknown optimizer {self.optimizer!r}; choose one of {OPTIMIZERS}")
         if self.schedule not in ("onecycle", "constant"):
             raise ValueError(f"unknown schedule {self.schedule!r}")
-        if not (self.epochs > 0 and np.isfinite(self.epochs)):  # inf would overflow the step count
-            raise ValueError("epochs must be a positive number")
-        if not 1 <= self.batch_size <= 65536:
-            raise ValueError("batch size must be between 1 and 65536")
-        if not (self.learning_rate > 0 and np.isfinite(self.learning_rate)):
-            raise ValueError("learning rate must be a positive number")
-        if self.evals_per_epoch < 0:
-            raise ValueError("evals_per_epoch must be >= 0")
+        # inf would overflow the step count; 1e300 would never end
+        real_in_range("epochs", self.epochs, 0.0, MAX_EPOCHS, above_low=True)
+        whole_in_range("batch size", self.batch_size, 1, MAX_BATCH)
+        real_in_range("learning rate", self.learning_rate, 0.0, MAX_LEARNING_RATE, above_low=True)
+        real_in_range("weight decay", self.weight_decay, 0.0, 1.0)
+        whole_in_range("evals_per_epoch", self.evals_per_epoch, 0, MAX_EVALS_PER_EPOCH)
+        whole_in_range("seed", self.seed, 0, MAX_SEED)
         if self.precision not in PRECISIONS:
             raise ValueError(f"unknown precision {self.precision!r}; choose one of {PRECISIONS}")
-        if len(self.betas) != 2 or not all(0.0 <= b < 1.0 for b in self.betas):
+        if (
+            not isinstance(self.betas, tuple)
+            or len(self.betas) != 2
+            or not all(_is_real(b) and 0.0 <= b < 1.0 for b in self.betas)
+        ):
             raise ValueError("betas must be two numbers in [0, 1)")
-        if not (self.eval_from >= 0 and np.isfinite(self.eval_from)):
-            raise ValueError("eval_from must be a number of epochs >= 0")
+        real_in_range("eval_from", self.eval_from, 0.0, MAX_EPOCHS)
+
+
+MAX_EPOCHS = 1000.0  # 60 M digits per 1,000 epochs: days on a CPU, but it ends
+MAX_BATCH = 65536
+MAX_LEARNING_RATE = 1e6  # far past any that trains; any larger only makes the weights infinite sooner
+MAX_EVALS_PER_EPOCH = 1000
+MAX_SEED = 2**63 - 1  # torch's generators take 64 bits
+
+
+def _is_real(value: Any) -> bool:
+    return isinstance(value, int | float | np.integer | np.floating) and not isinstance(
+        value, bool | np.bool_
+    )
+
+
+def real_in_range(name: str, value: Any, low: float, high: float, above_low: bool = False) -> None:
+    """ValueError naming `name` unless `value` is a finite number in [low, high] (above low
+    if `above_low`): NaN, infinities, strings and True are not."""
+    bound = f"more than {low:g}" if above_low else f"{low:g}"
+    rule = f"{name} must be a number from {bound} to {high:,.0f}"
+    if not _is_real(value):
+        raise ValueError(f"{rule}, not {value!r:.40}")
+    try:
+        number = float(value)
+    except OverflowError:  # an integer of hundreds of digits
+        number = math.inf if value > 0 else -math.inf
+    if not math.isfinite(number) or not (low < number <= high if above_low else low <= number <= high):
+        raise ValueError(f"{rule}, not {number:g}")
+
+
+def whole_in_range(name: str, value: Any, low: int, high: int) -> None:
+    """ValueError naming `name` unless `value` is a whole number in [low, high]."""
+    rule = f"{name} must be a whole number from {low:,} to {high:,}"
+    if not isinstance(value, int | np.integer) or isinstance(value, bool):
+        raise ValueError(f"{rule}, not {value!r:.40}")
+    if not low <= int(value) <= high:
+        raise ValueError(f"{rule}, not {int(value):,}" if int(value).bit_length() < 64 else f"{rule}")
 
 
 def fast_config(**changes: Any) -> TrainConfig:

@@ -15,6 +15,20 @@ import numpy as np
 import torch
 from torch import nn
 
+from .arch_limits import (
+    MAX_CONV_BLOCKS,
+    MAX_FC,
+    MAX_HIDDEN_LAYERS,
+    MAX_KERNEL,
+    MAX_WIDTH,
+    check_budget,
+    fraction_below_one,
+    parameter_count,
+    shown,
+    whole_number,
+    whole_numbers,
+    yes_or_no,
+)
 from .constants import IMAGE_SIZE, MNIST_MEAN, MNIST_STD, NUM_CLASSES
 from .messages import ARCHITECTURES, LayerActivation
 
@@ -38,39 +52,80 @@ class ArchSpec:
     pool_first: bool = True
 
     def __post_init__(self) -> None:
-        if self.kind not in ARCHITECTURES:
-            raise ValueError(f"unknown architecture {self.kind!r}")
-        if self.kind == "mlp" and not self.hidden:
-            raise ValueError("an mlp needs at least one hidden layer")
-        if self.kind == "cnn" and not 1 <= len(self.channels) <= 3:
-            raise ValueError("a cnn has one to three conv blocks")
-        if any(int(n) <= 0 for n in (*self.hidden, *self.channels)) or int(self.fc) < 0:
-            raise ValueError("layer widths must be positive")
-        if not 0.0 <= self.dropout < 1.0:
-            raise ValueError("dropout must be in [0, 1)")
-        if not self.kernels:
-            object.__setattr__(self, "kernels", tuple(5 if i == 0 else 3 for i in range(len(self.channels))))
-        if self.kind == "cnn" and len(self.kernels) != len(self.channels):
-            raise ValueError("a cnn needs one kernel size per conv block")
-        if any(int(k) < 1 or int(k) % 2 == 0 for k in self.kernels):
-            raise ValueError("kernel sizes must be odd and positive")
+        """Check every field against arch_limits before anything is allocated, and normalise it
+        (lists to tuples, numpy integers to ints): a spec from a file or --spec is untrusted."""
+        if not isinstance(self.kind, str) or self.kind not in ARCHITECTURES:
+            raise ValueError(f"unknown architecture {shown(self.kind)}: kind must be one of {ARCHITECTURES}")
+        cnn = self.kind == "cnn"
+        hidden = whole_numbers(
+            "hidden",
+            self.hidden,
+            1,
+            MAX_WIDTH,
+            (0 if cnn else 1, MAX_HIDDEN_LAYERS),
+            "the hidden layer widths",
+        )
+        channels = whole_numbers(
+            "channels",
+            self.channels,
+            1,
+            MAX_WIDTH,
+            (1 if cnn else 0, MAX_CONV_BLOCKS),
+            "each conv block's channels",
+        )
+        fc = whole_number("fc", self.fc, 0, MAX_FC, "the dense layer's width, 0 for none")
+        dropout = fraction_below_one("dropout", self.dropout, "the share of inputs dropped in training")
+        if isinstance(self.kernels, list | tuple) and not self.kernels:
+            kernels = tuple(5 if i == 0 else 3 for i in range(len(channels)))
+        else:
+            kernels = whole_numbers(
+                "kernels", self.kernels, 1, MAX_KERNEL, (0, MAX_CONV_BLOCKS), "each conv block's kernel size"
+            )
+        if cnn and len(kernels) != len(channels):
+            raise ValueError("kernels must give one kernel size per conv block (one per entry of channels)")
+        if any(k % 2 == 0 for k in kernels):
+            raise ValueError(f"kernels must be odd (a kernel has a centre pixel), not {shown(list(kernels))}")
+        pool_first = yes_or_no("pool_first", self.pool_first, "pool before normalising")
+        check_budget(parameter_count(self.kind, hidden, channels, kernels, fc))
+        for name, value in (
+            ("hidden", hidden),
+            ("channels", channels),
+            ("fc", fc),
+            ("dropout", dropout),
+            ("kernels", kernels),
+            ("pool_first", pool_first),
+        ):
+            object.__setattr__(self, name, value)
+
+    @property
+    def parameters(self) -> int:
+        """How many weights a network of this shape has (worked out, not built)."""
+        return parameter_count(self.kind, self.hidden, self.channels, self.kernels, self.fc)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> ArchSpec:
-        kind = str(data["kind"])
-        channels = tuple(int(n) for n in data.get("channels", cls.channels))
+    def from_dict(cls, data: Any) -> ArchSpec:
+        """The spec a checkpoint's "arch" describes; TypeError or ValueError naming the field.
+
+        Values are checked, never converted: int("32") or int(1.5) would let a damaged or
+        hostile file through as some other network."""
+        if not isinstance(data, dict):
+            raise TypeError(f"the architecture must be a dict of fields, not {shown(data)}")
+        if "kind" not in data:
+            raise ValueError("the architecture names no kind of network")
+        channels = data.get("channels", cls.channels)
+        # Checkpoints from before these fields were written by 3x3, pool-last networks.
+        old_kernels = (3,) * len(channels) if isinstance(channels, list | tuple) else ()
         return cls(
-            kind=kind,
-            hidden=tuple(int(n) for n in data.get("hidden", cls.hidden)),
+            kind=data["kind"],
+            hidden=data.get("hidden", cls.hidden),
             channels=channels,
-            fc=int(data.get("fc", cls.fc)),
-            dropout=float(data.get("dropout", cls.dropout)),
-            # Checkpoints from before these fields were written by 3x3, pool-last networks.
-            kernels=tuple(int(k) for k in data.get("kernels", (3,) * len(channels))),
-            pool_first=bool(data.get("pool_first", False)),
+            fc=data.get("fc", cls.fc),
+            dropout=data.get("dropout", cls.dropout),
+            kernels=data.get("kernels", old_kernels),
+            pool_first=data.get("pool_first", False),
         )
 
 

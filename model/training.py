@@ -233,8 +233,14 @@ def _with_own(
     return torch.cat([x, own_x[pick]]), torch.cat([y, own_y[pick]])
 
 
+def batch_for(config: TrainConfig, train_size: int) -> int:
+    """The batch actually drawn: never more images than the training set holds, so that one
+    step of a tiny set counts as one epoch, not as batch_size / train_size epochs."""
+    return max(1, min(config.batch_size, train_size))
+
+
 def total_steps_for(config: TrainConfig, train_size: int) -> int:
-    return max(1, math.ceil(config.epochs * train_size / config.batch_size))
+    return max(1, math.ceil(config.epochs * train_size / batch_for(config, train_size)))
 
 
 def train_steps(
@@ -253,10 +259,13 @@ def train_steps(
     and the run ends with reason "diverged". `until_accuracy` ends it once validation
     accuracy reaches that value ("target reached").
     """
+    train_size = len(data.train_y)
+    if train_size == 0:
+        raise ValueError("there are no training images to train on")
     generator = torch.Generator().manual_seed(config.seed)
     torch.manual_seed(config.seed)  # dropout
-    train_size = len(data.train_y)
-    steps_per_epoch = train_size / config.batch_size
+    batch_size = batch_for(config, train_size)
+    steps_per_epoch = train_size / batch_size
     total_steps = total_steps_for(config, train_size)
     eval_interval = max(1, round(steps_per_epoch / config.evals_per_epoch)) if config.evals_per_epoch else 0
     first_eval = math.ceil(config.eval_from * steps_per_epoch - 1e-9)
@@ -274,16 +283,16 @@ def train_steps(
     order = torch.randperm(train_size, generator=generator)
     cursor = 0
     train_seconds = 0.0
-    samples_per_second = 0.0
+    samples, samples_per_second = 0, 0.0
     last_eval: EvalResult | None = None
     reason, message, step = "completed", "", 0
     net.train()
     for step in range(1, total_steps + 1):
         started = time.perf_counter()
-        if cursor + config.batch_size > train_size:
+        if cursor + batch_size > train_size:
             order, cursor = torch.randperm(train_size, generator=generator), 0
-        index = order[cursor : cursor + config.batch_size]
-        cursor += config.batch_size
+        index = order[cursor : cursor + batch_size]
+        cursor += batch_size
         x, y = data.train_x[index], data.train_y[index]
         if own is not None:
             x, y = _with_own(x, y, *own(), generator)
@@ -308,7 +317,8 @@ def train_steps(
             scheduler.step()
         elapsed = time.perf_counter() - started
         train_seconds += elapsed
-        rate = config.batch_size / max(elapsed, 1e-9)
+        samples += len(y)  # the user's examples included: the speed shown is the speed
+        rate = len(y) / max(elapsed, 1e-9)
         samples_per_second = rate if step == 1 else 0.9 * samples_per_second + 0.1 * rate
         yield TrainProgress(
             step=step,
@@ -316,7 +326,7 @@ def train_steps(
             epoch=step / steps_per_epoch,
             loss=loss_value,
             samples_per_second=samples_per_second,
-            seconds_left=(total_steps - step) * config.batch_size / max(samples_per_second, 1e-9),
+            seconds_left=(total_steps - step) * batch_size / max(samples_per_second, 1e-9),
             learning_rate=optimizer.param_groups[0]["lr"],
         )
         if (eval_interval and step % eval_interval == 0 and step >= first_eval) or step == total_steps:
@@ -341,7 +351,7 @@ def train_steps(
         steps=step,
         epochs=step / steps_per_epoch,
         train_seconds=train_seconds,
-        samples_per_second=step * config.batch_size / max(train_seconds, 1e-9),
+        samples_per_second=samples / max(train_seconds, 1e-9),
         final_eval=last_eval,
         message=message,
     )
