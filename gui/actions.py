@@ -132,6 +132,20 @@ def build_menus(window: MainWindow) -> Actions:
         QKeySequence("Ctrl+I"),
         "What each neuron of the first layer looks for; click a neuron in the activation view for any other",
     )
+    _add(
+        network,
+        "Where it &fails…",
+        window.failures.open_dialog,
+        QKeySequence("Ctrl+M"),
+        "The confusion matrix of the last validation pass, and the digits behind each cell",
+    )
+    _add(
+        network,
+        "&Random test digit",
+        window.failures.random_test_digit,
+        QKeySequence("Ctrl+R"),
+        "Put a digit of the validation set on the canvas",
+    )
     network.addSeparator()
     replacing = [open_file]
     for arch, (text, tip) in NEW_NETWORKS.items():

@@ -37,6 +37,7 @@ class Stroke:
     erase: bool
     points: list[tuple[float, float]] = field(default_factory=list)
     pen_scale: float = PEN_SCALE_DEFAULT  # each stroke keeps its width through undo and resizing
+    picture: QImage | None = None  # a digit put on the canvas: grey ink over the whole square
 
 
 # Grey ink in a 32-bit image: QPainter's fast path (anti-aliased strokes into 8-bit grey take
@@ -162,6 +163,18 @@ class DrawingCanvas(QWidget):
         self._emit_history()
         if had_ink:
             self.cleared.emit()
+
+    def show_digit(self, pixels: np.ndarray) -> None:
+        """Replace the drawing by a (28, 28) uint8 digit (a validation digit, say), as ink that
+        can be drawn over, erased and undone like strokes; it is read at once."""
+        grey = np.ascontiguousarray(pixels, np.uint8)
+        height, width = grey.shape
+        picture = QImage(grey.data, width, height, width, QImage.Format.Format_Grayscale8)
+        self.clear()
+        self._strokes.append(Stroke(False, picture=picture.copy()))
+        self._repaint_all()
+        self._emit_history()
+        self.stroke_finished.emit()
 
     def undo(self) -> None:
         if self._current is not None or not self._strokes:
@@ -308,7 +321,12 @@ class DrawingCanvas(QWidget):
         self.update()
 
     def _paint_segment_all(self, stroke: Stroke) -> None:
-        if stroke.points:
+        if stroke.picture is not None:
+            painter = QPainter(self._image)
+            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+            painter.drawImage(QRectF(self._image.rect()), stroke.picture)
+            painter.end()
+        elif stroke.points:
             self._paint_segment(stroke, 0)
 
     def _begin(self, position: QPointF, erase: bool) -> None:

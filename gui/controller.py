@@ -65,6 +65,7 @@ class Controller(QObject):
     _teach = Signal(object, int)
     _forget = Signal(bool)
     _edit = Signal(object)
+    _share_validation = Signal()
 
     def __init__(
         self,
@@ -151,6 +152,7 @@ class Controller(QObject):
             (self._teach, self.trainer.teach),
             (self._forget, self.trainer.forget_teaching),
             (self._edit, self.trainer.edit_handwriting),
+            (self._share_validation, self.trainer.share_validation_set),
         ):
             request.connect(slot)
         # Weights go from one worker to the other without passing through this thread.
@@ -161,6 +163,7 @@ class Controller(QObject):
         self.trainer.training_finished.connect(self._on_training_finished)
         self.trainer.run_state_changed.connect(self.state.set_run_state)
         self.trainer.run_started.connect(self.state.begin_run)
+        self.trainer.validation_ready.connect(self.state.set_validation)
         self.trainer.data_changed.connect(self.state.set_data_description)
         self.trainer.failed.connect(self.state.post_notice)
         self.trainer.network_notice.connect(self.state.post_network_notice)
@@ -198,6 +201,10 @@ class Controller(QObject):
 
     def pause(self) -> None:
         self._ask_trainer(self._pause)
+
+    def load_validation_set(self) -> None:
+        """Have the trainer load the validation digits (state.validation_changed brings them)."""
+        self._ask_trainer(self._share_validation)
 
     def resume(self) -> None:
         self._ask_trainer(self._resume)

@@ -148,11 +148,13 @@ class KeptTraining:
         folder = self.slots.folder
         return any(slot_path(folder, n).exists() for n in range(1, MAX_SLOTS + 1))
 
-    def keep(self, session: ModelSession) -> str:
-        """Write unsaved training into this window's slot; remove the kept file the user made
-        obsolete. "" when done, else a sentence saying why it could not be kept."""
+    def keep(self, session: ModelSession, stop: bool = False) -> str:
+        """Write unsaved training into this window's slot (after ending the run, if `stop`);
+        remove the kept file the user made obsolete. "" when done, else why it could not be kept."""
         from model.checkpoint import CheckpointError
 
+        if stop:
+            session.stop_training()
         if not session.unsaved_training:
             if self._kept_at is not None:
                 try:

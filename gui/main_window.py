@@ -28,6 +28,7 @@ from .actions import build_menus
 from .activation_view import ActivationView
 from .canvas import PEN_SCALE_DEFAULT, PEN_SCALE_MAX, PEN_SCALE_MIN, DrawingCanvas
 from .controller import Controller
+from .failures_view import FailuresDialog
 from .handwriting_view import HandwritingDialog, ask_forget
 from .live_label import LiveLabel
 from .loss_plot import LossPlot
@@ -67,6 +68,7 @@ class MainWindow(QMainWindow):
         self.controller.taught.connect(self.taught)
         self.handwriting_dialog: HandwritingDialog | None = None
         self.files = NetworkFiles(self, self.state, self.controller)
+        self.failures = FailuresDialog(self.state, self.controller, self.canvas, self)
         self.menu_actions = build_menus(self)
         self._connect_views()
         self.restore_settings()

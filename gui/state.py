@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
 
+from model.confusion import ValidationSet
 from model.messages import EvalResult, ModelInfo, Prediction, TrainFinished, TrainProgress
 
 if TYPE_CHECKING:  # both import torch, which loads after the window is up
@@ -70,9 +71,11 @@ class AppState(QObject):
     status_posted = Signal(str, int)  # a passing message and how many ms it stays
     teaching_changed = Signal(object)  # TeachStatus
     examples_changed = Signal(object)  # tuple[Example, ...]
+    validation_changed = Signal(object)  # ValidationSet
 
     def __init__(self) -> None:
         super().__init__()
+        self._validation: ValidationSet | None = None
         self._network: ModelInfo | None = None
         self._run = RunStatus()
         self._data = ""
@@ -168,6 +171,16 @@ class AppState(QObject):
     def begin_run(self) -> None:
         """The trainer accepted a run: the last run's curves and statistics go."""
         self._reset_run(RunStatus(state=self._run.state))
+
+    @Slot(object)
+    def set_validation(self, validation: ValidationSet) -> None:
+        self._validation = validation
+        self.validation_changed.emit(validation)
+
+    @property
+    def validation(self) -> ValidationSet | None:
+        """The digits runs are validated on (None until the trainer has loaded them)."""
+        return self._validation
 
     def _reset_run(self, run: RunStatus) -> None:
         self._run = run

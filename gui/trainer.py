@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
+from model.confusion import ValidationSet
 from model.messages import (
     SHIPPED_SOURCE,
     EvalResult,
@@ -47,6 +48,7 @@ class Trainer(QObject):
     training_finished = Signal(object)  # TrainFinished
     run_state_changed = Signal(str)  # "idle", "running", "paused"
     run_started = Signal()  # a run accepted: its curves and statistics start from nothing
+    validation_ready = Signal(object)  # ValidationSet: the digits runs are validated on
     data_changed = Signal(str)  # a phrase saying what Train will use
     failed = Signal(str)  # a message for the user
     network_notice = Signal(str)  # a message about the network in use: stale once it is replaced
@@ -120,29 +122,23 @@ class Trainer(QObject):
         return self._threads_in_use
 
     def interrupt(self) -> None:
-        """Thread-safe: the slice under way ends after its step; a request is served within one step."""
+        """Thread-safe: the slice under way ends after its step: a request waits one step at most."""
         self._interrupt.set()
 
     @Slot()
-    def stop_timers(self) -> None:
-        """Called in this thread as it finishes: a timer can only be stopped in its thread."""
+    def stop_timers(self) -> None:  # in this thread as it finishes: a timer stops only in its thread
         self._slice_timer.stop()
 
     def shutdown(self) -> str:
-        """Called in the GUI thread once this thread has finished (nothing else can touch the
-        network): end the run and keep unsaved training for the next launch. Returns "" or a
-        sentence saying why it could not be kept (the window then asks the user)."""
-        if self._session is None:
-            return ""
-        self._session.stop_training()
-        return self.kept.keep(self._session)
+        """In the GUI thread once this thread has finished: end the run and keep unsaved training
+        for the next launch. Returns "" or why it could not be kept (the window then asks)."""
+        return "" if self._session is None else self.kept.keep(self._session, stop=True)
 
     def save_after_shutdown(self, path: str) -> str:
         """Once this thread has finished: save where the user chose; "" or why it failed."""
         return "" if self._session is None else self.kept.save_elsewhere(self._session, path)
 
-    def _session_or_fail(self) -> ModelSession:
-        """The session start() made: every request is queued behind start(), so it exists."""
+    def _session_or_fail(self) -> ModelSession:  # every request is queued behind start()
         if self._session is None:
             raise RuntimeError("the trainer got a request before start()")
         return self._session
@@ -199,6 +195,10 @@ class Trainer(QObject):
         return snapshot
 
     # -- data -----------------------------------------------------------------------------
+    @Slot()
+    def share_validation_set(self) -> None:  # loads the data, the first time
+        self.validation_ready.emit(ValidationSet.of(self._session_or_fail().training_data()))
+
     @Slot(str)
     def set_data_dir(self, data_dir: str) -> None:
         self._served()
@@ -224,6 +224,7 @@ class Trainer(QObject):
             self.run_state_changed.emit(self._state)  # the window waits to hear how it went
             return
         self.run_started.emit()
+        self.share_validation_set()
         if session.data_warning:
             self.failed.emit(session.data_warning)
         self.data_changed.emit(session.data_description())

@@ -164,6 +164,8 @@ class EvalResult:
     loss: float
     accuracy: float
     seconds: float  # training time so far, evaluation excluded
+    # (N, 10) float32: each validation digit's probabilities, in the validation set's order
+    probabilities: np.ndarray | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

@@ -96,9 +96,10 @@ def random_affine(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
 
 def evaluation_parts(
     net: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int = EVAL_BATCH
-) -> Generator[tuple[int, float, int], None, None]:
+) -> Generator[tuple[int, float, int, np.ndarray], None, None]:
     """Evaluate batch by batch in eval mode and float32, yielding after each batch the images
-    done so far, their summed cross-entropy and how many were right.
+    done so far, their summed cross-entropy, how many were right, and the batch's probabilities
+    (for the confusion matrix and its gallery).
 
     A caller can pause between batches (the trainer serves the window's requests there); the
     network stays in eval mode until the generator ends or is closed.
@@ -113,7 +114,8 @@ def evaluation_parts(
                 target = y[start : start + batch_size]
                 total_loss += F.cross_entropy(logits, target, reduction="sum").item()
                 correct += (logits.argmax(1) == target).sum().item()
-            yield min(len(y), start + batch_size), total_loss, correct
+                probabilities = torch.softmax(logits, dim=1).numpy()
+            yield min(len(y), start + batch_size), total_loss, correct, probabilities
     finally:
         net.train(was_training)
 
@@ -123,7 +125,7 @@ def evaluate(
 ) -> tuple[float, float]:
     """Mean cross-entropy and accuracy over a whole set, in eval mode, in float32."""
     last = collections.deque(evaluation_parts(net, x, y, batch_size), maxlen=1)
-    _, total_loss, correct = last[0] if last else (0, 0.0, 0)
+    _, total_loss, correct, _ = last[0] if last else (0, 0.0, 0, None)
     return total_loss / max(1, len(y)), correct / max(1, len(y))
 
 
@@ -330,18 +332,24 @@ def train_steps(
             learning_rate=optimizer.param_groups[0]["lr"],
         )
         if (eval_interval and step % eval_interval == 0 and step >= first_eval) or step == total_steps:
-            size, part = len(data.test_y), (0, 0.0, 0)
+            size, done, total_loss, correct = len(data.test_y), 0, 0.0, 0
+            batches: list[np.ndarray] = []
             with contextlib.closing(evaluation_parts(net, data.test_x, data.test_y)) as parts:
                 for part in parts:
-                    if part[0] < size:  # a place to pause: a whole pass takes a few tenths of a second
-                        yield EvalProgress(step, part[0], size)
-            val_loss, accuracy = part[1] / max(1, size), part[2] / max(1, size)
+                    done, total_loss, correct, batch = part  # the last one holds the totals
+                    batches.append(batch)
+                    if done < size:  # a place to pause: a whole pass takes a few tenths of a second
+                        yield EvalProgress(step, done, size)
+            val_loss, accuracy = total_loss / max(1, size), correct / max(1, size)
             if not math.isfinite(val_loss):
                 net.load_state_dict(snapshot)
                 reason = "diverged"
                 message = divergence_message("validation loss", val_loss, step, config, snapshot_step)
                 break
-            last_eval = EvalResult(step, step / steps_per_epoch, val_loss, accuracy, train_seconds)
+            probabilities = np.concatenate(batches) if batches else None
+            last_eval = EvalResult(
+                step, step / steps_per_epoch, val_loss, accuracy, train_seconds, probabilities
+            )
             yield last_eval
             if until_accuracy is not None and accuracy >= until_accuracy:
                 reason = "target reached"
