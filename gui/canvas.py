@@ -322,8 +322,7 @@ class DrawingCanvas(QWidget):
 
     def _paint_segment_all(self, stroke: Stroke) -> None:
         if stroke.picture is not None:
-            painter = QPainter(self._image)
-            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+            painter = QPainter(self._image)  # unsmoothed: the digit's own pixels, enlarged
             painter.drawImage(QRectF(self._image.rect()), stroke.picture)
             painter.end()
         elif stroke.points:

@@ -158,7 +158,7 @@ class FailuresDialog(QDialog):
         columns = QHBoxLayout()
         left = QVBoxLayout()
         left.addWidget(self.grid)
-        left.addWidget(self.random_button)
+        left.addWidget(self.random_button, 0, Qt.AlignmentFlag.AlignLeft)
         left.addStretch(1)
         right = QVBoxLayout()
         right.addWidget(self.gallery_caption)
@@ -196,9 +196,8 @@ class FailuresDialog(QDialog):
         validation = self._state.validation
         if validation is not None and 0 <= index < len(validation.labels):
             self._canvas.show_digit(validation.images[index])
-            self._state.post_status(
-                f"Validation digit #{index:,} of {validation.name}: it is a {validation.labels[index]}.", 6000
-            )
+            label = validation.labels[index]
+            self._state.post_status(f"Validation digit #{index:,}: it is a {label}.", 6000)
 
     def show_cell(self, true: int, answer: int) -> None:
         """Fill the gallery with the digits `true` read as `answer`, most confident first."""
