@@ -6,7 +6,6 @@ tests drive it directly. Everything it returns is a frozen message or an owned n
 
 from __future__ import annotations
 
-import copy
 import threading
 import time
 from collections.abc import Generator
@@ -19,7 +18,6 @@ import torch
 
 from .checkpoint import DEFAULT_WEIGHTS, CheckpointError, load_checkpoint, save_checkpoint
 from .data import PRACTICE_DESCRIPTION, DataError, Dataset, find_mnist, load_practice_set, locate_mnist
-from .handwriting import Example, HandwritingError, make_example
 from .messages import (
     SHIPPED_SOURCE,
     UNTRAINED_SOURCE,
@@ -34,28 +32,20 @@ from .messages import (
 from .networks import DigitNet, build_network, count_parameters, describe
 from .personal import PersonalExamples
 from .reading import read_drawing
+from .session_teaching import TeachingSession
 from .snapshot import WeightSnapshot, take_snapshot
-from .teaching import TeachProgress, TeachSettings, teach_steps
 from .training import Message, TrainingData, for_a_while, train_steps
 
 RESTORED_SOURCE = "restored from the last session"
-MAX_REHEARSAL = 4 * TeachSettings.rehearse  # steps: about 40 s on two cores
 
 
-class ModelSession:
+class ModelSession(TeachingSession):
     """Holds the current network; trains it in slices of time so the caller stays responsive."""
 
     def __init__(self, data_dir: str | None = None, handwriting: str | Path | None = None) -> None:
         self.data_dir = data_dir
         self.handwriting = PersonalExamples(handwriting)
-        self._teaching: Generator[TeachProgress, None, None] | None = None
-        self._taught_key = ""  # the example being taught
-        self._joins_run = ""  # the example whose rehearsal a starting run cut short
-        self._rehearsal: TeachProgress | None = None  # the last step, once the correction is learnt
-        self._taught = 0  # corrections taught: each one's augmentations are its own
-        self._planned_rehearsal = 0  # steps, for the correction being taught
-        # The network as it was before the first correction, for "Forget what I taught".
-        self._before_teaching: tuple[DigitNet, ModelInfo] | None = None
+        self._init_teaching()
         self._own_from = 0  # the run under way mixes in the examples from this index on
         self.net: DigitNet = build_network("cnn", seed=0)
         self._info = self._describe(UNTRAINED_SOURCE, {})
@@ -197,112 +187,6 @@ class ModelSession:
                 dataset = None
             self._data = TrainingData.from_dataset(dataset or load_practice_set())
         return self._data
-
-    # -- teaching -------------------------------------------------------------------------
-    @property
-    def teaching(self) -> bool:
-        return self._teaching is not None
-
-    @property
-    def can_forget_teaching(self) -> bool:
-        """There is a network from before the corrections to go back to."""
-        return self._before_teaching is not None
-
-    def teach(self, image: np.ndarray, label: int) -> tuple[Example | None, str]:
-        """Begin learning that the drawing `image` (canvas ink) is `label`; teach_for() does it.
-
-        Returns the example (None if the drawing is empty) and a sentence when it could only be
-        kept in memory (the folder cannot be written, say).
-        """
-        example = make_example(image, label)
-        if example is None:
-            return None, ""
-        warning = ""
-        try:
-            self.handwriting.add(example)
-        except HandwritingError as error:
-            warning = str(error)
-        if self._before_teaching is None:
-            self._before_teaching = (copy.deepcopy(self.net), self.info)
-        earlier = self.handwriting.tensors()
-        self._taught += 1
-        # A correction cut short by this one leaves its rehearsal to this one: quick corrections
-        # get as much of it as slow ones (up to a limit). A run under way is the rehearsal.
-        rehearse = min(TeachSettings.rehearse + self._rehearsal_owed(), MAX_REHEARSAL)
-        settings = TeachSettings(rehearse=0 if self.training else rehearse)
-        self._planned_rehearsal = settings.rehearse
-        self._taught_key, self._rehearsal = example.key, None
-        self._teaching = teach_steps(
-            self.net, example.pixels, example.label, earlier, self.training_data(), settings, self._taught
-        )
-        self.unsaved_training = True
-        return example, warning
-
-    def _rehearsal_owed(self) -> int:
-        """Rehearsal steps the correction being taught has yet to make (all, while it learns)."""
-        if self._teaching is None:
-            return 0
-        if self._rehearsal is None:
-            return self._planned_rehearsal
-        return self._rehearsal.rehearsal_steps - self._rehearsal.rehearsed
-
-    def warm_up_teaching(self) -> None:
-        """Load the digits teaching replays and run one backward pass of each batch shape it uses,
-        so that the first correction takes as long as the next ones (about 2 s less). Only a head
-        start: whatever fails here, the first correction does (and reports) itself."""
-        try:
-            self.training_data()
-            shape = TeachSettings()
-            learning = shape.copies + shape.earlier + shape.replay
-            rehearsal = shape.rehearse_copies + shape.rehearse_earlier + shape.replay
-            for batch in (learning, rehearsal):
-                self.net.eval()
-                self.net(torch.zeros(batch, 1, 28, 28)).sum().backward()
-        except Exception:
-            pass
-        finally:
-            self.net.zero_grad(set_to_none=True)
-            self.net.train(self.training)
-
-    def teach_for(self, seconds: float, interrupt: threading.Event | None = None) -> list[TeachProgress]:
-        """Teaching steps for about `seconds` (at least one); the last one says done when it is."""
-        progress: list[TeachProgress] = []
-        if self._teaching is None:
-            return progress
-        for step in for_a_while(self._teaching, seconds, interrupt):
-            progress.append(step)
-            if step.learnt:
-                self._rehearsal = step
-            if step.done:
-                self.end_teaching()
-                break
-        return progress
-
-    def stop_rehearsing(self) -> TeachProgress | None:
-        """End the rehearsal of a correction already learnt (a run is starting: it replays the
-        training digits anyway, and the example joins its batches). Returns its last step,
-        marked done; None when there was none."""
-        if self._teaching is None or self._rehearsal is None:
-            return None
-        last = replace(self._rehearsal, done=True)
-        self._joins_run = self._taught_key
-        self.end_teaching()
-        return last
-
-    def end_teaching(self) -> None:
-        """The correction is learnt, or abandoned (an error in a step): a run under way goes on."""
-        self._teaching = self._rehearsal = None
-        self.net.train(self.training)
-
-    def forget_teaching(self) -> ModelInfo:
-        """Back to the network from before the corrections; without one (after a restart, say),
-        to the shipped weights. Raises CheckpointError if those cannot be read."""
-        if self._before_teaching is None:
-            return self.load(DEFAULT_WEIGHTS, source=SHIPPED_SOURCE)
-        net, info = self._before_teaching
-        self._adopt(net, info.metadata, info.source, info.path)
-        self.unsaved_training = info.unsaved_training
-        return self.info
 
     # -- training -------------------------------------------------------------------------
     @property
