@@ -42,9 +42,13 @@ class CheckpointError(Exception):
 
 
 def save_checkpoint(
-    path: str | os.PathLike[str], net: DigitNet, metadata: dict[str, Any] | None = None
+    path: str | os.PathLike[str],
+    net: DigitNet,
+    metadata: dict[str, Any] | None = None,
+    run: dict[str, Any] | None = None,
 ) -> None:
-    """Write atomically: the file at `path` is either the old one or the complete new one."""
+    """Write atomically: the file at `path` is either the old one or the complete new one.
+    `run` is the state of a training run to continue later (model.run.TrainingRun.state_dict)."""
     path = Path(path)
     try:
         check_plain(dict(metadata or {}))
@@ -61,6 +65,8 @@ def save_checkpoint(
         "state_dict": weights,
         "metadata": dict(metadata or {}),
     }
+    if run is not None:
+        payload["run"] = run
     size = sum(t.numel() * t.element_size() for t in weights.values())
     try:
         write_atomically(path, lambda out: torch.save(payload, out))
@@ -152,6 +158,15 @@ def read_torch_file(path: str | os.PathLike[str], what: str = "checkpoint") -> A
 
 def load_checkpoint(path: str | os.PathLike[str]) -> tuple[DigitNet, dict[str, Any]]:
     """A validated network and its metadata (plain data only), or CheckpointError saying what is wrong."""
+    net, metadata, _ = load_checkpoint_and_run(path)
+    return net, metadata
+
+
+def load_checkpoint_and_run(
+    path: str | os.PathLike[str],
+) -> tuple[DigitNet, dict[str, Any], dict[str, Any] | None]:
+    """As load_checkpoint, with the saved state of its training run if it has one (checked
+    when the run is continued: model.run.TrainingRun.load_state_dict)."""
     name = Path(path).name
     payload = read_torch_file(path)
     if not isinstance(payload, dict) or not _is_text(payload.get("format"), FORMAT):
@@ -175,7 +190,8 @@ def load_checkpoint(path: str | os.PathLike[str]) -> tuple[DigitNet, dict[str, A
         raise CheckpointError(f"{name} {error}.") from error
     net.eval()
     metadata = plain_copy(payload.get("metadata"))
-    return net, metadata if isinstance(metadata, dict) else {}
+    run = payload.get("run")
+    return net, metadata if isinstance(metadata, dict) else {}, run if isinstance(run, dict) else None
 
 
 def _is_text(value: Any, text: str) -> bool:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import collections
 import contextlib
-import copy
 import functools
 import math
 import threading
@@ -226,7 +225,7 @@ def divergence_message(what: str, value: float, step: int, config: TrainConfig, 
     )
 
 
-def _with_own(
+def with_own(
     x: torch.Tensor, y: torch.Tensor, own_x: torch.Tensor, own_y: torch.Tensor, generator: torch.Generator
 ) -> tuple[torch.Tensor, torch.Tensor]:
     if not len(own_y):
@@ -252,117 +251,11 @@ def train_steps(
     until_accuracy: float | None = None,
     own: Callable[[], tuple[torch.Tensor, torch.Tensor]] | None = None,
 ) -> Generator[Message, None, None]:
-    """Train `net` in place, one batch per yielded `TrainProgress`.
+    """Train `net` in place, one batch per yielded `TrainProgress` (model.run.TrainingRun, for
+    a run that is saved and continued or steered while it runs)."""
+    from .run import TrainingRun
 
-    `own` gives the user's handwriting examples (inputs, labels), asked again at every step
-    (examples taught during the run join it): up to OWN_PER_BATCH of them join each batch.
-
-    If the loss becomes NaN or infinite, the weights of the last good snapshot are put back
-    and the run ends with reason "diverged". `until_accuracy` ends it once validation
-    accuracy reaches that value ("target reached").
-    """
-    train_size = len(data.train_y)
-    if train_size == 0:
-        raise ValueError("there are no training images to train on")
-    generator = torch.Generator().manual_seed(config.seed)
-    torch.manual_seed(config.seed)  # dropout
-    batch_size = batch_for(config, train_size)
-    steps_per_epoch = train_size / batch_size
-    total_steps = total_steps_for(config, train_size)
-    eval_interval = max(1, round(steps_per_epoch / config.evals_per_epoch)) if config.evals_per_epoch else 0
-    first_eval = math.ceil(config.eval_from * steps_per_epoch - 1e-9)
-    bfloat16 = uses_bfloat16(config)
-    optimizer = make_optimizer(net, config)
-    scheduler = (
-        torch.optim.lr_scheduler.OneCycleLR(
-            optimizer, max_lr=config.learning_rate, total_steps=total_steps, pct_start=0.25
-        )
-        if config.schedule == "onecycle" and total_steps >= MIN_ONECYCLE_STEPS
-        else None  # a run of a few steps has no room for a warm-up: its rate stays constant
-    )
-    snapshot = copy.deepcopy(net.state_dict())
-    snapshot_step = 0  # how many updates the snapshot's weights had had
-    order = torch.randperm(train_size, generator=generator)
-    cursor = 0
-    train_seconds = 0.0
-    samples, samples_per_second = 0, 0.0
-    last_eval: EvalResult | None = None
-    reason, message, step = "completed", "", 0
-    net.train()
-    for step in range(1, total_steps + 1):
-        started = time.perf_counter()
-        if cursor + batch_size > train_size:
-            order, cursor = torch.randperm(train_size, generator=generator), 0
-        index = order[cursor : cursor + batch_size]
-        cursor += batch_size
-        x, y = data.train_x[index], data.train_y[index]
-        if own is not None:
-            x, y = _with_own(x, y, *own(), generator)
-        if config.augment:
-            x = random_affine(x, generator)
-        with autocast(bfloat16):
-            loss = F.cross_entropy(net(x), y)
-        loss_value = loss.item()
-        if not math.isfinite(loss_value):
-            net.load_state_dict(snapshot)
-            reason = "diverged"
-            message = divergence_message("loss", loss_value, step, config, snapshot_step)
-            break
-        if step % SNAPSHOT_EVERY == 0:
-            # These weights just gave a finite loss; after the update below they may not.
-            snapshot = copy.deepcopy(net.state_dict())
-            snapshot_step = step - 1
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()  # type: ignore[no-untyped-call]  # Tensor.backward is unannotated in torch
-        optimizer.step()
-        if scheduler is not None:
-            scheduler.step()
-        elapsed = time.perf_counter() - started
-        train_seconds += elapsed
-        samples += len(y)  # the user's examples included: the speed shown is the speed
-        rate = len(y) / max(elapsed, 1e-9)
-        samples_per_second = rate if step == 1 else 0.9 * samples_per_second + 0.1 * rate
-        yield TrainProgress(
-            step=step,
-            total_steps=total_steps,
-            epoch=step / steps_per_epoch,
-            loss=loss_value,
-            samples_per_second=samples_per_second,
-            seconds_left=(total_steps - step) * batch_size / max(samples_per_second, 1e-9),
-            learning_rate=optimizer.param_groups[0]["lr"],
-        )
-        if (eval_interval and step % eval_interval == 0 and step >= first_eval) or step == total_steps:
-            size, done, total_loss, correct = len(data.test_y), 0, 0.0, 0
-            batches: list[np.ndarray] = []
-            with contextlib.closing(evaluation_parts(net, data.test_x, data.test_y)) as parts:
-                for part in parts:
-                    done, total_loss, correct, batch = part  # the last one holds the totals
-                    batches.append(batch)
-                    if done < size:  # a place to pause: a whole pass takes a few tenths of a second
-                        yield EvalProgress(step, done, size)
-            val_loss, accuracy = total_loss / max(1, size), correct / max(1, size)
-            if not math.isfinite(val_loss):
-                net.load_state_dict(snapshot)
-                reason = "diverged"
-                message = divergence_message("validation loss", val_loss, step, config, snapshot_step)
-                break
-            probabilities = np.concatenate(batches) if batches else None
-            last_eval = EvalResult(
-                step, step / steps_per_epoch, val_loss, accuracy, train_seconds, probabilities
-            )
-            yield last_eval
-            if until_accuracy is not None and accuracy >= until_accuracy:
-                reason = "target reached"
-                break
-    yield TrainFinished(
-        reason=reason,
-        steps=step,
-        epochs=step / steps_per_epoch,
-        train_seconds=train_seconds,
-        samples_per_second=samples / max(train_seconds, 1e-9),
-        final_eval=last_eval,
-        message=message,
-    )
+    return TrainingRun(net, data, config, until_accuracy, own).messages()
 
 
 Step = TypeVar("Step")

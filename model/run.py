@@ -1,0 +1,281 @@
+"""A training run as an object: its loop, and everything needed to stop it and go on later.
+
+The loop is the one `train_steps` always ran (a `TrainProgress` after every batch, an
+`EvalResult` several times per epoch, a final `TrainFinished`), but its state lives here, not
+in a generator's locals: the optimizer's moments, the schedule, the step, the shuffled order
+and the random generators. So a run can be saved with the network, opened again (after a
+restart, or with `python -m model train --resume`) and continued to the same weights as if it
+had never stopped; and its learning rate can be changed while it runs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import math
+import time
+from collections.abc import Callable, Generator
+from dataclasses import asdict
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .messages import EvalProgress, EvalResult, TrainConfig, TrainFinished, TrainProgress
+from .training import (
+    MIN_ONECYCLE_STEPS,
+    SNAPSHOT_EVERY,
+    Message,
+    TrainingData,
+    autocast,
+    batch_for,
+    divergence_message,
+    evaluation_parts,
+    make_optimizer,
+    random_affine,
+    total_steps_for,
+    uses_bfloat16,
+    with_own,
+)
+
+RUN_FORMAT = 1
+PCT_WARM_UP = 0.25  # share of the one-cycle schedule spent warming up
+
+
+class RunStateError(ValueError):
+    """A saved run that cannot be continued here; the message is for the user."""
+
+
+class TrainingRun:
+    """Trains `net` in place: `messages()` yields one `TrainProgress` per batch.
+
+    `own` gives the user's handwriting examples, asked at every step; `until_accuracy` ends
+    the run once validation accuracy reaches it. If the loss stops being a number, the last
+    good weights are put back and the run ends "diverged".
+    """
+
+    def __init__(
+        self,
+        net: nn.Module,
+        data: TrainingData,
+        config: TrainConfig,
+        until_accuracy: float | None = None,
+        own: Callable[[], tuple[torch.Tensor, torch.Tensor]] | None = None,
+    ) -> None:
+        train_size = len(data.train_y)
+        if train_size == 0:
+            raise ValueError("there are no training images to train on")
+        self.net, self.data, self.config = net, data, config
+        self.until_accuracy, self.own = until_accuracy, own
+        self.generator = torch.Generator().manual_seed(config.seed)
+        torch.manual_seed(config.seed)  # dropout
+        self.batch_size = batch_for(config, train_size)
+        self.steps_per_epoch = train_size / self.batch_size
+        self.total_steps = total_steps_for(config, train_size)
+        per_epoch = config.evals_per_epoch
+        self.eval_interval = max(1, round(self.steps_per_epoch / per_epoch)) if per_epoch else 0
+        self.first_eval = math.ceil(config.eval_from * self.steps_per_epoch - 1e-9)
+        self.optimizer = make_optimizer(net, config)
+        self.scheduler = (
+            torch.optim.lr_scheduler.OneCycleLR(
+                self.optimizer,
+                max_lr=config.learning_rate,
+                total_steps=self.total_steps,
+                pct_start=PCT_WARM_UP,
+            )
+            if config.schedule == "onecycle" and self.total_steps >= MIN_ONECYCLE_STEPS
+            else None  # a run of a few steps has no room for a warm-up: its rate stays constant
+        )
+        self.step = 0  # updates made
+        self.order = torch.randperm(train_size, generator=self.generator)
+        self.cursor = 0
+        self.train_seconds = 0.0
+        self.samples = 0
+        self.samples_per_second = 0.0
+        self.learning_rate_scale = 1.0  # the user's changes to the peak learning rate
+        self.last_eval: EvalResult | None = None
+
+    # -- steering -------------------------------------------------------------------------
+    @property
+    def peak_learning_rate(self) -> float:
+        return self.config.learning_rate * self.learning_rate_scale
+
+    def set_peak_learning_rate(self, peak: float) -> None:
+        """From the next step on, the schedule goes on at this peak (its shape unchanged)."""
+        if not (peak > 0 and math.isfinite(peak)):
+            raise ValueError("the learning rate must be a positive number")
+        ratio = peak / self.peak_learning_rate
+        for group in self.optimizer.param_groups:
+            for key in ("lr", "initial_lr", "max_lr", "min_lr"):
+                if key in group:
+                    group[key] *= ratio
+        if self.scheduler is not None:
+            self.scheduler.base_lrs = [lr * ratio for lr in self.scheduler.base_lrs]
+        self.learning_rate_scale *= ratio
+
+    def schedule(self) -> np.ndarray:
+        """The learning rate of every step of the run, as planned now (for the plot)."""
+        if self.scheduler is None:
+            return np.full(self.total_steps, self.peak_learning_rate)
+        probe = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1.0)
+        plan = torch.optim.lr_scheduler.OneCycleLR(
+            probe, max_lr=self.peak_learning_rate, total_steps=self.total_steps, pct_start=PCT_WARM_UP
+        )
+        rates = []
+        for _ in range(self.total_steps):
+            rates.append(probe.param_groups[0]["lr"])
+            probe.step()
+            plan.step()
+        return np.array(rates)
+
+    # -- saving and continuing ---------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        """Everything needed to go on (with the network's weights, saved beside it): plain
+        values and tensors only, so that torch.load(weights_only=True) reads it back."""
+        return {
+            "format": RUN_FORMAT,
+            "config": {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self.config).items()},
+            "step": self.step,
+            "cursor": self.cursor,
+            "order": self.order.clone(),
+            "generator": self.generator.get_state(),
+            "torch_rng": torch.get_rng_state(),
+            "optimizer": copy.deepcopy(self.optimizer.state_dict()),
+            "scheduler": None if self.scheduler is None else self.scheduler.state_dict(),
+            "train_seconds": self.train_seconds,
+            "samples": self.samples,
+            "learning_rate_scale": self.learning_rate_scale,
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Continue where `state_dict()` left off. Raises RunStateError if it does not fit."""
+        try:
+            if state["format"] != RUN_FORMAT:
+                raise RunStateError("the saved run was written by another version of digitpad")
+            order = state["order"]
+            if not isinstance(order, torch.Tensor) or order.shape != self.order.shape:
+                raise RunStateError("the saved run was trained on a data set of another size")
+            step, cursor = int(state["step"]), int(state["cursor"])
+            if not 0 <= step <= self.total_steps or not 0 <= cursor <= len(order):
+                raise RunStateError("the saved run's position is out of range")
+            self.optimizer.load_state_dict(state["optimizer"])
+            if (state["scheduler"] is None) != (self.scheduler is None):
+                raise RunStateError("the saved run has another learning-rate schedule")
+            if self.scheduler is not None:
+                self.scheduler.load_state_dict(state["scheduler"])
+            self.generator.set_state(state["generator"])
+            torch.set_rng_state(state["torch_rng"])
+        except RunStateError:
+            raise
+        except (KeyError, TypeError, ValueError, RuntimeError, IndexError) as error:
+            raise RunStateError(f"the saved run is damaged ({type(error).__name__})") from error
+        self.order, self.step, self.cursor = order.clone(), step, cursor
+        self.train_seconds = float(state.get("train_seconds", 0.0))
+        self.samples = int(state.get("samples", 0))
+        self.learning_rate_scale = float(state.get("learning_rate_scale", 1.0))
+
+    @property
+    def finished(self) -> bool:
+        return self.step >= self.total_steps
+
+    # -- the loop -------------------------------------------------------------------------------
+    def messages(self) -> Generator[Message, None, None]:
+        """The rest of the run, one batch per `TrainProgress`; a `TrainFinished` at the end."""
+        net, data, config = self.net, self.data, self.config
+        bfloat16 = uses_bfloat16(config)
+        snapshot = copy.deepcopy(net.state_dict())
+        snapshot_step = self.step  # how many updates the snapshot's weights had had
+        reason, message = "completed", ""
+        train_size = len(data.train_y)
+        net.train()
+        while self.step < self.total_steps:
+            step = self.step + 1
+            started = time.perf_counter()
+            if self.cursor + self.batch_size > train_size:
+                self.order, self.cursor = torch.randperm(train_size, generator=self.generator), 0
+            index = self.order[self.cursor : self.cursor + self.batch_size]
+            self.cursor += self.batch_size
+            x, y = data.train_x[index], data.train_y[index]
+            if self.own is not None:
+                x, y = with_own(x, y, *self.own(), self.generator)
+            if config.augment:
+                x = random_affine(x, self.generator)
+            with autocast(bfloat16):
+                loss = F.cross_entropy(net(x), y)
+            loss_value = loss.item()
+            if not math.isfinite(loss_value):
+                net.load_state_dict(snapshot)
+                reason = "diverged"
+                message = divergence_message("loss", loss_value, step, config, snapshot_step)
+                break
+            if step % SNAPSHOT_EVERY == 0:
+                # These weights just gave a finite loss; after the update below they may not.
+                snapshot = copy.deepcopy(net.state_dict())
+                snapshot_step = step - 1
+            self.optimizer.zero_grad(set_to_none=True)
+            loss.backward()  # type: ignore[no-untyped-call]  # Tensor.backward is unannotated in torch
+            learning_rate = self.optimizer.param_groups[0]["lr"]  # this step's, for the plot
+            self.optimizer.step()
+            if self.scheduler is not None:
+                self.scheduler.step()
+            self.step = step
+            elapsed = time.perf_counter() - started
+            self.train_seconds += elapsed
+            self.samples += len(y)  # the user's examples included: the speed shown is the speed
+            rate = len(y) / max(elapsed, 1e-9)
+            first = self.samples_per_second == 0.0
+            self.samples_per_second = rate if first else 0.9 * self.samples_per_second + 0.1 * rate
+            yield TrainProgress(
+                step=step,
+                total_steps=self.total_steps,
+                epoch=step / self.steps_per_epoch,
+                loss=loss_value,
+                samples_per_second=self.samples_per_second,
+                seconds_left=(self.total_steps - step) * self.batch_size / max(self.samples_per_second, 1e-9),
+                learning_rate=learning_rate,
+            )
+            if self._evaluates_at(step):
+                result = yield from self._evaluate(step)
+                if not isinstance(result, EvalResult):  # the validation loss is not a number
+                    net.load_state_dict(snapshot)
+                    reason = "diverged"
+                    message = divergence_message("validation loss", result, step, config, snapshot_step)
+                    break
+                if self.until_accuracy is not None and result.accuracy >= self.until_accuracy:
+                    reason = "target reached"
+                    break
+        yield TrainFinished(
+            reason=reason,
+            steps=self.step,
+            epochs=self.step / self.steps_per_epoch,
+            train_seconds=self.train_seconds,
+            samples_per_second=self.samples / max(self.train_seconds, 1e-9),
+            final_eval=self.last_eval,
+            message=message,
+        )
+
+    def _evaluates_at(self, step: int) -> bool:
+        every = self.eval_interval and step % self.eval_interval == 0 and step >= self.first_eval
+        return bool(every) or step == self.total_steps
+
+    def _evaluate(self, step: int) -> Generator[Message, None, EvalResult | float]:
+        """A validation pass, pausable between batches; its loss alone when not a number."""
+        data = self.data
+        size, done, total_loss, correct = len(data.test_y), 0, 0.0, 0
+        batches: list[np.ndarray] = []
+        with contextlib.closing(evaluation_parts(self.net, data.test_x, data.test_y)) as parts:
+            for part in parts:
+                done, total_loss, correct, batch = part  # the last one holds the totals
+                batches.append(batch)
+                if done < size:  # a place to pause: a whole pass takes a few tenths of a second
+                    yield EvalProgress(step, done, size)
+        val_loss, accuracy = total_loss / max(1, size), correct / max(1, size)
+        if not math.isfinite(val_loss):
+            return val_loss
+        probabilities = np.concatenate(batches) if batches else None
+        epoch = step / self.steps_per_epoch
+        self.last_eval = EvalResult(step, epoch, val_loss, accuracy, self.train_seconds, probabilities)
+        yield self.last_eval
+        return self.last_eval
