@@ -20,7 +20,13 @@ from typing import Any, TextIO
 import numpy as np
 import torch
 
-from .checkpoint import DEFAULT_WEIGHTS, CheckpointError, load_checkpoint, save_checkpoint
+from .checkpoint import (
+    DEFAULT_WEIGHTS,
+    CheckpointError,
+    load_checkpoint,
+    load_checkpoint_and_run,
+    save_checkpoint,
+)
 from .cli_checks import (
     MAX_STROKE_IMAGES,
     SentenceParser,
@@ -44,8 +50,9 @@ from .messages import (
 )
 from .networks import ArchSpec, build_network
 from .rasterise import rasterise
+from .run import TrainingRun, saved_config
 from .strokes import StrokeDigits, is_training_writer, load_unipen
-from .training import TrainingData, evaluate, predict_labels, train_steps
+from .training import TrainingData, evaluate, predict_labels
 
 
 class ProgressBar:
@@ -108,7 +115,10 @@ def _rasterised(digits: StrokeDigits, copies: int, seed: int) -> tuple[np.ndarra
 
 def command_train(args: argparse.Namespace) -> int:
     check_train(args)
-    config = recipe_config(args)
+    saved = load_checkpoint_and_run(args.resume) if args.resume else None
+    if saved is not None and saved[2] is None:
+        raise ValueError(f"{Path(args.resume).name} holds no training run to continue")
+    config = saved_config(saved[2]) if saved is not None and saved[2] is not None else recipe_config(args)
     spec = arch_spec(config.arch, args.spec)  # before the data: a bad --spec is refused at once
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -120,10 +130,18 @@ def command_train(args: argparse.Namespace) -> int:
     bar = ProgressBar()
     finished: TrainFinished | None = None
     started = time.perf_counter()  # wall_seconds: from a fresh network, evaluations included
-    net = build_network(spec, seed=config.seed)
-    for message in train_steps(net, data, config, until_accuracy=args.until_accuracy):
+    net = saved[0] if saved is not None else build_network(spec, seed=config.seed)
+    run = TrainingRun(net, data, config, until_accuracy=args.until_accuracy)
+    if saved is not None and saved[2] is not None:
+        run.load_state_dict(saved[2])
+        print(f"continuing from step {run.step:,} of {run.total_steps:,}", file=sys.stderr)
+    for message in run.messages():
         if isinstance(message, TrainProgress):
             bar.update(message)
+            if args.stop_after and message.step >= args.stop_after:
+                epochs = run.step / run.steps_per_epoch
+                finished = TrainFinished("stopped", run.step, epochs, run.train_seconds, 0.0, run.last_eval)
+                break
         elif isinstance(message, EvalResult):
             bar.evaluated(message)
         elif isinstance(message, TrainFinished):
@@ -154,7 +172,7 @@ def command_train(args: argparse.Namespace) -> int:
             "config": asdict(config),
             "trained_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         }
-        save_checkpoint(args.out, net, metadata)
+        save_checkpoint(args.out, net, metadata, run=run.state_dict())
         summary["checkpoint"] = str(args.out)
     print(f"test accuracy {test_accuracy:.4%} after {finished.epochs:.2f} epochs", file=sys.stderr)
     print(json.dumps(summary))
@@ -298,7 +316,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--strokes", help="UNIPEN digits .npz: add the training writers' digits, rasterised")
     train.add_argument("--stroke-copies", type=int, default=4, help="renderings of each pen-written digit")
     train.add_argument("--threads", type=int, default=0, help="torch threads (default: torch's choice)")
-    train.add_argument("--out", type=Path, help="where to save the checkpoint")
+    train.add_argument("--out", type=Path, help="where to save the checkpoint (with its run, to continue)")
+    train.add_argument("--resume", help="a checkpoint saved with its run: continue that run to its end")
+    train.add_argument("--stop-after", type=int, default=0, help="stop the run after this step")
     train.set_defaults(run=command_train)
     evaluate_parser = sub.add_parser("evaluate", help="measure a checkpoint on the MNIST test set")
     evaluate_parser.add_argument(

@@ -74,6 +74,7 @@ def check_train(args: argparse.Namespace) -> None:
     check_threads(args.threads)
     whole_in_range("--stroke-copies", args.stroke_copies, 1, MAX_STROKE_COPIES)
     check_fraction("--until-accuracy", args.until_accuracy)
+    whole_in_range("--stop-after", args.stop_after, 0, 10**9)
     check_output(args.out)
 
 

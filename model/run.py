@@ -48,6 +48,16 @@ class RunStateError(ValueError):
     """A saved run that cannot be continued here; the message is for the user."""
 
 
+def saved_config(state: dict[str, Any]) -> TrainConfig:
+    """The settings of a saved run (TrainingRun.state_dict), checked as any TrainConfig."""
+    try:
+        fields = dict(state["config"])
+        fields["betas"] = tuple(fields["betas"])
+        return TrainConfig(**fields)
+    except (KeyError, TypeError, ValueError) as error:
+        raise RunStateError(f"the saved run's settings cannot be used ({error})") from error
+
+
 class TrainingRun:
     """Trains `net` in place: `messages()` yields one `TrainProgress` per batch.
 

@@ -87,3 +87,25 @@ def test_the_learning_rate_changed_mid_run_applies_at_the_next_step(data) -> Non
     assert after.learning_rate == pytest.approx(2 * planned[10], rel=1e-6)  # same shape, twice the peak
     assert np.allclose(run.schedule(), 2 * planned)
     assert planned.argmax() == pytest.approx(0.25 * len(planned), abs=2)  # the one-cycle warm-up
+
+
+def test_python_m_model_train_resume_continues_the_run_to_the_same_weights(tmp_path: Path, capsys) -> None:
+    from model.checkpoint import load_checkpoint
+    from model.cli import main
+
+    common = ["train", "--practice", "--arch", "mlp", "--epochs", "1", "--batch-size", "64", "--seed", "5"]
+    assert main([*common, "--out", str(tmp_path / "whole.pt")]) == 0
+    assert main([*common, "--stop-after", "30", "--out", str(tmp_path / "half.pt")]) == 0
+    assert (
+        main(
+            ["train", "--practice", "--resume", str(tmp_path / "half.pt"), "--out", str(tmp_path / "rest.pt")]
+        )
+        == 0
+    )
+    assert "continuing from step 30 of 71" in capsys.readouterr().err
+    whole, rest = load_checkpoint(tmp_path / "whole.pt")[0], load_checkpoint(tmp_path / "rest.pt")[0]
+    assert max_difference(whole, rest) <= 1e-5
+
+    save_checkpoint(tmp_path / "no-run.pt", whole, {})
+    assert main(["train", "--practice", "--resume", str(tmp_path / "no-run.pt")]) == 2
+    assert "holds no training run to continue" in capsys.readouterr().err
