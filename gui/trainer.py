@@ -20,7 +20,6 @@ from model.confusion import ValidationSet
 from model.messages import (
     SHIPPED_SOURCE,
     EvalResult,
-    HandwritingEdit,
     ModelInfo,
     TrainConfig,
     TrainFinished,
@@ -29,6 +28,7 @@ from model.messages import (
 
 from .kept_network import KeptTraining
 from .pacing import PACING, Pacing, ProgressReports
+from .trainer_teaching import TeachingSlots
 
 if TYPE_CHECKING:  # torch loads in this thread, after the window is up
     from model.session import ModelSession
@@ -38,7 +38,7 @@ if TYPE_CHECKING:  # torch loads in this thread, after the window is up
 WARM_UP_DELAY_MS = 1500  # within the first seconds, which already wait for torch to load
 
 
-class Trainer(QObject):
+class Trainer(QObject, TeachingSlots):
     """Owns the ModelSession; every slot runs in the trainer's thread."""
 
     network_changed = Signal(object, bool)  # ModelInfo; True when it is another network (opened, new)
@@ -196,8 +196,15 @@ class Trainer(QObject):
 
     # -- data -----------------------------------------------------------------------------
     @Slot()
-    def share_validation_set(self) -> None:  # loads the data, the first time
-        self.validation_ready.emit(ValidationSet.of(self._session_or_fail().training_data()))
+    def share_validation_set(self) -> None:
+        """The validation digits, for the confusion matrix's gallery (loaded the first time)."""
+        try:
+            validation = ValidationSet.of(self._session_or_fail().training_data())
+        except Exception as error:  # data that cannot be read: the window says so
+            traceback.print_exc()
+            self.failed.emit(f"The validation digits cannot be shown ({error}).")
+            return
+        self.validation_ready.emit(validation)
 
     @Slot(str)
     def set_data_dir(self, data_dir: str) -> None:
@@ -328,73 +335,3 @@ class Trainer(QObject):
         # At each report the drawing is re-read with these weights, so the window paints the new
         # answer together with the labels and the plot.
         self._publish(reread=report_due)
-
-    # -- teaching -------------------------------------------------------------------------
-    @Slot(object, int)
-    def teach(self, image: object, label: int) -> None:
-        """Learn that the drawing `image` (the canvas's ink) is `label`, in slices like training."""
-        self._served()
-        session = self._session_or_fail()
-        try:
-            example, warning = session.teach(image, label)  # type: ignore[arg-type]  # an ndarray
-        except Exception as error:  # data that cannot be read, say: the network stays as it was
-            traceback.print_exc()
-            self.failed.emit(f"The network could not learn from your drawing: {error}")
-            return
-        if warning:
-            self.failed.emit(f"{warning} The example is used until you close digitpad.")
-        if example is None:
-            return
-        self.examples_changed.emit(session.handwriting.examples)
-        self._slice_timer.start(0)
-
-    def _teach_slice(self) -> None:
-        session = self._session_or_fail()
-        try:
-            steps = session.teach_for(self._pacing.slice_seconds, self._interrupt)
-        except Exception as error:  # a bug must not kill the thread or lose the network
-            traceback.print_exception(error)
-            self.failed.emit(f"Teaching stopped because of an internal error: {error}")
-            session.end_teaching()
-            steps = []
-        if session.info != self._announced:  # it now holds unsaved training
-            self._announce(session.info, replaced=False)
-        snapshot = self._publish(reread=True)  # the bars and layers follow it, live
-        if steps:
-            self.teach_progress.emit(tuple(steps))
-        if any(step.learnt and not step.rehearsed for step in steps):  # rehearsal follows
-            self.correction_learnt.emit(steps[-1].label, snapshot.version)
-        if session.teaching or self._state == "running":
-            self._slice_timer.start(0)
-
-    @Slot(bool)
-    def forget_teaching(self, keep_examples: bool) -> None:
-        """Back to the network from before the corrections, or the shipped weights after a restart."""
-        from model.checkpoint import CheckpointError
-
-        self._served()
-        self._end_run()
-        try:
-            self._session_or_fail().forget_teaching()
-        except CheckpointError as error:
-            self.failed.emit(str(error))
-            return
-        if not keep_examples:
-            self.edit_handwriting(HandwritingEdit("clear"))
-        self._network_replaced()
-
-    @Slot(object)
-    def edit_handwriting(self, edit: HandwritingEdit) -> None:
-        """Relabel, delete, clear, import or export the user's examples (see HandwritingEdit)."""
-        from model.handwriting import HandwritingError
-
-        self._served()
-        handwriting = self._session_or_fail().handwriting
-        try:
-            done = edit.apply(handwriting)
-        except HandwritingError as error:
-            self.failed.emit(str(error))
-        else:
-            if done:
-                self.network_notice.emit(done)
-        self.examples_changed.emit(handwriting.examples)

@@ -61,6 +61,12 @@ class RecordingSession:
     def data_description(self) -> str:
         return "the embedded practice set (5,000 MNIST digits)"
 
+    def training_data(self):
+        from model.data import load_practice_set
+        from model.training import TrainingData
+
+        return TrainingData.from_dataset(load_practice_set())
+
     def snapshot(self):
         self._record("snapshot")
         self._versions += 1
