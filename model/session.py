@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from .checkpoint import DEFAULT_WEIGHTS, CheckpointError, load_checkpoint, save_checkpoint
+from .checkpoint import DEFAULT_WEIGHTS, CheckpointError, load_checkpoint_and_run, save_checkpoint
 from .data import PRACTICE_DESCRIPTION, DataError, Dataset, find_mnist, load_practice_set, locate_mnist
 from .messages import (
     SHIPPED_SOURCE,
@@ -32,9 +32,10 @@ from .messages import (
 from .networks import DigitNet, build_network, count_parameters, describe
 from .personal import PersonalExamples
 from .reading import read_drawing
+from .run import RunStateError, TrainingRun, saved_config
 from .session_teaching import TeachingSession
 from .snapshot import WeightSnapshot, take_snapshot
-from .training import Message, TrainingData, for_a_while, train_steps
+from .training import Message, TrainingData, for_a_while
 
 RESTORED_SOURCE = "restored from the last session"
 
@@ -52,6 +53,10 @@ class ModelSession(TeachingSession):
         self._snapshots = 0  # versions handed out by snapshot()
         self._data: TrainingData | None = None
         self._run: Generator[Message, None, None] | None = None
+        # The run under way or stopped short, or the state of one opened with the network: what
+        # Train with "Continue" goes on with. Another network, or a fresh start, ends it.
+        self._training_run: TrainingRun | None = None
+        self._opened_run: dict[str, Any] | None = None
         self._last_progress: TrainProgress | None = None
         self._last_eval: EvalResult | None = None
         self.data_warning = ""  # set when a broken MNIST copy made training fall back
@@ -86,6 +91,7 @@ class ModelSession(TeachingSession):
         self._before_teaching = None
         net.eval()
         self.net = net
+        self._training_run = self._opened_run = None
         self._info = self._describe(source, metadata, path)
         self.unsaved_training = False
         return self.info
@@ -127,20 +133,22 @@ class ModelSession(TeachingSession):
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as error:
             raise CheckpointError(f"Cannot create {folder}: {error.strerror or error}") from error
-        save_checkpoint(path, self.net, {**self._info.metadata, "kept_at_exit": True})
+        save_checkpoint(path, self.net, {**self._info.metadata, "kept_at_exit": True}, run=self.run_state())
 
     def load(self, path: str | Path, source: str | None = None) -> ModelInfo:
         """Raises CheckpointError and keeps the current network if the file is bad.
 
         A file of the user's (no `source` label) becomes where Save writes; the shipped weights
         and the kept network (labelled) never do."""
-        net, metadata = load_checkpoint(path)
-        return self._adopt(net, metadata, source or Path(path).name, None if source else str(path))
+        net, metadata, run = load_checkpoint_and_run(path)
+        info = self._adopt(net, metadata, source or Path(path).name, None if source else str(path))
+        self._opened_run = run
+        return info
 
     def save(self, path: str | Path) -> None:
         metadata = dict(self._info.metadata)
         metadata["saved_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-        save_checkpoint(path, self.net, metadata)
+        save_checkpoint(path, self.net, metadata, run=self.run_state())
         self.unsaved_training = False
         self._info = replace(self._info, source=Path(path).name, metadata=metadata, path=str(path))
 
@@ -195,7 +203,9 @@ class ModelSession(TeachingSession):
 
     def start_training(self, config: TrainConfig) -> ModelInfo | None:
         """Begin a run on the network in use: from its current weights, or (`from_scratch`) from
-        fresh random weights of the same shape. Returns the new network's info in that case."""
+        fresh random weights of the same shape. Without `from_scratch`, a run stopped short (or
+        saved with the network) is continued, at the learning rate asked for. Returns the new
+        network's info when there is one."""
         self.stop_training()
         self.stop_rehearsing()
         data = self.training_data()
@@ -203,11 +213,63 @@ class ModelSession(TeachingSession):
         config = replace(config, arch=self.net.spec.kind)
         if config.from_scratch:
             adopted = self._adopt(build_network(self.net.spec, seed=config.seed), {}, UNTRAINED_SOURCE)
-        self._info = replace(self._info, metadata={"config": asdict(config), "data": data.name})
         self._last_progress = self._last_eval = None
         self._own_from = 0 if config.include_handwriting else self._first_joining_example()
-        self._run = train_steps(self.net, data, config, own=self.own_examples)
+        run = None if config.from_scratch else self._run_to_continue(data)
+        if run is None:
+            self._info = replace(self._info, metadata={"config": asdict(config), "data": data.name})
+            run = TrainingRun(self.net, data, config, own=self.own_examples)
+        elif run.peak_learning_rate != config.learning_rate:
+            run.set_peak_learning_rate(config.learning_rate)
+        self._training_run, self._opened_run = run, None
+        self._run = run.messages()
         return adopted
+
+    def _run_to_continue(self, data: TrainingData) -> TrainingRun | None:
+        """The run stopped short, or the one opened with the network, if it fits these data."""
+        if self._training_run is not None and not self._training_run.finished:
+            return self._training_run
+        if self._opened_run is None:
+            return None
+        try:
+            run = TrainingRun(self.net, data, saved_config(self._opened_run), own=self.own_examples)
+            run.load_state_dict(self._opened_run)
+        except RunStateError:
+            return None  # another data set, say: a new run from these weights
+        return None if run.finished else run
+
+    def run_state(self) -> dict[str, Any] | None:
+        """The state of the run to continue (for a checkpoint), None when there is none."""
+        if self._training_run is not None and not self._training_run.finished:
+            return self._training_run.state_dict()
+        return self._opened_run
+
+    @property
+    def run_position(self) -> tuple[int, int] | None:
+        """(step, total steps) of the run under way or to continue, if any."""
+        run = self._training_run
+        return None if run is None or run.finished else (run.step, run.total_steps)
+
+    def set_learning_rate(self, peak: float) -> bool:
+        """Steer the run under way (or paused): its schedule goes on at this peak from the next
+        step. False when there is no run to steer."""
+        if self._training_run is None or self._training_run.finished:
+            return False
+        self._training_run.set_peak_learning_rate(peak)
+        return True
+
+    def schedule(self) -> np.ndarray | None:
+        """The learning rate of every step of the run, as planned now; None without a run."""
+        return None if self._training_run is None else self._training_run.schedule()
+
+    def step_once(self) -> list[TrainProgress | EvalResult | TrainFinished]:
+        """Exactly one batch of the run (finishing a validation pass under way first)."""
+        messages: list[TrainProgress | EvalResult | TrainFinished] = []
+        while self._run is not None and not any(
+            isinstance(m, TrainProgress | TrainFinished) for m in messages
+        ):
+            messages += self.train_for(0.0)
+        return messages
 
     def _first_joining_example(self) -> int:
         """Examples from this index on join the run: those taught from now on, and the one
