@@ -15,7 +15,6 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, SignalInstance, Slot
 
-from model.data import MNIST_FILES
 from model.messages import (
     HandwritingEdit,
     ModelInfo,
@@ -27,14 +26,12 @@ from model.messages import (
 )
 
 from .canvas import DrawingCanvas
-from .download import MnistDownloader
+from .download import Downloads
 from .kept_network import KeptTraining
 from .pacing import PACING, Pacing
 from .predictor import Predictor
-from .state import AppState, DownloadStatus
+from .state import AppState
 from .trainer import Trainer
-
-DOWNLOAD_PARTS = tuple(MNIST_FILES)  # the order the download fetches them in
 
 
 def training_threads() -> int:
@@ -66,6 +63,8 @@ class Controller(QObject):
     _forget = Signal(bool)
     _edit = Signal(object)
     _share_validation = Signal()
+    _step = Signal()
+    _steer = Signal(float)
 
     def __init__(
         self,
@@ -89,7 +88,7 @@ class Controller(QObject):
         self._last_request_at = 0.0  # time.monotonic() of the last request
         self._awaiting_answer = False  # a request is with the predictor
         self._canvas_changed = False  # the ink changed since the last request
-        self._downloader: MnistDownloader | None = None
+        self._downloads = Downloads(state, self.use_data_dir, self)
         self._closed = False
         self._shown_version = 0  # of the weights behind the answer on screen
         self._awaiting_taught: tuple[int, int] | None = None  # digit, weights version that learnt it
@@ -153,6 +152,8 @@ class Controller(QObject):
             (self._forget, self.trainer.forget_teaching),
             (self._edit, self.trainer.edit_handwriting),
             (self._share_validation, self.trainer.share_validation_set),
+            (self._step, self.trainer.step_once),
+            (self._steer, self.trainer.set_learning_rate),
         ):
             request.connect(slot)
         # Weights go from one worker to the other without passing through this thread.
@@ -164,6 +165,7 @@ class Controller(QObject):
         self.trainer.run_state_changed.connect(self.state.set_run_state)
         self.trainer.run_started.connect(self.state.begin_run)
         self.trainer.validation_ready.connect(self.state.set_validation)
+        self.trainer.schedule_planned.connect(self.state.set_schedule)
         self.trainer.data_changed.connect(self.state.set_data_description)
         self.trainer.failed.connect(self.state.post_notice)
         self.trainer.network_notice.connect(self.state.post_network_notice)
@@ -185,7 +187,7 @@ class Controller(QObject):
         if self._closed:
             return ""
         self._closed = True
-        self.cancel_download()
+        self._downloads.cancel()
         self._request_timer.stop()
         self.trainer.interrupt()
         for thread in (self._trainer_thread, self._predictor_thread):
@@ -201,6 +203,14 @@ class Controller(QObject):
 
     def pause(self) -> None:
         self._ask_trainer(self._pause)
+
+    def step(self) -> None:
+        """Paused: one batch."""
+        self._ask_trainer(self._step)
+
+    def set_learning_rate(self, peak: float) -> None:
+        """The run under way (or paused) goes on at this peak learning rate from its next step."""
+        self._ask_trainer(self._steer, peak)
 
     def load_validation_set(self) -> None:
         """Have the trainer load the validation digits (state.validation_changed brings them)."""
@@ -347,52 +357,7 @@ class Controller(QObject):
     # -- download -------------------------------------------------------------------------------
     def start_download(self, mirrors: tuple[str, ...] | None = None, target: str | None = None) -> None:
         """Download MNIST in the background; the state says how far it got."""
-        if self._downloader is not None:
-            return
-        self._downloader = MnistDownloader(mirrors or None, target)
-        self._downloader.progress.connect(self._on_download_progress)
-        self._downloader.succeeded.connect(self._on_download_succeeded)
-        self._downloader.failed.connect(self._on_download_failed)
-        self.state.set_download(DownloadStatus(True, 0.0, self._downloader.target))
-        self._downloader.start()
+        self._downloads.start(mirrors, target)
 
     def cancel_download(self) -> None:
-        if self._downloader is not None:
-            self._downloader.cancel()
-
-    @Slot(str, int, int)
-    def _on_download_progress(self, name: str, done: int, total: int) -> None:
-        if not self._from_current_download():
-            return
-        part = DOWNLOAD_PARTS.index(name)
-        fraction = done / total if total else 0.0
-        self.state.set_download(
-            DownloadStatus(True, (part + fraction) / len(DOWNLOAD_PARTS), self.state.download.target)
-        )
-
-    @Slot(str)
-    def _on_download_succeeded(self, folder: str) -> None:
-        if not self._from_current_download():
-            return
-        self._end_download()
-        self.state.post_status("MNIST downloaded and verified.", 8000)
-        self.use_data_dir(folder)
-
-    @Slot(str)
-    def _on_download_failed(self, message: str) -> None:
-        if not self._from_current_download():
-            return
-        self._end_download()
-        if message:
-            keeps, _ = self.state.data_in_use()
-            self.state.post_notice(f"{message} Training keeps using {keeps}; try again later.")
-        else:
-            self.state.post_status("Download cancelled.", 5000)
-
-    def _from_current_download(self) -> bool:
-        """Reports queued by a download already cancelled or ended arrive late: ignore them."""
-        return self._downloader is not None and self.sender() is self._downloader
-
-    def _end_download(self) -> None:
-        self._downloader = None
-        self.state.set_download(DownloadStatus())
+        self._downloads.cancel()

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Signal, Slot
 
-from model.data import MIRRORS, DataError, DownloadCancelled, download_mnist, mnist_cache_dir
+from model.data import MIRRORS, MNIST_FILES, DataError, DownloadCancelled, download_mnist, mnist_cache_dir
+
+from .state import AppState, DownloadStatus
+
+DOWNLOAD_PARTS = tuple(MNIST_FILES)  # the order the download fetches them in
 
 
 class MnistDownloader(QObject):
@@ -60,3 +65,65 @@ class MnistDownloader(QObject):
             self.succeeded.emit(self.target)
         else:
             self.failed.emit(message)
+
+
+class Downloads(QObject):
+    """The window's one download at a time: its progress and outcome go into the state, and
+    a verified copy becomes the data Train uses (`use_folder`)."""
+
+    def __init__(self, state: AppState, use_folder: Callable[[str], None], parent: QObject) -> None:
+        super().__init__(parent)
+        self._state = state
+        self._use_folder = use_folder
+        self._downloader: MnistDownloader | None = None
+
+    def start(self, mirrors: tuple[str, ...] | None = None, target: str | None = None) -> None:
+        if self._downloader is not None:
+            return
+        self._downloader = MnistDownloader(mirrors or None, target)
+        self._downloader.progress.connect(self._on_progress)
+        self._downloader.succeeded.connect(self._on_succeeded)
+        self._downloader.failed.connect(self._on_failed)
+        self._state.set_download(DownloadStatus(True, 0.0, self._downloader.target))
+        self._downloader.start()
+
+    def cancel(self) -> None:
+        if self._downloader is not None:
+            self._downloader.cancel()
+
+    @Slot(str, int, int)
+    def _on_progress(self, name: str, done: int, total: int) -> None:
+        if not self._from_current_download():
+            return
+        part = DOWNLOAD_PARTS.index(name)
+        fraction = done / total if total else 0.0
+        self._state.set_download(
+            DownloadStatus(True, (part + fraction) / len(DOWNLOAD_PARTS), self._state.download.target)
+        )
+
+    @Slot(str)
+    def _on_succeeded(self, folder: str) -> None:
+        if not self._from_current_download():
+            return
+        self._end()
+        self._state.post_status("MNIST downloaded and verified.", 8000)
+        self._use_folder(folder)
+
+    @Slot(str)
+    def _on_failed(self, message: str) -> None:
+        if not self._from_current_download():
+            return
+        self._end()
+        if message:
+            keeps, _ = self._state.data_in_use()
+            self._state.post_notice(f"{message} Training keeps using {keeps}; try again later.")
+        else:
+            self._state.post_status("Download cancelled.", 5000)
+
+    def _from_current_download(self) -> bool:
+        """Reports queued by a download already cancelled or ended arrive late: ignore them."""
+        return self._downloader is not None and self.sender() is self._downloader
+
+    def _end(self) -> None:
+        self._downloader = None
+        self._state.set_download(DownloadStatus())

@@ -1,4 +1,5 @@
-"""Live training curves: every batch's loss (raw and smoothed), validation loss and accuracy."""
+"""Live training curves: every batch's loss (raw and smoothed), validation loss and accuracy,
+and the learning rate each step used, over the schedule planned for the run."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QGraphicsItem, QWidget
 
@@ -82,7 +83,7 @@ class ReadableAxis(pg.AxisItem):  # type: ignore[misc]  # pyqtgraph has no type 
 
 
 class LossPlot(pg.GraphicsLayoutWidget):  # type: ignore[misc]  # pyqtgraph has no type information
-    """Two stacked plots sharing the epoch axis: loss above, validation accuracy below."""
+    """Three stacked plots sharing the epoch axis: loss, validation accuracy, learning rate."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -100,10 +101,19 @@ class LossPlot(pg.GraphicsLayoutWidget):  # type: ignore[misc]  # pyqtgraph has 
         self.loss_plot.setDownsampling(auto=True, mode="peak")
         self.accuracy_plot = self.addPlot(row=2, col=0, axisItems={"left": ReadableAxis("left")})
         self.accuracy_plot.setLabel("left", "accuracy")
-        self.accuracy_plot.setLabel("bottom", "epoch")
         self.accuracy_plot.showGrid(x=True, y=True, alpha=0.15)
         self.accuracy_plot.setXLink(self.loss_plot)
-        for plot in (self.loss_plot, self.accuracy_plot):
+        self.rate_plot = self.addPlot(row=3, col=0, axisItems={"left": ReadableAxis("left")})
+        self.rate_plot.setLabel("left", "rate")
+        self.rate_plot.setLabel("bottom", "epoch")
+        self.rate_plot.showGrid(x=True, y=True, alpha=0.15)
+        self.rate_plot.setXLink(self.loss_plot)
+        self.rate_plot.getAxis("left").setToolTip(
+            "The learning rate of each step. The one-cycle schedule (dashed) warms up over the first "
+            "quarter of the run, which is why accuracy can dip early on, then anneals towards zero. "
+            "Change the rate in the panel while training: the run follows the new plan."
+        )
+        for plot in (self.loss_plot, self.accuracy_plot, self.rate_plot):
             for name in ("bottom", "left"):
                 plot.getAxis(name).enableAutoSIPrefix(False)  # "loss (x0.001)" misleads a beginner
             plot.disableAutoRange()  # refresh() sets round ranges that change only now and then
@@ -113,8 +123,9 @@ class LossPlot(pg.GraphicsLayoutWidget):  # type: ignore[misc]  # pyqtgraph has 
                 # their range changes: replaying them costs more than the curves.
                 plot.getAxis(name).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.legend.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
-        self.ci.layout.setRowStretchFactor(1, 3)
-        self.ci.layout.setRowStretchFactor(2, 2)
+        self.ci.layout.setRowStretchFactor(1, 4)
+        self.ci.layout.setRowStretchFactor(2, 3)
+        self.ci.layout.setRowStretchFactor(3, 2)
         self.raw_curve = self.loss_plot.plot(pen=pg.mkPen(theme.BATCH_LOSS, width=1), name="each batch")
         # One pixel wide: a wider line goes through the path stroker and costs twice the repaint.
         self.smooth_curve = self.loss_plot.plot(pen=pg.mkPen(theme.SMOOTH_LOSS, width=1), name="smoothed")
@@ -133,6 +144,12 @@ class LossPlot(pg.GraphicsLayoutWidget):  # type: ignore[misc]  # pyqtgraph has 
             symbolSize=5,
             symbolBrush=theme.VALIDATION_ACCURACY,
         )
+        self.plan_curve = self.rate_plot.plot(
+            pen=pg.mkPen(theme.MUTED, width=1, style=Qt.PenStyle.DashLine), name="planned rate"
+        )
+        self.rate_curve = self.rate_plot.plot(pen=pg.mkPen(theme.SMOOTH_LOSS, width=1), name="rate used")
+        self.rates = CurveBuffer()
+        self.planned = (np.zeros(0), np.zeros(0))
         self.raw = CurveBuffer()
         self.smooth = CurveBuffer()
         self.validation = CurveBuffer(4096)
@@ -148,8 +165,9 @@ class LossPlot(pg.GraphicsLayoutWidget):  # type: ignore[misc]  # pyqtgraph has 
         self._timer.timeout.connect(self.refresh)
 
     def clear_curves(self) -> None:
-        for buffer in (self.raw, self.smooth, self.validation, self.accuracy):
+        for buffer in (self.raw, self.smooth, self.validation, self.accuracy, self.rates):
             buffer.clear()
+        self.set_schedule((np.zeros(0), np.zeros(0)))
         self._average, self._seen = 0.0, 0
         self._dirty = self._evaluations_dirty = True
         self._show_empty_ranges()
@@ -163,6 +181,13 @@ class LossPlot(pg.GraphicsLayoutWidget):  # type: ignore[misc]  # pyqtgraph has 
             self._seen += 1
             smoothed = self._average / (1 - SMOOTHING**self._seen)
             self.smooth.append(message.epoch, smoothed)
+            self.rates.append(message.epoch, message.learning_rate)
+        self._mark_dirty()
+
+    def set_schedule(self, planned: tuple[np.ndarray, np.ndarray]) -> None:
+        """The learning rate planned for every step of the run (epochs, rates)."""
+        self.planned = (np.asarray(planned[0], float), np.asarray(planned[1], float))
+        self.plan_curve.setData(*self.planned)
         self._mark_dirty()
 
     def add_evaluation(self, result: EvalResult) -> None:
@@ -173,7 +198,8 @@ class LossPlot(pg.GraphicsLayoutWidget):  # type: ignore[misc]  # pyqtgraph has 
 
     def point_count(self) -> int:
         """Points held by all curves: bounded however long training runs."""
-        return sum(b.size for b in (self.raw, self.smooth, self.validation, self.accuracy))
+        buffers = (self.raw, self.smooth, self.validation, self.accuracy, self.rates)
+        return sum(b.size for b in buffers) + len(self.planned[0])
 
     def _mark_dirty(self) -> None:
         """Refresh now if the last refresh is old enough, else when it is: the new points are
@@ -190,6 +216,7 @@ class LossPlot(pg.GraphicsLayoutWidget):  # type: ignore[misc]  # pyqtgraph has 
         self._dirty = False
         self.raw_curve.setData(*self.raw.data())
         self.smooth_curve.setData(*self.smooth.data())
+        self.rate_curve.setData(*self.rates.data())
         if self._evaluations_dirty:
             self._evaluations_dirty = False
             self.val_curve.setData(*self.validation.data())
@@ -200,6 +227,7 @@ class LossPlot(pg.GraphicsLayoutWidget):  # type: ignore[misc]  # pyqtgraph has 
         self._set_range(self.loss_plot, "x", 0.0, 1.0)
         self._set_range(self.loss_plot, "y", 0.0, 2.5)  # an untrained net's loss is ln 10 = 2.3
         self._set_range(self.accuracy_plot, "y", 0.0, 1.0)
+        self._set_range(self.rate_plot, "y", 0.0, 0.005)
 
     def _fit_ranges(self) -> None:
         """Show all points in round ranges: epochs from 0, loss from 0, accuracy up to 1."""
@@ -216,6 +244,9 @@ class LossPlot(pg.GraphicsLayoutWidget):  # type: ignore[misc]  # pyqtgraph has 
             # Accuracy starts near 0.9 after a fraction of an epoch: zoom to tenths below 1.
             low = math.floor(10 * float(accuracies.min())) / 10
             self._set_range(self.accuracy_plot, "y", min(low, 0.9), 1.0)
+        rates = np.concatenate([self.rates.data()[1], self.planned[1]])
+        if len(rates) and np.isfinite(rates).all():
+            self._set_range(self.rate_plot, "y", 0.0, nice_ceiling(float(rates.max())))
 
     def _set_range(self, plot: pg.PlotItem, axis: str, low: float, high: float) -> None:
         if self._ranges.get((id(plot), axis)) == (low, high):

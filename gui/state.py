@@ -72,6 +72,7 @@ class AppState(QObject):
     teaching_changed = Signal(object)  # TeachStatus
     examples_changed = Signal(object)  # tuple[Example, ...]
     validation_changed = Signal(object)  # ValidationSet
+    schedule_changed = Signal(object)  # (epochs, learning rates) of every step of the run, as planned
 
     def __init__(self) -> None:
         super().__init__()
@@ -171,6 +172,10 @@ class AppState(QObject):
     def begin_run(self) -> None:
         """The trainer accepted a run: the last run's curves and statistics go."""
         self._reset_run(RunStatus(state=self._run.state))
+
+    @Slot(object)
+    def set_schedule(self, planned: tuple[np.ndarray, np.ndarray]) -> None:
+        self.schedule_changed.emit(planned)
 
     @Slot(object)
     def set_validation(self, validation: ValidationSet) -> None:

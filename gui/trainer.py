@@ -49,6 +49,7 @@ class Trainer(QObject, TeachingSlots):
     run_state_changed = Signal(str)  # "idle", "running", "paused"
     run_started = Signal()  # a run accepted: its curves and statistics start from nothing
     validation_ready = Signal(object)  # ValidationSet: the digits runs are validated on
+    schedule_planned = Signal(object)  # (epochs, learning rates): every step of the run, as planned
     data_changed = Signal(str)  # a phrase saying what Train will use
     failed = Signal(str)  # a message for the user
     network_notice = Signal(str)  # a message about the network in use: stale once it is replaced
@@ -231,6 +232,7 @@ class Trainer(QObject, TeachingSlots):
             self.run_state_changed.emit(self._state)  # the window waits to hear how it went
             return
         self.run_started.emit()
+        self._share_schedule()
         self.share_validation_set()
         if session.data_warning:
             self.failed.emit(session.data_warning)
@@ -247,6 +249,26 @@ class Trainer(QObject, TeachingSlots):
             self._report_progress()
             self._set_state("paused")
             self._publish(reread=True)
+
+    @Slot()
+    def step_once(self) -> None:
+        """Paused: train exactly one batch, and every view shows its result."""
+        self._served()
+        session = self._session_or_fail()
+        if self._state == "paused" and session.training:
+            self._report(session.step_once(), now=True)
+
+    @Slot(float)
+    def set_learning_rate(self, peak: float) -> None:
+        """Steer the run under way or paused, from its next step; the plot shows the new plan."""
+        self._served()
+        if self._session_or_fail().set_learning_rate(peak):
+            self._share_schedule()
+
+    def _share_schedule(self) -> None:
+        planned = self._session_or_fail().schedule()
+        if planned is not None:
+            self.schedule_planned.emit(planned)
 
     @Slot()
     def resume(self) -> None:
@@ -318,9 +340,14 @@ class Trainer(QObject, TeachingSlots):
             self._threads_in_use = torch.get_num_threads()
         if self._session.training and self._state == "running":
             self._slice_timer.start(0)  # queued requests are served before it fires
+        self._report(messages)
+
+    def _report(self, messages: list[TrainProgress | EvalResult | TrainFinished], now: bool = False) -> None:
+        """Tell the window about these steps (at the pace of reports, or `now`) and publish."""
+        session = self._session_or_fail()
         finished = isinstance(messages[-1], TrainFinished) if messages else False
         steps = [m for m in messages if isinstance(m, TrainProgress)]
-        report_due = self._reports.add(steps, finished)
+        report_due = self._reports.add(steps, finished) or now
         if report_due or len(steps) < len(messages):
             self._report_progress()  # before an evaluation or the end: the window sees them in order
         for message in messages:
@@ -329,9 +356,10 @@ class Trainer(QObject, TeachingSlots):
             elif isinstance(message, TrainFinished):
                 self._set_state("idle")
                 self.training_finished.emit(message)
-                self._keep_now()
-        if self._session.info != self._announced:  # it now holds unsaved training, say
-            self._announce(self._session.info, replaced=False)
+        if session.info != self._announced:  # it now holds unsaved training, say
+            self._announce(session.info, replaced=False)
         # At each report the drawing is re-read with these weights, so the window paints the new
         # answer together with the labels and the plot.
         self._publish(reread=report_due)
+        if finished:
+            self._keep_now()  # once the window has all the news

@@ -91,6 +91,8 @@ class TrainingPanel(QGroupBox):
     pause_requested = Signal()
     resume_requested = Signal()
     stop_requested = Signal()
+    step_requested = Signal()  # paused: one batch
+    learning_rate_steered = Signal(float)  # changed while a run is under way or paused
     new_network_requested = Signal(str)  # "cnn" or "mlp"
     told = Signal(str)  # a sentence for the status bar (a value brought into its range, say)
 
@@ -135,15 +137,18 @@ class TrainingPanel(QGroupBox):
         )
         self.learning_rate.setValue(defaults.learning_rate)
         self.learning_rate.setToolTip(
-            "Peak step size of the one-cycle schedule. Too high and the loss explodes."
+            "Peak step size of the one-cycle schedule. Too high and the loss explodes. Change it "
+            "while training: the run goes on at the new rate from its next step (see the plot)."
         )
+        self.learning_rate.setKeyboardTracking(False)  # a value typed is applied once, when entered
         self.optimizer = QComboBox()
         for key, label in OPTIMIZER_LABELS.items():
             self.optimizer.addItem(label, key)
         self.continue_training = QCheckBox("Continue from the current weights")
         self.continue_training.setToolTip(
-            "Ticked, the network on screen learns further. Unticked, the same network starts again "
-            "from random weights."
+            "Ticked, the network on screen learns further: a run stopped short (or saved with the "
+            "network) goes on where it stopped, to the same weights as if it never had. Unticked, the "
+            "same network starts again from random weights."
         )
         self.include_handwriting = QCheckBox("Include my handwriting")
         self.include_handwriting.setObjectName("includeHandwriting")
@@ -176,10 +181,17 @@ class TrainingPanel(QGroupBox):
         self.stop_button.setObjectName("stopButton")
         self.stop_button.setEnabled(False)
         self.stop_button.setToolTip("End the run; the network keeps what it has learnt so far.")
+        self.step_button = QPushButton("Step")
+        self.step_button.setObjectName("stepButton")
+        self.step_button.setEnabled(False)
+        self.step_button.setToolTip("While paused: train exactly one batch, and watch every view change.")
         self.train_button.clicked.connect(self._on_train_clicked)
         self.stop_button.clicked.connect(self.stop_requested)
+        self.step_button.clicked.connect(self.step_requested)
+        self.learning_rate.valueChanged.connect(self._on_learning_rate_changed)
         buttons = QHBoxLayout()
         buttons.addWidget(self.train_button)
+        buttons.addWidget(self.step_button)
         buttons.addWidget(self.stop_button)
 
         self.epoch_label = LiveLabel("0000.00 of 0000.0", "–")
@@ -237,6 +249,10 @@ class TrainingPanel(QGroupBox):
         self.optimizer.setCurrentIndex(max(0, self.optimizer.findData(config.optimizer)))
         self.include_handwriting.setChecked(config.include_handwriting)
 
+    def _on_learning_rate_changed(self, value: float) -> None:
+        if self._run.state in ("running", "paused"):
+            self.learning_rate_steered.emit(value)
+
     def _on_train_clicked(self) -> None:
         if self._run.state == "idle":
             self.train_requested.emit(self.config())
@@ -259,14 +275,10 @@ class TrainingPanel(QGroupBox):
         self.train_button.setText(labels[state])
         self.train_button.setEnabled(state != "starting")  # one press, one run
         self.stop_button.setEnabled(state in ("running", "paused"))
-        for widget in (
-            self.epochs,
-            self.batch_size,
-            self.learning_rate,
-            self.optimizer,
-            self.continue_training,
-        ):
+        self.step_button.setEnabled(state == "paused")
+        for widget in (self.epochs, self.batch_size, self.optimizer, self.continue_training):
             widget.setEnabled(state == "idle")
+        self.learning_rate.setEnabled(state != "starting")  # steers the run under way
         self.new_button.setEnabled(state == "idle")
         progress = run.progress
         if progress is None:

@@ -258,9 +258,12 @@ class ModelSession(TeachingSession):
         self._training_run.set_peak_learning_rate(peak)
         return True
 
-    def schedule(self) -> np.ndarray | None:
-        """The learning rate of every step of the run, as planned now; None without a run."""
-        return None if self._training_run is None else self._training_run.schedule()
+    def schedule(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """(epoch, learning rate) of every step of the run, as planned now; None without a run."""
+        run = self._training_run
+        if run is None:
+            return None
+        return np.arange(1, run.total_steps + 1) / run.steps_per_epoch, run.schedule()
 
     def step_once(self) -> list[TrainProgress | EvalResult | TrainFinished]:
         """Exactly one batch of the run (finishing a validation pass under way first)."""

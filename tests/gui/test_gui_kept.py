@@ -36,11 +36,11 @@ def mount_tmpfs(folder: Path, options: str) -> None:
 
 @pytest.fixture
 def small_disk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """The user data folder on a 4 MB disk of its own (a tmpfs: only root can mount one)."""
+    """The user data folder on a 16 MB disk of its own (a tmpfs: only root can mount one)."""
     if not IS_ROOT:
         pytest.skip("a disk that fills up needs root to mount a small tmpfs")
     folder = tmp_path / "data"
-    mount_tmpfs(folder, "size=4m")
+    mount_tmpfs(folder, "size=16m")
     monkeypatch.setenv("DIGITPAD_SETTINGS", str(folder / "settings.ini"))
     yield folder
     subprocess.run(["umount", "-l", str(folder)], check=False)

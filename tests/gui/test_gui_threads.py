@@ -61,6 +61,9 @@ class RecordingSession:
     def data_description(self) -> str:
         return "the embedded practice set (5,000 MNIST digits)"
 
+    def schedule(self):
+        return None  # a recorded run has no learning-rate plan to draw
+
     def training_data(self):
         from model.data import load_practice_set
         from model.training import TrainingData

@@ -89,7 +89,9 @@ def test_the_learning_rate_changes_at_the_next_step(tmp_path: Path) -> None:
     assert not session.set_learning_rate(1e-3)  # no run yet
     session.start_training(CONFIG)
     steps(session, 10)
-    planned = session.schedule()
-    assert planned is not None and len(planned) == 211
+    schedule = session.schedule()
+    assert schedule is not None
+    epochs, planned = schedule
+    assert len(planned) == 211 and epochs[-1] == pytest.approx(1.5, abs=0.01)
     assert session.set_learning_rate(CONFIG.learning_rate / 10)
     assert steps(session, 1)[0].learning_rate == pytest.approx(planned[10] / 10, rel=1e-6)
