@@ -38,6 +38,7 @@ from .cli_checks import (
 )
 from .data import DataError, Dataset, find_mnist, load_dataset
 from .detector import DETECTOR_WEIGHTS
+from .detector_training import DETECTOR_EPOCHS
 from .messages import (
     ARCHITECTURES,
     OPTIMIZERS,
@@ -335,7 +336,9 @@ def build_parser() -> argparse.ArgumentParser:
     detector = sub.add_parser("detector", help='train the digit detector behind "I don\'t know"')
     detector.add_argument("--data-dir", help="folder holding MNIST")
     detector.add_argument("--strokes-dir", required=True, help="folder of the UNIPEN dev .npz files")
-    detector.add_argument("--epochs", type=float, default=10.0)
+    detector.add_argument(
+        "--epochs", type=float, default=DETECTOR_EPOCHS, help="passes over the rendered images"
+    )
     detector.add_argument("--seed", type=int, default=0)
     detector.add_argument("--threads", type=int, default=0, help="torch threads (default: torch's choice)")
     detector.add_argument("--out", type=Path, default=DETECTOR_WEIGHTS)

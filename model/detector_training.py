@@ -13,7 +13,8 @@ from __future__ import annotations
 import hashlib
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +30,13 @@ from .strokes import PEN_WIDTH_FRACTION, StrokeDigits, fit_to_canvas, is_trainin
 from .training import random_affine
 
 RENDER_SIZE = 112  # pixels, as for the pen digits the digit network trains on (model.rasterise)
+PEN_DIGIT_RENDERS = 8  # renderings of each training pen digit: few writers, so vary them more
+CHARACTER_RENDERS = 4  # renderings of each letter and symbol
+SCRIBBLES = 30000  # model.scribbles' made-up drawings
+POLYLINES = 15000  # a mouse thrown across the canvas: 3 to 12 random points joined
+# Twice as many images as before, so 4 passes take about the time 10 did (10 were not tried:
+# they would take some 25 minutes on a busy 2-core machine).
+DETECTOR_EPOCHS = 4.0
 CLICK_CANVAS = 400  # pixels, about the window's canvas
 ALLOWED_DIGIT_REFUSALS = 0.01  # of the held-back pen digits (and MNIST digits): sets the threshold
 
@@ -59,6 +67,11 @@ def scribbles(count: int, rng: np.random.Generator) -> np.ndarray:
     return render([scribble(rng) for _ in range(count)], rng)
 
 
+def polylines(count: int, rng: np.random.Generator) -> np.ndarray:
+    """Random points joined in one stroke, as people (and the GUI fuzz test) scrawl to try it."""
+    return render([[rng.random((int(rng.integers(3, 13)), 2))] for _ in range(count)], rng)
+
+
 def detector_sets(
     mnist: Dataset, digits: StrokeDigits, characters: StrokeDigits, seed: int = 0
 ) -> tuple[tuple[np.ndarray, np.ndarray], dict[str, np.ndarray]]:
@@ -74,8 +87,12 @@ def detector_sets(
     keep[mnist_back] = False
     pen_digits = [digits.strokes[i] for i in np.flatnonzero(mine & ~back)]
     not_digits = [characters.strokes[i] for i in np.flatnonzero(mine_chars & ~back_chars)]
-    yes = [mnist.train_images[keep], *(render(pen_digits, rng) for _ in range(3))]
-    no = [*(render(not_digits, rng) for _ in range(3)), scribbles(30000, rng)]
+    yes = [mnist.train_images[keep], *(render(pen_digits, rng) for _ in range(PEN_DIGIT_RENDERS))]
+    no = [
+        *(render(not_digits, rng) for _ in range(CHARACTER_RENDERS)),
+        scribbles(SCRIBBLES, rng),
+        polylines(POLYLINES, rng),
+    ]
     fit_yes, fit_no = np.concatenate(yes), np.concatenate(no)
     labels = np.repeat(np.array([0, 1], np.float32), [len(fit_yes), len(fit_no)])
     fit = (np.concatenate([fit_yes, fit_no]), labels)
@@ -86,12 +103,13 @@ def detector_sets(
             [characters.strokes[i] for i in np.flatnonzero(mine_chars & back_chars)], rng
         ),
         "scribbles": scribbles(2000, rng),
+        "polylines": polylines(1000, rng),
     }
     return fit, held
 
 
 def train_detector(
-    fit: tuple[np.ndarray, np.ndarray], epochs: float = 10.0, batch_size: int = 256, seed: int = 0
+    fit: tuple[np.ndarray, np.ndarray], epochs: float = DETECTOR_EPOCHS, batch_size: int = 256, seed: int = 0
 ) -> DetectorNet:
     """Adam under a one-cycle schedule; digits and not-digits weigh the same in the loss."""
     torch.manual_seed(seed)
@@ -130,9 +148,22 @@ def choose_threshold(net: DetectorNet, held: dict[str, np.ndarray]) -> tuple[flo
     return threshold, {f"{kind} refused": float((p >= threshold).mean()) for kind, p in judged.items()}
 
 
+@contextmanager
+def one_thread() -> Iterator[None]:
+    """Rendering is many small tensor operations: torch's helper threads only wait on each
+    other there (five times slower on a busy machine), so one thread renders alone."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
 def load_sets(
     mnist: Dataset, strokes_dir: Path, seed: int
 ) -> tuple[tuple[np.ndarray, np.ndarray], dict[str, np.ndarray]]:
     digits = load_unipen(strokes_dir / "unipen_digits_dev.npz")
     characters = load_unipen(strokes_dir / "unipen_nondigits_dev.npz")
-    return detector_sets(mnist, digits.subset(digits.strict), characters, seed)
+    with one_thread():
+        return detector_sets(mnist, digits.subset(digits.strict), characters, seed)

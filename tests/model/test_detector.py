@@ -10,7 +10,7 @@ import torch
 
 from model.checkpoint import DEFAULT_WEIGHTS, load_checkpoint
 from model.detector import DETECTOR_WEIGHTS, DetectorNet, load_detector, save_detector
-from model.detector_training import render, scribbles
+from model.detector_training import polylines, render, scribbles
 from model.reading import read_drawing
 from model.strokes import is_training_writer, load_unipen
 
@@ -70,6 +70,14 @@ def test_scribbles_are_refused() -> None:
     assert (detector.not_a_digit(images) >= detector.threshold).mean() >= 0.85
 
 
+def test_random_polylines_are_mostly_refused() -> None:
+    """What the GUI fuzz test and a curious user draw: a few random points joined."""
+    detector = shipped()
+    images = polylines(300, np.random.default_rng(98)).astype(np.float32) / 255  # seeds training never used
+    # 83% of the held-back polylines when the detector was made (some are a fair 7, 1 or 4).
+    assert (detector.not_a_digit(images) >= detector.threshold).mean() >= 0.75
+
+
 @pytest.mark.skipif(not STROKES.is_dir(), reason="the shared UNIPEN strokes are not beside the clone")
 def test_held_out_writers_letters_are_refused_and_their_digits_kept() -> None:
     detector = shipped()
@@ -79,7 +87,7 @@ def test_held_out_writers_letters_are_refused_and_their_digits_kept() -> None:
     letters = characters.subset(held_out)
     pick = rng.choice(len(letters.labels), 400, replace=False)
     images = render([letters.strokes[i] for i in pick], rng).astype(np.float32) / 255
-    assert (detector.not_a_digit(images) >= detector.threshold).mean() >= 0.75  # 84% when it was made
+    assert (detector.not_a_digit(images) >= detector.threshold).mean() >= 0.75  # 82% on the canvas (bench)
     digits = load_unipen(STROKES / "unipen_digits_dev.npz")
     digits = digits.subset(digits.strict & ~np.array([is_training_writer(str(w)) for w in digits.writers]))
     pick = rng.choice(len(digits.labels), 400, replace=False)
