@@ -329,3 +329,21 @@ def test_the_question_names_the_problem_and_escape_never_discards(qtbot, small_d
     assert len(seen) == 2  # Escape asked again; only the Discard button let the training go
     text, buttons = seen[0]
     assert "cannot be kept" in text and sorted(buttons) == ["Discard", "Save as…", "Try again"]
+
+
+def test_opening_a_named_pipe_never_blocks_and_the_training_stays(qtbot, tmp_path):
+    from gui_support import VERTICAL, drag
+
+    window = open_window(qtbot)
+    train_briefly(qtbot, window)
+    pipe = tmp_path / "looks-like-a-network.pt"
+    os.mkfifo(pipe)
+    window.controller.open_network(str(pipe))  # as File › Open does once the user chose it
+    qtbot.waitUntil(lambda: "named pipe" in window.notice.text(), timeout=10000)
+    assert window.state.network.arch == "mlp" and window.state.network.unsaved_training
+    with qtbot.waitSignal(window.prediction_shown, timeout=10000):  # the workers still answer
+        drag(window.canvas, VERTICAL)
+    started = time.monotonic()
+    window.close()
+    assert time.monotonic() - started < 10
+    assert load_checkpoint(slot_path(user_data_dir(), 1))[0].spec.kind == "mlp"
