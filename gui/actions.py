@@ -147,11 +147,17 @@ def build_menus(window: MainWindow) -> Actions:
         "Put a digit of the validation set on the canvas",
     )
     network.addSeparator()
+    panel.shape_requested.connect(window.files.shape_network)
     replacing = [open_file]
     for arch, (text, tip) in NEW_NETWORKS.items():
         replacing.append(
             _add(network, text, lambda _checked=False, a=arch: window.files.new_network(a), None, tip)
         )
+    replacing.append(
+        _add(
+            network, "S&hape a new network…", window.files.shape_network, None, "Choose its layers and widths"
+        )
+    )
     replacing.append(
         _add(
             network,

@@ -24,6 +24,7 @@ from model.messages import (
     TrainConfig,
     TrainFinished,
 )
+from model.networks import ArchSpec
 
 from .canvas import DrawingCanvas
 from .download import Downloads
@@ -57,7 +58,7 @@ class Controller(QObject):
     _stop = Signal()
     _load = Signal(str)
     _save = Signal(str)
-    _new_network = Signal(str)
+    _new_network = Signal(object)
     _data_dir = Signal(str)
     _teach = Signal(object, int)
     _forget = Signal(bool)
@@ -231,7 +232,8 @@ class Controller(QObject):
         trainer finds it when it serves the request."""
         self._ask_trainer(self._save, path)
 
-    def new_network(self, arch: str) -> None:
+    def new_network(self, arch: str | ArchSpec) -> None:
+        """An untrained network: the default shape of "cnn" or "mlp", or the one given."""
         self._ask_trainer(self._new_network, arch)
 
     def use_data_dir(self, folder: str) -> None:

@@ -15,6 +15,7 @@ from model.messages import TrainConfig
 
 from . import settings as prefs
 from .controller import Controller
+from .shape_dialog import ShapeDialog
 from .state import AppState
 
 SUFFIX = ".pt"
@@ -59,6 +60,13 @@ class NetworkFiles(QObject):
     def new_network(self, arch: str) -> None:
         if self.may_replace():
             self._controller.new_network(arch)
+
+    def shape_network(self) -> None:
+        """Choose the layers of a new network; it replaces the one in use (asking first)."""
+        dialog = ShapeDialog(self._window())
+        spec = dialog.spec() if dialog.exec() == ShapeDialog.DialogCode.Accepted else None
+        if spec is not None and self.may_replace():
+            self._controller.new_network(spec)
 
     def restore_shipped(self) -> None:
         if self.may_replace():

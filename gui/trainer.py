@@ -145,11 +145,11 @@ class Trainer(QObject, TeachingSlots):
         return self._session
 
     # -- networks -----------------------------------------------------------------------
-    @Slot(str)
-    def new_network(self, arch: str) -> None:
+    @Slot(object)
+    def new_network(self, arch: object) -> None:
         self._served()
         self._end_run()
-        self._session_or_fail().new_network(arch, seed=int(time.time()))
+        self._session_or_fail().new_network(arch, seed=int(time.time()))  # type: ignore[arg-type]
         self._network_replaced()
 
     @Slot(str)

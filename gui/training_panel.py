@@ -94,6 +94,7 @@ class TrainingPanel(QGroupBox):
     step_requested = Signal()  # paused: one batch
     learning_rate_steered = Signal(float)  # changed while a run is under way or paused
     new_network_requested = Signal(str)  # "cnn" or "mlp"
+    shape_requested = Signal()  # the user wants to choose the new network's layers
     told = Signal(str)  # a sentence for the status bar (a value brought into its range, say)
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -121,6 +122,9 @@ class TrainingPanel(QGroupBox):
             action = QAction(text.replace("&", "") + f" ({tip})", menu)
             action.triggered.connect(lambda _checked=False, arch=arch: self.new_network_requested.emit(arch))
             menu.addAction(action)
+        shape = QAction("Shape a new network… (layers and widths, with the parameter count)", menu)
+        shape.triggered.connect(self.shape_requested)
+        menu.addAction(shape)
         self.new_button.setMenu(menu)
         network_row = QHBoxLayout()
         network_row.addLayout(names, 1)

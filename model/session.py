@@ -29,7 +29,7 @@ from .messages import (
     TrainFinished,
     TrainProgress,
 )
-from .networks import DigitNet, build_network, count_parameters, describe
+from .networks import ArchSpec, DigitNet, build_network, count_parameters, describe
 from .personal import PersonalExamples
 from .reading import read_drawing
 from .run import RunStateError, TrainingRun, saved_config
@@ -152,7 +152,8 @@ class ModelSession(TeachingSession):
         self.unsaved_training = False
         self._info = replace(self._info, source=Path(path).name, metadata=metadata, path=str(path))
 
-    def new_network(self, arch: str, seed: int | None = None) -> ModelInfo:
+    def new_network(self, arch: str | ArchSpec, seed: int | None = None) -> ModelInfo:
+        """An untrained network: the default shape of `arch` ("cnn", "mlp"), or the shape given."""
         return self._adopt(build_network(arch, seed=seed), {}, UNTRAINED_SOURCE)
 
     # -- prediction ---------------------------------------------------------------------
