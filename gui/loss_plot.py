@@ -123,9 +123,12 @@ class LossPlot(pg.GraphicsLayoutWidget):  # type: ignore[misc]  # pyqtgraph has 
                 # their range changes: replaying them costs more than the curves.
                 plot.getAxis(name).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.legend.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
-        self.ci.layout.setRowStretchFactor(1, 4)
-        self.ci.layout.setRowStretchFactor(2, 3)
+        self.ci.layout.setRowStretchFactor(1, 5)
+        self.ci.layout.setRowStretchFactor(2, 4)
         self.ci.layout.setRowStretchFactor(3, 2)
+        for plot in (self.loss_plot, self.accuracy_plot):  # the rate plot's epochs serve all three
+            plot.getAxis("bottom").setStyle(showValues=False)
+            plot.getAxis("bottom").setHeight(6)
         self.raw_curve = self.loss_plot.plot(pen=pg.mkPen(theme.BATCH_LOSS, width=1), name="each batch")
         # One pixel wide: a wider line goes through the path stroker and costs twice the repaint.
         self.smooth_curve = self.loss_plot.plot(pen=pg.mkPen(theme.SMOOTH_LOSS, width=1), name="smoothed")
