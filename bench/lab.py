@@ -127,7 +127,8 @@ def main() -> int:
     for arch in ("mlp", "cnn"):
         difference = resume_difference(data_dir, arch)
         print(
-            f"resume equality, {arch}, 200 steps (100 + save + open + 100): max weight difference {difference:.2e} (target <= 1e-5)"
+            f"resume equality, {arch}, 200 steps (100 + save + open + 100): max weight difference "
+            f"{difference:.2e} (target <= 1e-5)"
         )
     return 0
 
