@@ -128,7 +128,7 @@ def build_menus(window: MainWindow) -> Actions:
     _add(
         network,
         "Inside a &neuron…",
-        window.show_first_layer,
+        lambda: window.neuron_dialog.show_first_layer(window.state.network),
         QKeySequence("Ctrl+I"),
         "What each neuron of the first layer looks for; click a neuron in the activation view for any other",
     )
@@ -138,6 +138,13 @@ def build_menus(window: MainWindow) -> Actions:
         window.failures.open_dialog,
         QKeySequence("Ctrl+M"),
         "The confusion matrix of the last validation pass, and the digits behind each cell",
+    )
+    _add(
+        network,
+        "Re&wind the run…",
+        window.rewind.open_dialog,
+        QKeySequence("Ctrl+B"),
+        "Go back through the weights the run went through; continue from any of them",
     )
     _add(
         network,

@@ -25,6 +25,7 @@ from model.messages import (
     TrainFinished,
 )
 from model.networks import ArchSpec
+from model.timeline import TimelinePoint
 
 from .canvas import DrawingCanvas
 from .download import Downloads
@@ -66,6 +67,9 @@ class Controller(QObject):
     _share_validation = Signal()
     _step = Signal()
     _steer = Signal(float)
+    _rewind = Signal(object)
+    _publish_now = Signal()
+    _show_weights = Signal(object, bool)
 
     def __init__(
         self,
@@ -155,6 +159,8 @@ class Controller(QObject):
             (self._share_validation, self.trainer.share_validation_set),
             (self._step, self.trainer.step_once),
             (self._steer, self.trainer.set_learning_rate),
+            (self._rewind, self.trainer.rewind),
+            (self._publish_now, self.trainer.publish_now),
         ):
             request.connect(slot)
         # Weights go from one worker to the other without passing through this thread.
@@ -167,6 +173,8 @@ class Controller(QObject):
         self.trainer.run_started.connect(self.state.begin_run)
         self.trainer.validation_ready.connect(self.state.set_validation)
         self.trainer.schedule_planned.connect(self.state.set_schedule)
+        self.trainer.timeline_changed.connect(self.state.set_timeline)
+        self._show_weights.connect(self._predictor.set_weights)
         self.trainer.data_changed.connect(self.state.set_data_description)
         self.trainer.failed.connect(self.state.post_notice)
         self.trainer.network_notice.connect(self.state.post_network_notice)
@@ -212,6 +220,17 @@ class Controller(QObject):
     def set_learning_rate(self, peak: float) -> None:
         """The run under way (or paused) goes on at this peak learning rate from its next step."""
         self._ask_trainer(self._steer, peak)
+
+    def show_point(self, point: TimelinePoint | None) -> None:
+        """The drawing read by the weights of that point of the run (None: by the weights of now)."""
+        if point is None:
+            self._ask_trainer(self._publish_now)
+        else:
+            self._show_weights.emit(point.snapshot, True)
+
+    def rewind(self, point: TimelinePoint) -> None:
+        """The network goes back to that point's weights; Train then branches a run from there."""
+        self._ask_trainer(self._rewind, point)
 
     def load_validation_set(self) -> None:
         """Have the trainer load the validation digits (state.validation_changed brings them)."""

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from model.messages import ModelInfo, NeuronRef, Prediction, TrainConfig
+from model.messages import ModelInfo, Prediction, TrainConfig
 from model.paths import settings_override, user_data_dir
 
 from . import settings as prefs
@@ -36,6 +36,7 @@ from .network_files import NetworkFiles
 from .neuron_view import NeuronDialog
 from .notice import NoticeBar
 from .prediction_view import InputPreview, ProbabilityView, describe_answer
+from .rewind_view import RewindDialog
 from .saliency_view import SaliencyView
 from .state import AppState, DownloadStatus, RunStatus
 from .teach_view import TeachBar
@@ -46,8 +47,7 @@ class MainWindow(QMainWindow):
     """digitpad's window: the views, the menus, and what connects them to the state."""
 
     prediction_shown = Signal(object)  # np.ndarray of 10 probabilities, or None for an empty canvas
-    # The digit (int) just taught, once the network has learnt it and the drawing on the canvas
-    # has been read again by the updated network (that answer's prediction_shown comes first).
+    # The digit (int) just taught, once the drawing has been read by the network that learnt it.
     taught = Signal(object)
 
     def __init__(self, data_dir: str | None = None, checkpoint: str | None = None) -> None:
@@ -69,6 +69,7 @@ class MainWindow(QMainWindow):
         self.handwriting_dialog: HandwritingDialog | None = None
         self.files = NetworkFiles(self, self.state, self.controller)
         self.failures = FailuresDialog(self.state, self.controller, self.canvas, self)
+        self.rewind = RewindDialog(self.state, self.controller, self)
         self.menu_actions = build_menus(self)
         self._connect_views()
         self.restore_settings()
@@ -296,12 +297,6 @@ class MainWindow(QMainWindow):
             self.handwriting_dialog = HandwritingDialog(self.state, self.controller, self)
         self.handwriting_dialog.show()
         self.handwriting_dialog.activateWindow()
-
-    def show_first_layer(self) -> None:
-        """Open the inspector on the first layer's first neuron: its grid shows them all."""
-        info = self.state.network
-        first = "hidden 1" if info is not None and info.arch == "mlp" else "conv 1"
-        self.neuron_dialog.inspect(NeuronRef(first, 0))
 
     def forget_teaching(self) -> None:
         keep = ask_forget(self, len(self.state.examples))

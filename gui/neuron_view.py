@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from model.constants import MNIST_MEAN, MNIST_STD
-from model.messages import LayerActivation, NeuronInspection, NeuronRef, Prediction
+from model.messages import LayerActivation, ModelInfo, NeuronInspection, NeuronRef, Prediction
 
 from . import theme
 from .layer_pictures import picture, unit_at, unit_rect, weight_image
@@ -208,6 +208,11 @@ class NeuronDialog(QDialog):
     def ref(self) -> NeuronRef | None:
         """The neuron shown (None once closed)."""
         return self._ref
+
+    def show_first_layer(self, network: ModelInfo | None) -> None:
+        """Open on the first layer's first neuron of `network`: its grid shows them all."""
+        first = "hidden 1" if network is not None and network.arch == "mlp" else "conv 1"
+        self.inspect(NeuronRef(first, 0))
 
     def inspect(self, ref: NeuronRef) -> None:
         """Show this neuron from the next answer on."""

@@ -14,6 +14,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 
 from model.confusion import ValidationSet
 from model.messages import EvalResult, ModelInfo, Prediction, TrainFinished, TrainProgress
+from model.timeline import TimelinePoint
 
 if TYPE_CHECKING:  # both import torch, which loads after the window is up
     from model.handwriting import Example
@@ -72,11 +73,13 @@ class AppState(QObject):
     teaching_changed = Signal(object)  # TeachStatus
     examples_changed = Signal(object)  # tuple[Example, ...]
     validation_changed = Signal(object)  # ValidationSet
+    timeline_changed = Signal(object)  # tuple[TimelinePoint, ...] of the run
     schedule_changed = Signal(object)  # (epochs, learning rates) of every step of the run, as planned
 
     def __init__(self) -> None:
         super().__init__()
         self._validation: ValidationSet | None = None
+        self._timeline: tuple[TimelinePoint, ...] = ()
         self._network: ModelInfo | None = None
         self._run = RunStatus()
         self._data = ""
@@ -162,6 +165,7 @@ class AppState(QObject):
             self._teaching = TeachStatus()
             self.teaching_changed.emit(self._teaching)
             self.network_notices_expired.emit()
+            self.set_timeline(())
         self.network_changed.emit(info)
 
     def request_run(self) -> None:
@@ -172,6 +176,16 @@ class AppState(QObject):
     def begin_run(self) -> None:
         """The trainer accepted a run: the last run's curves and statistics go."""
         self._reset_run(RunStatus(state=self._run.state))
+
+    @Slot(object)
+    def set_timeline(self, points: tuple[TimelinePoint, ...]) -> None:
+        self._timeline = points
+        self.timeline_changed.emit(points)
+
+    @property
+    def timeline(self) -> tuple[TimelinePoint, ...]:
+        """Snapshots of the run's weights (the last run's, until another starts)."""
+        return self._timeline
 
     @Slot(object)
     def set_schedule(self, planned: tuple[np.ndarray, np.ndarray]) -> None:

@@ -50,6 +50,7 @@ class Trainer(QObject, TeachingSlots):
     run_started = Signal()  # a run accepted: its curves and statistics start from nothing
     validation_ready = Signal(object)  # ValidationSet: the digits runs are validated on
     schedule_planned = Signal(object)  # (epochs, learning rates): every step of the run, as planned
+    timeline_changed = Signal(object)  # tuple[TimelinePoint, ...]: the run's weights, to rewind
     data_changed = Signal(str)  # a phrase saying what Train will use
     failed = Signal(str)  # a message for the user
     network_notice = Signal(str)  # a message about the network in use: stale once it is replaced
@@ -78,7 +79,8 @@ class Trainer(QObject, TeachingSlots):
         self._state = "idle"
         self._reports = ProgressReports(pacing.report_seconds)
         self._threads_in_use = 0  # torch threads the last run's slices computed on
-        self._announced: ModelInfo | None = None  # what the window was last told of the network
+        self._announced: ModelInfo | None = None
+        self._timeline_sent: tuple[object, ...] = ()  # what the window was last told of the network
         self._interrupt = threading.Event()  # set from any thread: the slice ends after its step
         self._slice_timer = QTimer(self, singleShot=True)  # moves to the trainer's thread with us
         self._slice_timer.timeout.connect(self._train_slice)
@@ -258,6 +260,25 @@ class Trainer(QObject, TeachingSlots):
         if self._state == "paused" and session.training:
             self._report(session.step_once(), now=True)
 
+    @Slot(object)
+    def rewind(self, point: object) -> None:
+        """Go back to the weights of `point` (a TimelinePoint of this run): Train branches from there."""
+        self._served()
+        self._end_run()
+        try:
+            self._session_or_fail().rewind(point)  # type: ignore[arg-type]
+        except ValueError as error:
+            self.failed.emit(f"Cannot go back there: {error}.")
+            return
+        self._announce(self._session_or_fail().info, replaced=False)
+        self._publish(reread=True)
+
+    @Slot()
+    def publish_now(self) -> None:
+        """The predictor gets the weights of now again (after showing an earlier point)."""
+        self._served()
+        self._publish(reread=True)
+
     @Slot(float)
     def set_learning_rate(self, peak: float) -> None:
         """Steer the run under way or paused, from its next step; the plot shows the new plan."""
@@ -361,5 +382,9 @@ class Trainer(QObject, TeachingSlots):
         # At each report the drawing is re-read with these weights, so the window paints the new
         # answer together with the labels and the plot.
         self._publish(reread=report_due)
+        timeline = session.timeline
+        if timeline is not None and (report_due or finished) and timeline.points != self._timeline_sent:
+            self._timeline_sent = timeline.points
+            self.timeline_changed.emit(timeline.points)
         if finished:
             self._keep_now()  # once the window has all the news

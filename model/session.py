@@ -34,7 +34,8 @@ from .personal import PersonalExamples
 from .reading import read_drawing
 from .run import RunStateError, TrainingRun, saved_config
 from .session_teaching import TeachingSession
-from .snapshot import WeightSnapshot, take_snapshot
+from .snapshot import WeightSnapshot, apply_snapshot, take_snapshot
+from .timeline import Timeline, TimelinePoint
 from .training import Message, TrainingData, for_a_while
 
 RESTORED_SOURCE = "restored from the last session"
@@ -57,6 +58,7 @@ class ModelSession(TeachingSession):
         # Train with "Continue" goes on with. Another network, or a fresh start, ends it.
         self._training_run: TrainingRun | None = None
         self._opened_run: dict[str, Any] | None = None
+        self.timeline: Timeline | None = None  # the weights the run went through, to rewind
         self._last_progress: TrainProgress | None = None
         self._last_eval: EvalResult | None = None
         self.data_warning = ""  # set when a broken MNIST copy made training fall back
@@ -92,6 +94,7 @@ class ModelSession(TeachingSession):
         net.eval()
         self.net = net
         self._training_run = self._opened_run = None
+        self.timeline = None
         self._info = self._describe(source, metadata, path)
         self.unsaved_training = False
         return self.info
@@ -222,6 +225,10 @@ class ModelSession(TeachingSession):
             run = TrainingRun(self.net, data, config, own=self.own_examples)
         elif run.peak_learning_rate != config.learning_rate:
             run.set_peak_learning_rate(config.learning_rate)
+        if run is not self._training_run or self.timeline is None:  # a new run: a new timeline
+            self.timeline = Timeline(
+                sum(t.numel() * t.element_size() for t in self.net.state_dict().values())
+            )
         self._training_run, self._opened_run = run, None
         self._run = run.messages()
         return adopted
@@ -250,6 +257,17 @@ class ModelSession(TeachingSession):
         """(step, total steps) of the run under way or to continue, if any."""
         run = self._training_run
         return None if run is None or run.finished else (run.step, run.total_steps)
+
+    def rewind(self, point: TimelinePoint) -> ModelInfo:
+        """The network takes the weights it had at `point` of its run; Train (Continue) then
+        branches a new run from there."""
+        self.stop_training()
+        if point.snapshot.spec != self.net.spec:
+            raise ValueError("that snapshot belongs to a network of another shape")
+        apply_snapshot(self.net, point.snapshot)
+        self._training_run = self._opened_run = None
+        self.unsaved_training = True
+        return self.info
 
     def set_learning_rate(self, peak: float) -> bool:
         """Steer the run under way (or paused): its schedule goes on at this peak from the next
@@ -303,6 +321,8 @@ class ModelSession(TeachingSession):
                 self._last_progress = message
                 self.unsaved_training = True
                 messages.append(message)
+                if self.timeline is not None:
+                    self.timeline.offer(message.step, message.epoch, message.loss, self.snapshot)
             elif isinstance(message, EvalResult):
                 self._last_eval = message
                 messages.append(message)

@@ -1,0 +1,64 @@
+"""Rewind: the scrubber shows the drawing read by the weights of an earlier step of the run,
+back to now on request; "Continue from here" gives the network those weights to branch from."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from gui_support import SEVEN, drag, use_network
+
+from model.checkpoint import load_checkpoint
+
+
+def trained_run(qtbot, window) -> None:
+    use_network(qtbot, window, "mlp")
+    drag(window.canvas, SEVEN)
+    panel = window.training_panel
+    panel.continue_training.setChecked(False)
+    panel.epochs.setValue(2.0)
+    panel.train_button.click()
+    qtbot.waitUntil(
+        lambda: window.state.run.state == "idle" and window.state.run.progress is not None, timeout=60000
+    )
+    qtbot.waitUntil(lambda: len(window.state.timeline) > 10, timeout=10000)
+
+
+def test_the_scrubber_reads_the_drawing_with_earlier_weights_and_back(qtbot, window):
+    trained_run(qtbot, window)
+    dialog = window.rewind
+    dialog.open_dialog()
+    assert dialog.scrubber.isEnabled() and dialog.scrubber.maximum() == len(window.state.timeline) - 1
+    now = window.state.prediction.probabilities.copy()
+    first = window.state.timeline[0]
+    with qtbot.waitSignal(window.prediction_shown, timeout=5000) as early:
+        dialog.scrubber.setValue(0)
+    assert window.state.prediction.weights_version == first.snapshot.version
+    assert not np.allclose(early.args[0], now)  # step 1 read the seven differently
+    assert f"Step {first.step:,}" in dialog.where.text()
+    with qtbot.waitSignal(window.prediction_shown, timeout=5000) as back:
+        dialog.now_button.click()
+    np.testing.assert_allclose(back.args[0], now, atol=1e-6)
+
+
+def test_continue_from_here_branches_from_that_steps_weights(qtbot, window, tmp_path):
+    trained_run(qtbot, window)
+    dialog = window.rewind
+    dialog.open_dialog()
+    middle = len(window.state.timeline) // 2
+    point = window.state.timeline[middle]
+    with qtbot.waitSignal(window.prediction_shown, timeout=5000):
+        dialog.scrubber.setValue(middle)
+    dialog.branch_button.click()
+    qtbot.waitUntil(lambda: "back at step" in window.statusBar().currentMessage(), timeout=5000)
+    window.controller.save_network(str(tmp_path / "branch.pt"))
+    qtbot.waitUntil(lambda: (tmp_path / "branch.pt").exists(), timeout=10000)
+    net, _ = load_checkpoint(tmp_path / "branch.pt")
+    for (name, array), tensor in zip(point.snapshot.state, net.state_dict().values(), strict=True):
+        assert torch.equal(torch.from_numpy(np.array(array)), tensor), name
+    window.training_panel.continue_training.setChecked(True)
+    window.training_panel.train_button.click()
+    qtbot.waitUntil(
+        lambda: window.state.run.progress is not None and window.state.run.state == "running", timeout=20000
+    )
+    assert window.state.run.progress.step < 20  # a new run, from the weights of that step
+    window.controller.stop()
