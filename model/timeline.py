@@ -1,7 +1,9 @@
 """A run's timeline: copies of its weights kept while it trains, for rewinding.
 
-Every step is offered; the timeline keeps one in `every`, and when it is full it doubles
-`every` and drops the snapshots in between (the run's first step always stays). So a run of any length keeps
+Every step is offered; one is kept when it lies far enough from the last one kept (a
+`capacity`-th of the run so far), and once the timeline is full, each new snapshot pushes out
+the one whose neighbours are closest together. So once full it always holds `capacity`
+snapshots, from the run's first step to its latest, roughly evenly spread. So a run of any length keeps
 between half and all of its capacity, spread evenly from its first step to its last, within a
 fixed memory budget (at most MAX_SNAPSHOTS and MAX_BYTES).
 """
@@ -35,20 +37,21 @@ class Timeline:
     """At most `capacity` snapshots of one run, evenly spread over the steps made so far."""
 
     def __init__(self, bytes_per_snapshot: int) -> None:
-        self.capacity = max(2, min(MAX_SNAPSHOTS, MAX_BYTES // max(1, bytes_per_snapshot)))
-        self.every = 1
+        self.capacity = max(3, min(MAX_SNAPSHOTS, MAX_BYTES // max(1, bytes_per_snapshot)))
         self.points: tuple[TimelinePoint, ...] = ()
 
     def offer(self, step: int, epoch: float, loss: float, snapshot: Callable[[], WeightSnapshot]) -> bool:
         """Keep the weights after `step` if it is one of the steps kept (`snapshot` is only
         called then); True when the timeline changed."""
-        if step % self.every:
+        points = self.points
+        if points and step - points[-1].step < max(1, (step - points[0].step) // self.capacity):
             return False
-        self.points = (*self.points, TimelinePoint(step, epoch, loss, snapshot()))
-        if len(self.points) > self.capacity:
-            self.every *= 2
-            first, *rest = self.points
-            self.points = (first, *(p for p in rest if p.step % self.every == 0))
+        points = (*points, TimelinePoint(step, epoch, loss, snapshot()))
+        if len(points) > self.capacity:
+            steps = [p.step for p in points]
+            crowded = min(range(1, len(points) - 1), key=lambda i: steps[i + 1] - steps[i - 1])
+            points = points[:crowded] + points[crowded + 1 :]
+        self.points = points
         return True
 
     @property
