@@ -141,6 +141,14 @@ def build_menus(window: MainWindow) -> Actions:
     )
     _add(
         network,
+        "&Log-scale loss",
+        window.loss_plot.set_log_loss,
+        QKeySequence("Ctrl+L"),
+        "The loss on a logarithmic axis: the slow, late part of learning becomes visible",
+        True,
+    )
+    _add(
+        network,
         "Re&wind the run…",
         window.rewind.open_dialog,
         QKeySequence("Ctrl+B"),

@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QFontMetrics
+from PySide6.QtGui import QColor, QFontMetrics
 from PySide6.QtWidgets import QGraphicsItem, QWidget
 
 from model.messages import EvalResult, TrainProgress
@@ -16,6 +16,7 @@ from model.messages import EvalResult, TrainProgress
 from . import theme
 from .pacing import PACING
 
+RUNS_KEPT = 3  # earlier runs drawn faded under the current one, to compare
 MAX_POINTS = 20_000  # past this the raw curves are halved: memory stays bounded on long runs
 SMOOTHING = 0.95  # the smoothed curve averages about the last 20 batches
 REFRESH_MS = PACING.plot_refresh_ms
@@ -162,12 +163,77 @@ class LossPlot(pg.GraphicsLayoutWidget):  # type: ignore[misc]  # pyqtgraph has 
         self._dirty = False
         self._ranges: dict[tuple[int, str], tuple[float, float]] = {}  # (plot, axis) -> range shown
         self._evaluations_dirty = False  # their scatter symbols are costly to rebuild: only when new
+        self.log_loss = False
         self._show_empty_ranges()
         self._timer = QTimer(self)
         self._timer.setInterval(REFRESH_MS)
         self._timer.timeout.connect(self.refresh)
+        self.earlier_runs: list[tuple[pg.PlotDataItem, pg.PlotDataItem]] = []  # oldest first
+        self._runs_seen = 0
+        # A readout of the curves under the pointer, in a row of its own below the plots.
+        self.readout = pg.LabelItem(justify="left", size="8pt", color=theme.MUTED)
+        self.addItem(self.readout, row=4, col=0)
+        self.scene().sigMouseMoved.connect(self._on_mouse_moved)
+
+    def set_log_loss(self, on: bool) -> None:
+        """Loss on a logarithmic axis: the late, slow part of learning becomes visible."""
+        self.log_loss = on
+        self.loss_plot.setLogMode(y=on)
+        self._ranges.pop((id(self.loss_plot), "y"), None)
+        self._dirty = True
+        if self.raw.size:
+            self.refresh()
+        else:
+            self._show_empty_ranges()
+
+    def _archive_run(self) -> None:
+        """Keep the run just ended as faded curves, with what it was on hover."""
+        epochs, smoothed = self.smooth.data()
+        if not len(epochs):
+            return
+        self._runs_seen += 1
+        peak = float(self.rates.data()[1].max()) if self.rates.size else float("nan")
+        accuracy = self.accuracy.data()[1]
+        summary = (
+            f"Run {self._runs_seen}: {epochs[-1]:.2f} epochs, peak learning rate {peak:.4g}, "
+            f"last smoothed loss {smoothed[-1]:.3f}"
+            + (f", validation accuracy {accuracy[-1]:.2%}" if len(accuracy) else "")
+        )
+        faded = QColor(*theme.SMOOTH_LOSS)
+        faded.setAlphaF(0.35)
+        loss = self.loss_plot.plot(epochs.copy(), smoothed.copy(), pen=pg.mkPen(faded, width=1))
+        colour = QColor(*theme.VALIDATION_ACCURACY)
+        colour.setAlphaF(0.35)
+        right = self.accuracy_plot.plot(
+            *[a.copy() for a in self.accuracy.data()], pen=pg.mkPen(colour, width=1)
+        )
+        for item in (loss, right):
+            item.setZValue(-1)
+            item.setToolTip(summary)
+        self.earlier_runs.append((loss, right))
+        while len(self.earlier_runs) > RUNS_KEPT:
+            for item, plot in zip(
+                self.earlier_runs.pop(0), (self.loss_plot, self.accuracy_plot), strict=True
+            ):
+                plot.removeItem(item)
+
+    def _on_mouse_moved(self, position: object) -> None:
+        box = self.loss_plot.getViewBox()
+        epoch = float(box.mapSceneToView(position).x())
+        parts = [f"epoch {epoch:.2f}"]
+        for name, buffer, form in (
+            ("loss", self.smooth, "{:.3f}"),
+            ("validation", self.accuracy, "{:.2%}"),
+            ("rate", self.rates, "{:.4g}"),
+        ):
+            x, y = buffer.data()
+            if len(x) and x[0] <= epoch <= x[-1] * 1.02:
+                index = min(int(np.searchsorted(x, epoch)), len(x) - 1)
+                parts.append(f"{name} {form.format(y[index])}")
+        self.readout.setText(" · ".join(parts) if len(parts) > 1 else "")
 
     def clear_curves(self) -> None:
+        self._archive_run()
         for buffer in (self.raw, self.smooth, self.validation, self.accuracy, self.rates):
             buffer.clear()
         self.set_schedule((np.zeros(0), np.zeros(0)))
@@ -228,7 +294,10 @@ class LossPlot(pg.GraphicsLayoutWidget):  # type: ignore[misc]  # pyqtgraph has 
 
     def _show_empty_ranges(self) -> None:
         self._set_range(self.loss_plot, "x", 0.0, 1.0)
-        self._set_range(self.loss_plot, "y", 0.0, 2.5)  # an untrained net's loss is ln 10 = 2.3
+        if self.log_loss:
+            self._set_range(self.loss_plot, "y", -2.0, math.log10(2.5))
+        else:
+            self._set_range(self.loss_plot, "y", 0.0, 2.5)  # an untrained net's loss is ln 10 = 2.3
         self._set_range(self.accuracy_plot, "y", 0.0, 1.0)
         self._set_range(self.rate_plot, "y", 0.0, 0.005)
 
@@ -240,7 +309,12 @@ class LossPlot(pg.GraphicsLayoutWidget):  # type: ignore[misc]  # pyqtgraph has 
         self._set_range(self.loss_plot, "x", 0.0, nice_ceiling(float(epochs.max())))
         losses = np.concatenate([self.raw.data()[1], self.validation.data()[1]])
         finite = losses[np.isfinite(losses)]
-        if len(finite):
+        if len(finite) and self.log_loss:
+            positive = finite[finite > 0]
+            if len(positive):  # whole decades below, a round number above
+                decade = float(math.floor(math.log10(float(positive.min()))))
+                self._set_range(self.loss_plot, "y", decade, math.log10(nice_ceiling(float(positive.max()))))
+        elif len(finite):
             self._set_range(self.loss_plot, "y", 0.0, nice_ceiling(float(finite.max())))
         accuracies = self.accuracy.data()[1]
         if len(accuracies):

@@ -1,0 +1,65 @@
+"""Reading the plot: log-scale loss, a readout under the pointer, earlier runs faded beneath."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from PySide6.QtCore import QPointF
+
+from gui.loss_plot import RUNS_KEPT, LossPlot
+from model.messages import EvalResult, TrainProgress
+
+
+def run(plot: LossPlot, steps: int, loss_scale: float, rate: float = 1e-3) -> None:
+    plot.add_progress(
+        tuple(
+            TrainProgress(step, steps, step / 100, loss_scale * math.exp(-step / 80), 1000.0, 1.0, rate)
+            for step in range(1, steps + 1)
+        )
+    )
+    plot.add_evaluation(EvalResult(step=steps, epoch=steps / 100, loss=0.3, accuracy=0.95, seconds=1.0))
+    plot.refresh()
+
+
+def test_log_scale_shows_whole_decades_of_loss(qtbot):
+    plot = LossPlot()
+    qtbot.addWidget(plot)
+    run(plot, 400, 2.3)  # from 2.3 down to about 0.016
+    plot.set_log_loss(True)
+    low, high = plot.loss_plot.getViewBox().viewRange()[1]
+    assert -2.1 < low <= -2.0 and math.log10(2.5) <= high < 0.5  # 0.01 to 2.5, in log10
+    plot.set_log_loss(False)
+    low, high = plot.loss_plot.getViewBox().viewRange()[1]
+    assert low < 0.0 < 2.5 <= high
+
+
+def test_the_readout_names_the_values_under_the_pointer(qtbot):
+    plot = LossPlot()
+    qtbot.addWidget(plot)
+    plot.resize(500, 400)
+    plot.show()
+    qtbot.waitExposed(plot)
+    run(plot, 400, 2.3, rate=2e-3)
+    box = plot.loss_plot.getViewBox()
+    plot.scene().sigMouseMoved.emit(box.mapViewToScene(QPointF(2.0, 1.0)))
+    text = plot.readout.text
+    assert "epoch 2.00" in text and "loss" in text and "rate 0.002" in text
+    smoothed = plot.smooth.data()[1][np.searchsorted(plot.smooth.data()[0], 2.0)]
+    assert f"loss {smoothed:.3f}" in text
+
+
+def test_earlier_runs_stay_faded_with_what_they_were_on_hover(qtbot):
+    plot = LossPlot()
+    qtbot.addWidget(plot)
+    for number in range(1, RUNS_KEPT + 3):
+        run(plot, 100 * number, 2.3, rate=1e-3 * number)
+        plot.clear_curves()  # the next run starts
+    assert len(plot.earlier_runs) == RUNS_KEPT  # the oldest ones go
+    loss, accuracy = plot.earlier_runs[-1]
+    tip = loss.toolTip()
+    assert (
+        tip.startswith(f"Run {RUNS_KEPT + 2}:") and "5.00 epochs" in tip and "peak learning rate 0.005" in tip
+    )
+    assert "95.00%" in tip and accuracy.toolTip() == tip
+    assert len(loss.xData) == 500 and plot.raw.size == 0
