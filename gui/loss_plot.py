@@ -16,6 +16,7 @@ from model.messages import EvalResult, TrainProgress
 from . import theme
 from .pacing import PACING
 
+SMALL = {"font-size": "8pt"}  # axis names: three short plots stacked must not run into each other
 RUNS_KEPT = 3  # earlier runs drawn faded under the current one, to compare
 MAX_POINTS = 20_000  # past this the raw curves are halved: memory stays bounded on long runs
 SMOOTHING = 0.95  # the smoothed curve averages about the last 20 batches
@@ -96,16 +97,16 @@ class LossPlot(pg.GraphicsLayoutWidget):  # type: ignore[misc]  # pyqtgraph has 
         self.legend = pg.LegendItem(colCount=3, labelTextSize="8pt", horSpacing=14)
         self.addItem(self.legend, row=0, col=0)
         self.loss_plot = self.addPlot(row=1, col=0, axisItems={"left": ReadableAxis("left")})
-        self.loss_plot.setLabel("left", "loss")
+        self.loss_plot.setLabel("left", "loss", **SMALL)
         self.loss_plot.showGrid(x=True, y=True, alpha=0.15)
         self.loss_plot.setClipToView(True)
         self.loss_plot.setDownsampling(auto=True, mode="peak")
         self.accuracy_plot = self.addPlot(row=2, col=0, axisItems={"left": ReadableAxis("left")})
-        self.accuracy_plot.setLabel("left", "accuracy")
+        self.accuracy_plot.setLabel("left", "accuracy", **SMALL)
         self.accuracy_plot.showGrid(x=True, y=True, alpha=0.15)
         self.accuracy_plot.setXLink(self.loss_plot)
         self.rate_plot = self.addPlot(row=3, col=0, axisItems={"left": ReadableAxis("left")})
-        self.rate_plot.setLabel("left", "rate")
+        self.rate_plot.setLabel("left", "rate", **SMALL)
         self.rate_plot.setLabel("bottom", "epoch")
         self.rate_plot.showGrid(x=True, y=True, alpha=0.15)
         self.rate_plot.setXLink(self.loss_plot)
@@ -170,9 +171,11 @@ class LossPlot(pg.GraphicsLayoutWidget):  # type: ignore[misc]  # pyqtgraph has 
         self._timer.timeout.connect(self.refresh)
         self.earlier_runs: list[tuple[pg.PlotDataItem, pg.PlotDataItem]] = []  # oldest first
         self._runs_seen = 0
-        # A readout of the curves under the pointer, in a row of its own below the plots.
-        self.readout = pg.LabelItem(justify="left", size="8pt", color=theme.MUTED)
-        self.addItem(self.readout, row=4, col=0)
+        # A readout of the curves under the pointer, in the loss plot's top right corner: it
+        # takes no room from the curves when the pointer is elsewhere.
+        self.readout = pg.TextItem(color=theme.MUTED, anchor=(1, 0))
+        self.readout.setZValue(10)
+        self.loss_plot.addItem(self.readout, ignoreBounds=True)
         self.scene().sigMouseMoved.connect(self._on_mouse_moved)
 
     def set_log_loss(self, on: bool) -> None:
@@ -231,6 +234,13 @@ class LossPlot(pg.GraphicsLayoutWidget):  # type: ignore[misc]  # pyqtgraph has 
                 index = min(int(np.searchsorted(x, epoch)), len(x) - 1)
                 parts.append(f"{name} {form.format(y[index])}")
         self.readout.setText(" · ".join(parts) if len(parts) > 1 else "")
+        (_, right), (_, top) = box.viewRange()
+        self.readout.setPos(right, top)
+
+    @property
+    def readout_text(self) -> str:
+        """What the readout says now ("" when the pointer is off the curves)."""
+        return str(self.readout.toPlainText())
 
     def clear_curves(self) -> None:
         self._archive_run()

@@ -43,10 +43,11 @@ def test_the_readout_names_the_values_under_the_pointer(qtbot):
     run(plot, 400, 2.3, rate=2e-3)
     box = plot.loss_plot.getViewBox()
     plot.scene().sigMouseMoved.emit(box.mapViewToScene(QPointF(2.0, 1.0)))
-    text = plot.readout.text
+    text = plot.readout_text
     assert "epoch 2.00" in text and "loss" in text and "rate 0.002" in text
-    smoothed = plot.smooth.data()[1][np.searchsorted(plot.smooth.data()[0], 2.0)]
-    assert f"loss {smoothed:.3f}" in text
+    x, y = plot.smooth.data()
+    near = np.searchsorted(x, 2.0)
+    assert any(f"loss {y[i]:.3f}" in text for i in (near - 1, near, near + 1))  # the point under it
 
 
 def test_earlier_runs_stay_faded_with_what_they_were_on_hover(qtbot):
