@@ -28,9 +28,20 @@ judges first whether your drawing is a digit at all, and answers <b>?</b> when i
 <b>Train</b> shows the network thousands of MNIST digits; after each batch it adjusts every
 <code>W</code> and <code>b</code> a little to drive the loss down (gradient descent). Watch the
 curve fall, the validation accuracy rise, and your own drawing's layers change.</p>
-<p><b>Continue from the current weights</b> trains the network on screen further; unticked,
-the same network starts again from random weights. The panel's <b>New…</b> button (or the
-<b>Network</b> menu) picks another shape.</p>
+<p><b>Continue from the current weights</b> trains the network on screen further (a run
+stopped short, or saved with the network, goes on where it stopped); unticked, the same network
+starts again from random weights. The panel's <b>New…</b> button (or the <b>Network</b> menu)
+picks another shape, or lets you shape one: its layers, their widths, and how many weights
+that makes.</p>
+<h2>Steering a run</h2>
+<p>Change the <b>learning rate</b> while it trains: the run goes on at the new rate from its
+next step, and the plot's lowest row shows the rate each step used over the plan (dashed). The
+plan warms up for the first quarter of the run, which is why accuracy can dip at the start.
+Paused, <b>Step</b> trains exactly one batch. <b>Network › Rewind the run</b> goes back through
+the weights the run went through, your drawing read as it was then, and can continue from any
+of them. <b>Network › Where it fails</b> shows which digits are taken for which (the confusion
+matrix); a cell opens those digits, and any of them goes onto the canvas. Point at the plot to
+read its curves; <b>Log-scale loss</b> shows the slow, late part of learning.</p>
 <h2>Teaching it your handwriting</h2>
 <p>When it misreads your drawing, say which digit it is: press the digit's key, click its bar,
 or use <b>It's a</b> under the bars. The network learns from your drawing at once: a few
@@ -48,6 +59,8 @@ taught</b> goes back to the network from before your corrections.</p>
 <tr><td><i>Ctrl+H</i></td><td>Your handwriting (the examples you taught)</td></tr>
 <tr><td><i>Ctrl+T</i></td><td>Train, pause, resume</td></tr>
 <tr><td><i>Ctrl+.</i></td><td>Stop training</td></tr>
+<tr><td><i>Ctrl+M</i>, <i>Ctrl+R</i></td><td>Where it fails; a random test digit on the canvas</td></tr>
+<tr><td><i>Ctrl+B</i>, <i>Ctrl+L</i></td><td>Rewind the run; log-scale loss</td></tr>
 <tr><td><i>Ctrl+Z</i>, <i>Ctrl+Shift+Z</i></td><td>Undo, redo a stroke</td></tr>
 <tr><td><i>Esc</i>, <i>Delete</i></td><td>Clear the canvas</td></tr>
 <tr><td><i>E</i></td><td>Eraser on or off</td></tr>
