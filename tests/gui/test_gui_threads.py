@@ -31,6 +31,7 @@ class RecordingSession:
         self.threads: set[str] = set()
         self.training = False
         self.unsaved_training = False
+        self.timeline = None  # a recorded run keeps no weights to rewind to
         self.data_warning = ""
         self.step_started = threading.Event()
         self.step_may_end = threading.Event()
