@@ -9,7 +9,7 @@ whenever the last correction has been learnt and rehearsed, so the network learn
 through it. With --saliency, "Where it looked" is on: every full answer also computes the
 saliency maps, and the canvas and the input paint them.
 
-    python bench/responsiveness.py [--seconds 20] [--data-dir DIR] [--arch cnn] [--saliency]
+    python bench/responsiveness.py [--seconds 20] [--data-dir DIR] [--arch cnn] [--saliency] [--lab]
 """
 
 from __future__ import annotations
@@ -158,10 +158,17 @@ def main() -> int:
     parser.add_argument("--data-dir", help="MNIST folder for the training phase (else the practice set)")
     parser.add_argument("--arch", default="cnn", choices=("cnn", "mlp"))
     parser.add_argument("--saliency", action="store_true", help="with 'Where it looked' on")
+    parser.add_argument(
+        "--lab", action="store_true", help="with Where it fails and Rewind open beside the window"
+    )
     args = parser.parse_args()
     app, window = open_window(["--data-dir", args.data_dir] if args.data_dir else [])
     window.saliency.toggle.setChecked(args.saliency)
     print(f"'Where it looked': {'on' if args.saliency else 'off'}")
+    if args.lab:  # the confusion matrix follows each validation pass; the timeline each report
+        window.failures.open_dialog()
+        window.rewind.open_dialog()
+    print(f"Where it fails and Rewind: {'open' if args.lab else 'closed'}")
     time.sleep(2)  # let the optimiser warm-up thread finish, as it would before a user trains
     app.processEvents()
     probe = Probe(window)
