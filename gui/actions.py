@@ -72,6 +72,21 @@ def build_menus(window: MainWindow) -> Actions:
     _add(files, "&Save network", window.files.save, QKeySequence.StandardKey.Save, "Save the network")
     _add(files, "Save network &as…", window.files.save_as, QKeySequence.StandardKey.SaveAs)
     files.addSeparator()
+    _add(
+        files,
+        "&Export to ONNX…",
+        window.files.export_onnx,
+        None,
+        "The network for other runtimes (onnxruntime…)",
+    )
+    _add(
+        files,
+        "Export &training script…",
+        lambda: window.files.export_script(window.training_panel.config()),
+        None,
+        "A standalone PyTorch script that trains this network again with the same recipe",
+    )
+    files.addSeparator()
     download = _add(
         files,
         "&Download MNIST",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from model.messages import TrainConfig
@@ -20,6 +20,8 @@ from .state import AppState
 
 SUFFIX = ".pt"
 NETWORK_FILES = "digitpad networks (*.pt);;All files (*)"
+ONNX_FILES = "ONNX models (*.onnx);;All files (*)"
+SCRIPT_FILES = "Python scripts (*.py);;All files (*)"
 
 
 class NetworkFiles(QObject):
@@ -28,10 +30,16 @@ class NetworkFiles(QObject):
     A QObject child of the window: actions connected to its methods hold no reference that
     would keep a closed window alive."""
 
+    # File › Export…: kind ("onnx" or "script"), path, the panel's TrainConfig or None; sent
+    # straight to the trainer (gui/trainer_exports.py), which says how it went with a notice.
+    _export = Signal(str, str, object)
+
     def __init__(self, parent: QWidget, state: AppState, controller: Controller) -> None:
         super().__init__(parent)
         self._state = state
         self._controller = controller
+        self._export.connect(controller.trainer.export)
+        controller.trainer.exported.connect(state.post_notice)
 
     def _window(self) -> QWidget:
         window = self.parent()
@@ -105,6 +113,41 @@ class NetworkFiles(QObject):
         path, _ = QFileDialog.getSaveFileName(self._window(), "Save the network", suggested, NETWORK_FILES)
         if path and not Path(path).suffix:
             path += SUFFIX  # so that File › Open lists it
+        if path:
+            prefs.remember_file_dialog_folder(path)
+        return path
+
+    def export_onnx(self) -> None:
+        """File › Export to ONNX…: the network in use, for runtimes other than PyTorch."""
+        from model.export import NEEDS_ONNX, ONNX_SUFFIX, onnx_available
+
+        if not onnx_available():  # an optional package: say so before asking where
+            self._state.post_notice(NEEDS_ONNX)
+            return
+        network = self._state.network
+        name = f"digitpad-{network.arch if network else 'network'}{ONNX_SUFFIX}"
+        path = self._ask_where_to_export("Export the network to ONNX", name, ONNX_FILES)
+        if path:
+            self._ask_trainer_to_export("onnx", path, None)
+
+    def export_script(self, panel: TrainConfig) -> None:
+        """File › Export training script…: a PyTorch script that trains the network in use again
+        (with `panel`'s recipe if the network records none)."""
+        network = self._state.network
+        name = f"train_digitpad_{network.arch if network else 'network'}.py"
+        path = self._ask_where_to_export("Export a training script", name, SCRIPT_FILES)
+        if path:
+            self._ask_trainer_to_export("script", path, panel)
+
+    def _ask_trainer_to_export(self, kind: str, path: str, panel: TrainConfig | None) -> None:
+        self._controller.trainer.interrupt()  # as Controller asks: the slice under way ends after its step
+        self._export.emit(kind, path, panel)
+
+    def _ask_where_to_export(self, title: str, name: str, kinds: str) -> str:
+        folder = prefs.file_dialog_folder(prefs.open_settings())
+        path, _ = QFileDialog.getSaveFileName(self._window(), title, str(Path(folder) / name), kinds)
+        if path and not Path(path).suffix:
+            path += Path(name).suffix
         if path:
             prefs.remember_file_dialog_folder(path)
         return path

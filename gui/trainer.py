@@ -28,6 +28,7 @@ from model.messages import (
 
 from .kept_network import KeptTraining
 from .pacing import PACING, Pacing, ProgressReports
+from .trainer_exports import ExportSlots
 from .trainer_teaching import TeachingSlots
 
 if TYPE_CHECKING:  # torch loads in this thread, after the window is up
@@ -38,7 +39,7 @@ if TYPE_CHECKING:  # torch loads in this thread, after the window is up
 WARM_UP_DELAY_MS = 1500  # within the first seconds, which already wait for torch to load
 
 
-class Trainer(QObject, TeachingSlots):
+class Trainer(QObject, TeachingSlots, ExportSlots):
     """Owns the ModelSession; every slot runs in the trainer's thread."""
 
     network_changed = Signal(object, bool)  # ModelInfo; True when it is another network (opened, new)
@@ -55,6 +56,7 @@ class Trainer(QObject, TeachingSlots):
     failed = Signal(str)  # a message for the user
     network_notice = Signal(str)  # a message about the network in use: stale once it is replaced
     saved = Signal(str)  # path
+    exported = Signal(str)  # File › Export…: what was written, and how to use it
     teach_progress = Signal(object)  # tuple[TeachProgress, ...] since the last slice
     correction_learnt = Signal(int, int)  # the digit; the version of the weights that learnt it
     examples_changed = Signal(object)  # tuple[Example, ...]: the user's handwriting

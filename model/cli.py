@@ -36,6 +36,7 @@ from .cli_checks import (
     check_train,
     os_error_sentence,
 )
+from .cli_export import add_export_command
 from .data import DataError, Dataset, find_mnist, load_dataset
 from .detector import DETECTOR_WEIGHTS
 from .detector_training import DETECTOR_EPOCHS
@@ -343,6 +344,7 @@ def build_parser() -> argparse.ArgumentParser:
     detector.add_argument("--threads", type=int, default=0, help="torch threads (default: torch's choice)")
     detector.add_argument("--out", type=Path, default=DETECTOR_WEIGHTS)
     detector.set_defaults(run=command_detector)
+    add_export_command(sub)
     return parser
 
 
