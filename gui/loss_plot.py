@@ -170,6 +170,7 @@ class LossPlot(pg.GraphicsLayoutWidget):  # type: ignore[misc]  # pyqtgraph has 
         self._timer.setInterval(REFRESH_MS)
         self._timer.timeout.connect(self.refresh)
         self.earlier_runs: list[tuple[pg.PlotDataItem, pg.PlotDataItem]] = []  # oldest first
+        self.run_settings = ""  # of the run on the plot, in a few words (the window sets it)
         self._runs_seen = 0
         # A readout of the curves under the pointer, in the loss plot's top right corner: it
         # takes no room from the curves when the pointer is elsewhere.
@@ -201,7 +202,9 @@ class LossPlot(pg.GraphicsLayoutWidget):  # type: ignore[misc]  # pyqtgraph has 
             f"Run {self._runs_seen}: {epochs[-1]:.2f} epochs, peak learning rate {peak:.4g}, "
             f"last smoothed loss {smoothed[-1]:.3f}"
             + (f", validation accuracy {accuracy[-1]:.2%}" if len(accuracy) else "")
+            + (f"\n{self.run_settings}" if self.run_settings else "")
         )
+        self.run_settings = ""
         faded = QColor(*theme.SMOOTH_LOSS)
         faded.setAlphaF(0.35)
         loss = self.loss_plot.plot(epochs.copy(), smoothed.copy(), pen=pg.mkPen(faded, width=1))

@@ -251,6 +251,7 @@ class MainWindow(QMainWindow):
     # -- rendering the state ----------------------------------------------------------------
     def _on_network_changed(self, info: ModelInfo) -> None:
         self.model_label.setText(self.state.network_summary())
+        self.loss_plot.run_settings = self.state.run_settings() or self.loss_plot.run_settings
         self.training_panel.show_network(info, self.state.network_title(), self.state.network_details())
         if self.state.prediction is None:
             self.activation_view.set_layers(None)

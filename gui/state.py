@@ -140,6 +140,20 @@ class AppState(QObject):
         details = self.network_details()
         return f"{self.network_title()} · {details}" if details else self.network_title()
 
+    def run_settings(self) -> str:
+        """The settings of the network's last run, in a few words ("" if it has none)."""
+        info = self._network
+        config = info.metadata.get("config") if info is not None else None
+        if not isinstance(config, dict):
+            return ""
+        try:
+            return (
+                f"{info.description if info else ''}; {config['optimizer']}, batch {config['batch_size']}, "
+                f"peak rate {float(config['learning_rate']):.4g}, {float(config['epochs']):g} epochs"
+            )
+        except (KeyError, TypeError, ValueError):
+            return ""
+
     def run_summary(self) -> str:
         """A few words on the run, for the status bar."""
         run = self._run

@@ -64,3 +64,22 @@ def test_earlier_runs_stay_faded_with_what_they_were_on_hover(qtbot):
     )
     assert "95.00%" in tip and accuracy.toolTip() == tip
     assert len(loss.xData) == 500 and plot.raw.size == 0
+
+
+def test_an_earlier_run_says_its_settings_on_hover_in_the_window(qtbot, window):
+    from gui_support import use_network
+
+    use_network(qtbot, window, "mlp")
+    panel = window.training_panel
+    panel.continue_training.setChecked(False)
+    panel.epochs.setValue(0.2)
+    panel.batch_size.setValue(64)
+    panel.train_button.click()
+    qtbot.waitUntil(lambda: window.state.run.state == "idle" and window.loss_plot.raw.size > 0, timeout=30000)
+    panel.batch_size.setValue(128)
+    panel.continue_training.setChecked(True)  # the trained network learns further: nothing to ask
+    panel.train_button.click()
+    qtbot.waitUntil(lambda: len(window.loss_plot.earlier_runs) == 1, timeout=30000)
+    tip = window.loss_plot.earlier_runs[0][0].toolTip()
+    assert "Fully connected" in tip and "adam, batch 64" in tip and "0.2 epochs" in tip
+    window.controller.stop()
