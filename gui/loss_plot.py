@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QColor, QFontMetrics
+from PySide6.QtGui import QColor, QFont, QFontMetrics
 from PySide6.QtWidgets import QGraphicsItem, QWidget
 
 from model.messages import EvalResult, TrainProgress
@@ -116,6 +116,7 @@ class LossPlot(pg.GraphicsLayoutWidget):  # type: ignore[misc]  # pyqtgraph has 
             "Change the rate in the panel while training: the run follows the new plan."
         )
         for plot in (self.loss_plot, self.accuracy_plot, self.rate_plot):
+            plot.hideButtons()  # the ranges are set here: pyqtgraph's "auto-range" button only confuses
             for name in ("bottom", "left"):
                 plot.getAxis(name).enableAutoSIPrefix(False)  # "loss (x0.001)" misleads a beginner
             plot.disableAutoRange()  # refresh() sets round ranges that change only now and then
@@ -175,6 +176,7 @@ class LossPlot(pg.GraphicsLayoutWidget):  # type: ignore[misc]  # pyqtgraph has 
         # A readout of the curves under the pointer, in the loss plot's top right corner: it
         # takes no room from the curves when the pointer is elsewhere.
         self.readout = pg.TextItem(color=theme.MUTED, anchor=(1, 0))
+        self.readout.setFont(QFont(self.font().family(), 8))
         self.readout.setZValue(10)
         self.loss_plot.addItem(self.readout, ignoreBounds=True)
         self.scene().sigMouseMoved.connect(self._on_mouse_moved)
@@ -229,8 +231,8 @@ class LossPlot(pg.GraphicsLayoutWidget):  # type: ignore[misc]  # pyqtgraph has 
         parts = [f"epoch {epoch:.2f}"]
         for name, buffer, form in (
             ("loss", self.smooth, "{:.3f}"),
-            ("validation", self.accuracy, "{:.2%}"),
-            ("rate", self.rates, "{:.4g}"),
+            ("accuracy", self.accuracy, "{:.1%}"),
+            ("rate", self.rates, "{:.2g}"),
         ):
             x, y = buffer.data()
             if len(x) and x[0] <= epoch <= x[-1] * 1.02:
