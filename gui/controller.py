@@ -67,6 +67,7 @@ class Controller(QObject):
     _share_validation = Signal()
     _step = Signal()
     _steer = Signal(float)
+    _steer_decay = Signal(float)
     _rewind = Signal(object)
     _publish_now = Signal()
     _show_weights = Signal(object, bool)
@@ -159,6 +160,7 @@ class Controller(QObject):
             (self._share_validation, self.trainer.share_validation_set),
             (self._step, self.trainer.step_once),
             (self._steer, self.trainer.set_learning_rate),
+            (self._steer_decay, self.trainer.set_weight_decay),
             (self._rewind, self.trainer.rewind),
             (self._publish_now, self.trainer.publish_now),
         ):
@@ -231,6 +233,10 @@ class Controller(QObject):
     def rewind(self, point: TimelinePoint) -> None:
         """The network goes back to that point's weights; Train then branches a run from there."""
         self._ask_trainer(self._rewind, point)
+
+    def set_weight_decay(self, value: float) -> None:
+        """The run under way (or paused) goes on with this weight decay from its next step."""
+        self._ask_trainer(self._steer_decay, value)
 
     def load_validation_set(self) -> None:
         """Have the trainer load the validation digits (state.validation_changed brings them)."""

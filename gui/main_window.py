@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from model.messages import ModelInfo, Prediction, TrainConfig
+from model.messages import ModelInfo, Prediction
 from model.paths import settings_override, user_data_dir
 
 from . import settings as prefs
@@ -40,7 +40,7 @@ from .rewind_view import RewindDialog
 from .saliency_view import SaliencyView
 from .state import AppState, DownloadStatus, RunStatus
 from .teach_view import TeachBar
-from .training_panel import OPTIMIZER_LABELS, TrainingPanel
+from .training_panel import TrainingPanel
 
 
 class MainWindow(QMainWindow):
@@ -237,6 +237,7 @@ class MainWindow(QMainWindow):
         panel.stop_requested.connect(controller.stop)
         panel.step_requested.connect(controller.step)
         panel.learning_rate_steered.connect(controller.set_learning_rate)
+        panel.weight_decay_steered.connect(controller.set_weight_decay)
         state.schedule_changed.connect(self.loss_plot.set_schedule)
         panel.new_network_requested.connect(self.files.new_network)
         panel.told.connect(self._on_panel_told)
@@ -340,37 +341,7 @@ class MainWindow(QMainWindow):
         # window saved off-screen (on a monitor since unplugged, say) back onto a screen.
         if geometry is not None:
             self.restoreGeometry(geometry)
-        panel, defaults = self.training_panel, TrainConfig()
-        config = TrainConfig(
-            epochs=prefs.saved_number(
-                settings, "train/epochs", defaults.epochs, panel.epochs.minimum(), panel.epochs.maximum()
-            ),
-            batch_size=int(
-                prefs.saved_number(
-                    settings,
-                    "train/batch_size",
-                    defaults.batch_size,
-                    panel.batch_size.minimum(),
-                    panel.batch_size.maximum(),
-                    whole=True,
-                )
-            ),
-            learning_rate=prefs.saved_number(
-                settings,
-                "train/learning_rate",
-                defaults.learning_rate,
-                panel.learning_rate.minimum(),
-                panel.learning_rate.maximum(),
-            ),
-            optimizer=prefs.saved_choice(settings, "train/optimizer", defaults.optimizer, OPTIMIZER_LABELS),
-            include_handwriting=prefs.saved_choice(
-                settings, "train/include_handwriting", "false", ("true", "false")
-            )
-            == "true",
-        )
-        panel.set_config(config)
-        # Continue is remembered: a user who keeps teaching the same network is not asked each time.
-        panel.continue_training.setChecked(prefs.saved_flag(settings, "train/continue"))
+        self.training_panel.restore(settings)
         self.saliency.toggle.setChecked(prefs.saved_flag(settings, "view/saliency"))
         self.set_pen_scale(
             prefs.saved_number(settings, "canvas/pen_scale", PEN_SCALE_DEFAULT, PEN_SCALE_MIN, PEN_SCALE_MAX)
@@ -380,11 +351,7 @@ class MainWindow(QMainWindow):
         settings = prefs.open_settings()
         settings.setValue("window/geometry", self.saveGeometry())
         settings.setValue("canvas/pen_scale", self.canvas.pen_scale)
-        config = self.training_panel.config()
-        for key in ("epochs", "batch_size", "learning_rate", "optimizer"):
-            settings.setValue(f"train/{key}", getattr(config, key))
-        settings.setValue("train/continue", "false" if config.from_scratch else "true")
-        settings.setValue("train/include_handwriting", "true" if config.include_handwriting else "false")
+        self.training_panel.save(settings)
         settings.setValue("view/saliency", "true" if self.saliency.shown else "false")
         settings.sync()
 

@@ -282,6 +282,11 @@ class Trainer(QObject, TeachingSlots, ExportSlots):
         self._publish(reread=True)
 
     @Slot(float)
+    def set_weight_decay(self, value: float) -> None:
+        self._served()
+        self._session_or_fail().set_weight_decay(value)
+
+    @Slot(float)
     def set_learning_rate(self, peak: float) -> None:
         """Steer the run under way or paused, from its next step; the plot shows the new plan."""
         self._served()

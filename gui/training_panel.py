@@ -6,7 +6,7 @@ data) and emits what the user asks; it keeps no copy of those facts.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QValidator
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from model.messages import ModelInfo, TrainConfig
 
+from . import settings as prefs
 from . import theme
 from .live_label import ElidedLabel, LiveLabel
 from .state import RunStatus
@@ -93,6 +94,7 @@ class TrainingPanel(QGroupBox):
     stop_requested = Signal()
     step_requested = Signal()  # paused: one batch
     learning_rate_steered = Signal(float)  # changed while a run is under way or paused
+    weight_decay_steered = Signal(float)  # likewise
     new_network_requested = Signal(str)  # "cnn" or "mlp"
     shape_requested = Signal()  # the user wants to choose the new network's layers
     told = Signal(str)  # a sentence for the status bar (a value brought into its range, say)
@@ -148,6 +150,14 @@ class TrainingPanel(QGroupBox):
         self.optimizer = QComboBox()
         for key, label in OPTIMIZER_LABELS.items():
             self.optimizer.addItem(label, key)
+        self.weight_decay = BoundedSpinBox("weight decay", minimum=0.0, maximum=0.1, decimals=3, step=0.001)
+        self.weight_decay.setValue(defaults.weight_decay)
+        self.weight_decay.setToolTip(
+            "Weight decay: each step also pulls every weight a little towards 0, so that no weight "
+            "grows larger than the data asks for (AdamW: 0 means its own default, 0.01). Change it "
+            "while training: the run goes on with it from its next step."
+        )
+        self.weight_decay.setKeyboardTracking(False)
         self.continue_training = QCheckBox("Continue from the current weights")
         self.continue_training.setToolTip(
             "Ticked, the network on screen learns further: a run stopped short (or saved with the "
@@ -161,6 +171,7 @@ class TrainingPanel(QGroupBox):
             "correct during a run always join it."
         )
         self.learning_rate.clamped.connect(self.told)
+        self.weight_decay.clamped.connect(self.told)
 
         form = QGridLayout()
         form.setVerticalSpacing(4)
@@ -172,8 +183,10 @@ class TrainingPanel(QGroupBox):
         form.addWidget(self.learning_rate, 1, 1, 1, 3)
         form.addWidget(QLabel("Optimizer"), 2, 0)
         form.addWidget(self.optimizer, 2, 1, 1, 3)
-        form.addWidget(self.continue_training, 3, 0, 1, 4)
-        form.addWidget(self.include_handwriting, 4, 0, 1, 4)
+        form.addWidget(QLabel("Weight decay"), 3, 0)
+        form.addWidget(self.weight_decay, 3, 1, 1, 3)
+        form.addWidget(self.continue_training, 4, 0, 1, 4)
+        form.addWidget(self.include_handwriting, 5, 0, 1, 4)
         form.setColumnStretch(1, 1)
         form.setColumnStretch(3, 1)
 
@@ -193,6 +206,7 @@ class TrainingPanel(QGroupBox):
         self.stop_button.clicked.connect(self.stop_requested)
         self.step_button.clicked.connect(self.step_requested)
         self.learning_rate.valueChanged.connect(self._on_learning_rate_changed)
+        self.weight_decay.valueChanged.connect(self._on_weight_decay_changed)
         buttons = QHBoxLayout()
         buttons.addWidget(self.train_button)
         buttons.addWidget(self.step_button)
@@ -240,6 +254,7 @@ class TrainingPanel(QGroupBox):
             epochs=self.epochs.value(),
             batch_size=self.batch_size.value(),
             learning_rate=self.learning_rate.value(),
+            weight_decay=self.weight_decay.value(),
             optimizer=self.optimizer.currentData(),
             from_scratch=not self.continue_training.isChecked(),
             include_handwriting=self.include_handwriting.isChecked(),
@@ -250,12 +265,60 @@ class TrainingPanel(QGroupBox):
         self.epochs.setValue(config.epochs)
         self.batch_size.setValue(config.batch_size)
         self.learning_rate.setValue(config.learning_rate)
+        self.weight_decay.setValue(config.weight_decay)
         self.optimizer.setCurrentIndex(max(0, self.optimizer.findData(config.optimizer)))
         self.include_handwriting.setChecked(config.include_handwriting)
 
     def _on_learning_rate_changed(self, value: float) -> None:
         if self._run.state in ("running", "paused"):
             self.learning_rate_steered.emit(value)
+
+    def _on_weight_decay_changed(self, value: float) -> None:
+        if self._run.state in ("running", "paused"):
+            self.weight_decay_steered.emit(value)
+
+    def restore(self, settings: QSettings) -> None:
+        """The saved settings; each one missing, unreadable or out of range gets its default."""
+        defaults = TrainConfig()
+        numbers = {
+            name: prefs.saved_number(
+                settings,
+                f"train/{name}",
+                getattr(defaults, name),
+                box.minimum(),
+                box.maximum(),
+                whole=isinstance(box, QSpinBox),
+            )
+            for name, box in self.number_fields().items()
+        }
+        handwriting = prefs.saved_choice(settings, "train/include_handwriting", "false", ("true", "false"))
+        config = TrainConfig(
+            epochs=numbers["epochs"],
+            batch_size=int(numbers["batch_size"]),
+            learning_rate=numbers["learning_rate"],
+            weight_decay=numbers["weight_decay"],
+            optimizer=prefs.saved_choice(settings, "train/optimizer", defaults.optimizer, OPTIMIZER_LABELS),
+            include_handwriting=handwriting == "true",
+        )
+        self.set_config(config)
+        # Continue is remembered: a user who keeps teaching the same network is not asked each time.
+        self.continue_training.setChecked(prefs.saved_flag(settings, "train/continue"))
+
+    def save(self, settings: QSettings) -> None:
+        config = self.config()
+        for name in (*self.number_fields(), "optimizer"):
+            settings.setValue(f"train/{name}", getattr(config, name))
+        settings.setValue("train/continue", "false" if config.from_scratch else "true")
+        settings.setValue("train/include_handwriting", "true" if config.include_handwriting else "false")
+
+    def number_fields(self) -> dict[str, QDoubleSpinBox | QSpinBox]:
+        """The numeric settings, by their TrainConfig names."""
+        return {
+            "epochs": self.epochs,
+            "batch_size": self.batch_size,
+            "learning_rate": self.learning_rate,
+            "weight_decay": self.weight_decay,
+        }
 
     def _on_train_clicked(self) -> None:
         if self._run.state == "idle":
@@ -283,6 +346,7 @@ class TrainingPanel(QGroupBox):
         for widget in (self.epochs, self.batch_size, self.optimizer, self.continue_training):
             widget.setEnabled(state == "idle")
         self.learning_rate.setEnabled(state != "starting")  # steers the run under way
+        self.weight_decay.setEnabled(state != "starting")
         self.new_button.setEnabled(state == "idle")
         progress = run.progress
         if progress is None:

@@ -32,6 +32,7 @@ from .training import (
     autocast,
     batch_for,
     divergence_message,
+    effective_weight_decay,
     evaluation_parts,
     make_optimizer,
     random_affine,
@@ -124,6 +125,13 @@ class TrainingRun:
         if self.scheduler is not None:
             self.scheduler.base_lrs = [lr * ratio for lr in self.scheduler.base_lrs]
         self.learning_rate_scale *= ratio
+
+    def set_weight_decay(self, value: float) -> None:
+        """From the next step on, every weight is pulled towards 0 by this much more."""
+        if not (0.0 <= value <= 1.0):
+            raise ValueError("the weight decay must be a number from 0 to 1")
+        for group in self.optimizer.param_groups:
+            group["weight_decay"] = effective_weight_decay(self.config.optimizer, value)
 
     def schedule(self) -> np.ndarray:
         """The learning rate of every step of the run, as planned now (for the plot)."""

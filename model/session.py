@@ -269,6 +269,13 @@ class ModelSession(TeachingSession):
         self.unsaved_training = True
         return self.info
 
+    def set_weight_decay(self, value: float) -> bool:
+        """Steer the run under way (or paused) from its next step; False without a run."""
+        if self._training_run is None or self._training_run.finished:
+            return False
+        self._training_run.set_weight_decay(value)
+        return True
+
     def set_learning_rate(self, peak: float) -> bool:
         """Steer the run under way (or paused): its schedule goes on at this peak from the next
         step. False when there is no run to steer."""

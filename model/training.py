@@ -155,11 +155,16 @@ def make_optimizer(net: nn.Module, config: TrainConfig) -> torch.optim.Optimizer
             net.parameters(),
             lr=config.learning_rate,
             betas=config.betas,
-            weight_decay=config.weight_decay or 1e-2,
+            weight_decay=effective_weight_decay(config.optimizer, config.weight_decay),
         )
     return torch.optim.Adam(
         net.parameters(), lr=config.learning_rate, betas=config.betas, weight_decay=config.weight_decay
     )
+
+
+def effective_weight_decay(optimizer: str, asked: float) -> float:
+    """AdamW decays its weights by default (0.01): asking for 0 there means its default."""
+    return asked or (1e-2 if optimizer == "adamw" else 0.0)
 
 
 def compute_on_threads(count: int) -> None:

@@ -113,3 +113,20 @@ def test_continue_after_save_and_open_and_after_a_restart(qtbot, window, tmp_pat
     stop(qtbot, again)
     again.close()
     assert np.isfinite(again.state.run.progress.loss)
+
+
+def test_the_weight_decay_changes_mid_run_and_is_saved_with_the_run(qtbot, window, tmp_path):
+    from model.checkpoint import load_checkpoint_and_run
+
+    start_run(qtbot, window)
+    pause(qtbot, window)
+    panel = window.training_panel
+    assert panel.weight_decay.isEnabled()
+    panel.weight_decay.setValue(0.05)
+    path = tmp_path / "decaying.pt"
+    window.controller.save_network(str(path))
+    qtbot.waitUntil(lambda: window.state.save_path == str(path), timeout=10000)
+    _, _, run = load_checkpoint_and_run(path)
+    assert run is not None
+    assert {group["weight_decay"] for group in run["optimizer"]["param_groups"]} == {0.05}
+    stop(qtbot, window)

@@ -12,7 +12,7 @@ from model.handwriting import load_examples
 from model.messages import HandwritingEdit
 from model.paths import user_data_dir
 
-TEACH_TIMEOUT = 30000
+TEACH_TIMEOUT = 60000  # learning then 250 rehearsal steps: about 10 s here, longer on a busy machine
 
 
 def draw(qtbot, window, stroke) -> np.ndarray:

@@ -109,3 +109,21 @@ def test_python_m_model_train_resume_continues_the_run_to_the_same_weights(tmp_p
     save_checkpoint(tmp_path / "no-run.pt", whole, {})
     assert main(["train", "--practice", "--resume", str(tmp_path / "no-run.pt")]) == 2
     assert "holds no training run to continue" in capsys.readouterr().err
+
+
+def test_the_weight_decay_changed_mid_run_applies_at_the_next_step(data) -> None:
+    config = TrainConfig(arch="mlp", epochs=0.5, batch_size=32, evals_per_epoch=0)
+    net = build_network(SPECS["mlp"], seed=0)
+    run = TrainingRun(net, data, config)
+    steps = run.messages()
+    next(steps)
+    run.set_weight_decay(0.05)
+    assert all(group["weight_decay"] == 0.05 for group in run.optimizer.param_groups)
+    before = {name: tensor.clone() for name, tensor in net.state_dict().items()}
+    next(steps)  # trained with it: the weights moved
+    assert any(not torch.equal(before[name], tensor) for name, tensor in net.state_dict().items())
+    with pytest.raises(ValueError, match="weight decay"):
+        run.set_weight_decay(float("nan"))
+    adamw = TrainingRun(build_network(SPECS["mlp"], seed=0), data, TrainConfig(arch="mlp", optimizer="adamw"))
+    adamw.set_weight_decay(0.0)
+    assert adamw.optimizer.param_groups[0]["weight_decay"] == 0.01  # AdamW's own default, as at its start
