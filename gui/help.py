@@ -35,8 +35,8 @@ picks another shape, or lets you shape one: its layers, their widths, and how ma
 that makes.</p>
 <h2>Steering a run</h2>
 <p>Change the <b>learning rate</b> (or the <b>weight decay</b>) while it trains: the run goes on
-with it from its next step, and the plot's lowest row shows the rate each step used over the plan (dashed). The
-plan warms up for the first quarter of the run, which is why accuracy can dip at the start.
+with it from its next step, and the plot's lowest row shows the rate each step used over the
+plan (dashed). The plan warms up for the first quarter of the run, which is why accuracy can dip at the start.
 Paused, <b>Step</b> trains exactly one batch. <b>Network › Rewind the run</b> goes back through
 the weights the run went through, your drawing read as it was then, and can continue from any
 of them. <b>Network › Where it fails</b> shows which digits are taken for which (the confusion
