@@ -59,6 +59,7 @@ class Controller(QObject):
     _stop = Signal()
     _load = Signal(str)
     _save = Signal(str)
+    _save_first = Signal(str)
     _new_network = Signal(object)
     _data_dir = Signal(str)
     _teach = Signal(object, int)
@@ -69,8 +70,7 @@ class Controller(QObject):
     _steer = Signal(float)
     _steer_decay = Signal(float)
     _rewind = Signal(object)
-    _publish_now = Signal()
-    _show_weights = Signal(object, bool)
+    _show_weights = Signal(object)
 
     def __init__(
         self,
@@ -152,6 +152,7 @@ class Controller(QObject):
             (self._stop, self.trainer.stop),
             (self._load, self.trainer.load),
             (self._save, self.trainer.save),
+            (self._save_first, self.trainer.save_before_replacing),
             (self._new_network, self.trainer.new_network),
             (self._data_dir, self.trainer.set_data_dir),
             (self._teach, self.trainer.teach),
@@ -162,7 +163,7 @@ class Controller(QObject):
             (self._steer, self.trainer.set_learning_rate),
             (self._steer_decay, self.trainer.set_weight_decay),
             (self._rewind, self.trainer.rewind),
-            (self._publish_now, self.trainer.publish_now),
+            (self._show_weights, self.trainer.show_weights),
         ):
             request.connect(slot)
         # Weights go from one worker to the other without passing through this thread.
@@ -176,7 +177,6 @@ class Controller(QObject):
         self.trainer.validation_ready.connect(self.state.set_validation)
         self.trainer.schedule_planned.connect(self.state.set_schedule)
         self.trainer.timeline_changed.connect(self.state.set_timeline)
-        self._show_weights.connect(self._predictor.set_weights)
         self.trainer.data_changed.connect(self.state.set_data_description)
         self.trainer.failed.connect(self.state.post_notice)
         self.trainer.network_notice.connect(self.state.post_network_notice)
@@ -225,10 +225,7 @@ class Controller(QObject):
 
     def show_point(self, point: TimelinePoint | None) -> None:
         """The drawing read by the weights of that point of the run (None: by the weights of now)."""
-        if point is None:
-            self._ask_trainer(self._publish_now)
-        else:
-            self._show_weights.emit(point.snapshot, True)
+        self._ask_trainer(self._show_weights, None if point is None else point.snapshot)
 
     def rewind(self, point: TimelinePoint) -> None:
         """The network goes back to that point's weights; Train then branches a run from there."""
@@ -252,10 +249,10 @@ class Controller(QObject):
         """Open a saved network; an empty path restores the shipped weights."""
         self._ask_trainer(self._load, path)
 
-    def save_network(self, path: str = "") -> None:
+    def save_network(self, path: str = "", before_replacing: bool = False) -> None:
         """Save to `path`; an empty one means the network's own file (ModelInfo.path), as the
-        trainer finds it when it serves the request."""
-        self._ask_trainer(self._save, path)
+        trainer finds it. `before_replacing`: the next replacement is dropped if this fails."""
+        self._ask_trainer(self._save_first if before_replacing else self._save, path)
 
     def new_network(self, arch: str | ArchSpec) -> None:
         """An untrained network: the default shape of "cnn" or "mlp", or the one given."""

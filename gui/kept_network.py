@@ -46,9 +46,9 @@ class KeptNetworkSlots:
         self._locks: dict[Path, QLockFile] = {}
         self.problem = ""  # why no slot could be held (a folder that cannot be written, say)
 
-    def claim(self, restoring: bool) -> ClaimedSlot | None:
-        """Lock the first free slot holding a kept network (when `restoring`), else the first
-        free empty slot; None when the folder cannot be written."""
+    def claim(self, restoring: bool, passed_over: frozenset[Path] = frozenset()) -> ClaimedSlot | None:
+        """Lock the first free slot holding a kept network (when `restoring`; not one of
+        `passed_over`), else the first free empty slot; None when the folder cannot be written."""
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
         except OSError as error:
@@ -58,7 +58,7 @@ class KeptNetworkSlots:
         if restoring:
             for number in range(1, MAX_SLOTS + 1):
                 path = slot_path(self.folder, number)
-                if path.exists() and self._lock(path):
+                if path not in passed_over and path.exists() and self._lock(path):
                     return ClaimedSlot(path, restore=True)
         empty = self.empty_slot()
         return None if empty is None else ClaimedSlot(empty, restore=False)
@@ -75,6 +75,11 @@ class KeptNetworkSlots:
         if not self.problem:
             self.problem = f"{self.folder} already holds {MAX_SLOTS} kept networks"
         return None
+
+    def release_slot(self, path: Path) -> None:
+        lock = self._locks.pop(path, None)
+        if lock is not None:
+            lock.unlock()
 
     def release(self) -> None:
         for lock in self._locks.values():
@@ -94,8 +99,9 @@ class KeptNetworkSlots:
         self._remove_leftovers(path.name, min_age=0.0)  # nobody else can be writing it now
         return True
 
-    def _remove_leftovers(self, name: str = "*", min_age: float = LEFTOVER_AGE_S) -> None:
-        """Temporary files of writes that were interrupted (a crash, kill -9, power loss)."""
+    def _remove_leftovers(self, name: str = "last-session*.pt", min_age: float = LEFTOVER_AGE_S) -> None:
+        """Temporary files of digitpad's own writes that were interrupted (a crash, kill -9, a
+        power cut); only those: the folder may be shared (DIGITPAD_SETTINGS names any folder)."""
         now = time.time()
         for leftover in self.folder.glob(f".{name}.*.tmp"):
             try:
@@ -123,13 +129,20 @@ class KeptTraining:
         """Open `checkpoint`, else a kept network, else the shipped weights; a notice or ""."""
         from model.session import RESTORED_SOURCE
 
-        slot = self.slots.claim(restoring=checkpoint is None)
-        warning = session.load_initial(checkpoint, slot.path if slot and slot.restore else None)
-        if slot and slot.restore and session.info.source == RESTORED_SOURCE:
-            self._kept_at = slot.path
-        elif slot and slot.restore:
-            warning += f" It is left as it is, in {slot.path}."
-        notes = [warning] if warning else []
+        notes: list[str] = []
+        unreadable: frozenset[Path] = frozenset()
+        while True:  # a kept file that cannot be read never hides the ones after it
+            slot = self.slots.claim(restoring=checkpoint is None, passed_over=unreadable)
+            kept = slot.path if slot is not None and slot.restore else None
+            warning = session.load_initial(checkpoint, kept)
+            if kept is None or session.info.source == RESTORED_SOURCE:
+                break
+            notes.append(f"{warning} It is left as it is, in {kept}.")
+            unreadable |= {kept}
+            self.slots.release_slot(kept)
+        self._kept_at = kept
+        if warning:
+            notes.append(warning)
         if checkpoint is not None and self.waiting():
             notes.append(
                 "The training kept from an earlier session stays kept: it opens when digitpad "

@@ -62,7 +62,7 @@ class NetworkFiles(QObject):
             buttons.Cancel,
         )
         if answer == buttons.Save:
-            return self.save_as()
+            return self.save_as(before_replacing=True)
         return answer == buttons.Discard
 
     def new_network(self, arch: str) -> None:
@@ -99,11 +99,12 @@ class NetworkFiles(QObject):
         else:
             self.save_as()
 
-    def save_as(self) -> bool:
-        """Ask where, then save; False when the user cancelled."""
+    def save_as(self, before_replacing: bool = False) -> bool:
+        """Ask where, then save; False when the user cancelled. `before_replacing`: a replacement
+        follows, which the trainer drops if the save fails."""
         path = self._ask_where_to_save()
         if path:
-            self._controller.save_network(path)
+            self._controller.save_network(path, before_replacing)
         return bool(path)
 
     def _ask_where_to_save(self) -> str:

@@ -21,6 +21,7 @@ class RewindDialog(QDialog):
         self.setWindowTitle("Rewind the run")
         self._state, self._controller = state, controller
         self._showing: TimelinePoint | None = None  # the point whose weights read the drawing
+        self._run_when_shown: RunStatus | None = None  # any news of the run after it ends the showing
         self.scrubber = QSlider(Qt.Orientation.Horizontal)
         self.scrubber.setMinimumWidth(420)
         self.scrubber.setToolTip("Drag: the answer, the bars and the activations as they were then")
@@ -93,13 +94,13 @@ class RewindDialog(QDialog):
             self.back_to_now()
             return
         if not latest and point is not self._showing:
-            self._showing = point
+            self._showing, self._run_when_shown = point, self._state.run
             self._controller.show_point(point)
         self._describe()
 
     def _on_run_changed(self, run: RunStatus) -> None:
-        if run.state == "running" and self._showing is not None:
-            self._showing = None  # the live weights take over
+        if self._showing is not None and run != self._run_when_shown:
+            self._showing = None  # a step, a pause or a stop: the weights of now read the drawing
         self._refresh()
 
     def _refresh(self, *_: object) -> None:
@@ -129,10 +130,8 @@ class RewindDialog(QDialog):
         self.branch_button.setEnabled(point is not None)
         self.now_button.setEnabled(point is not None)
         if point is None:
-            points = self._state.timeline
-            self.where.setText(
-                "" if not points else f"Now: step {points[-1].step:,} (epoch {points[-1].epoch:.2f})"
-            )
+            now = "The right end of the scrubber is the network as it is now."
+            self.where.setText(now if self._state.timeline else "")
         else:
             self.where.setText(
                 f"<b>Step {point.step:,}</b> (epoch {point.epoch:.2f}): loss of that batch {point.loss:.3f}"

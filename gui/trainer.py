@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
-from model.confusion import ValidationSet
 from model.messages import (
     SHIPPED_SOURCE,
     EvalResult,
@@ -29,6 +28,7 @@ from model.messages import (
 from .kept_network import KeptTraining
 from .pacing import PACING, Pacing, ProgressReports
 from .trainer_exports import ExportSlots
+from .trainer_lab import LabSlots
 from .trainer_teaching import TeachingSlots
 
 if TYPE_CHECKING:  # torch loads in this thread, after the window is up
@@ -39,7 +39,7 @@ if TYPE_CHECKING:  # torch loads in this thread, after the window is up
 WARM_UP_DELAY_MS = 1500  # within the first seconds, which already wait for torch to load
 
 
-class Trainer(QObject, TeachingSlots, ExportSlots):
+class Trainer(QObject, TeachingSlots, ExportSlots, LabSlots):
     """Owns the ModelSession; every slot runs in the trainer's thread."""
 
     network_changed = Signal(object, bool)  # ModelInfo; True when it is another network (opened, new)
@@ -82,6 +82,7 @@ class Trainer(QObject, TeachingSlots, ExportSlots):
         self._reports = ProgressReports(pacing.report_seconds)
         self._threads_in_use = 0  # torch threads the last run's slices computed on
         self._announced: ModelInfo | None = None
+        self._hold_replacement = False  # the save asked for before a replacement failed
         self._timeline_sent: tuple[object, ...] = ()  # what the window was last told of the network
         self._interrupt = threading.Event()  # set from any thread: the slice ends after its step
         self._slice_timer = QTimer(self, singleShot=True)  # moves to the trainer's thread with us
@@ -152,6 +153,8 @@ class Trainer(QObject, TeachingSlots, ExportSlots):
     @Slot(object)
     def new_network(self, arch: object) -> None:
         self._served()
+        if self._replacement_held():
+            return
         self._end_run()
         self._session_or_fail().new_network(arch, seed=int(time.time()))  # type: ignore[arg-type]
         self._network_replaced()
@@ -162,6 +165,8 @@ class Trainer(QObject, TeachingSlots, ExportSlots):
         from model.checkpoint import DEFAULT_WEIGHTS, CheckpointError
 
         self._served()
+        if self._replacement_held():
+            return
         try:
             self._session_or_fail().load(path or DEFAULT_WEIGHTS, source=None if path else SHIPPED_SOURCE)
         except CheckpointError as error:
@@ -172,8 +177,8 @@ class Trainer(QObject, TeachingSlots, ExportSlots):
         self._network_replaced()
 
     @Slot(str)
-    def save(self, path: str) -> None:
-        """Save the network in use to `path`, or (empty) to its own file."""
+    def save(self, path: str) -> bool:
+        """Save the network in use to `path`, or (empty) to its own file; True once saved."""
         from model.checkpoint import CheckpointError
 
         self._served()
@@ -181,14 +186,29 @@ class Trainer(QObject, TeachingSlots, ExportSlots):
         target = path or session.info.path  # "": the file of the network in use now
         if not target:
             self.failed.emit("This network has no file yet: use File › Save network as… to choose one.")
-            return
+            return False
         try:
             session.save(target)
         except CheckpointError as error:
             self.failed.emit(str(error))
-            return
+            return False
         self._announce(session.info, replaced=False)
         self.saved.emit(target)
+        return True
+
+    @Slot(str)
+    def save_before_replacing(self, path: str) -> None:
+        """The user chose Save before replacing the network: if it fails, the replacement that
+        follows (queued right behind) is not made, and the training stays."""
+        self._hold_replacement = not self.save(path)
+
+    def _replacement_held(self) -> bool:
+        held, self._hold_replacement = self._hold_replacement, False
+        if held:
+            self.failed.emit(
+                "The network was not replaced: saving it first failed, and its training is in no file."
+            )
+        return held
 
     def _network_replaced(self) -> None:
         self._announce(self._session_or_fail().info, replaced=True)
@@ -200,17 +220,6 @@ class Trainer(QObject, TeachingSlots, ExportSlots):
         return snapshot
 
     # -- data -----------------------------------------------------------------------------
-    @Slot()
-    def share_validation_set(self) -> None:
-        """The validation digits, for the confusion matrix's gallery (loaded the first time)."""
-        try:
-            validation = ValidationSet.of(self._session_or_fail().training_data())
-        except Exception as error:  # data that cannot be read: the window says so
-            traceback.print_exc()
-            self.failed.emit(f"The validation digits cannot be shown ({error}).")
-            return
-        self.validation_ready.emit(validation)
-
     @Slot(str)
     def set_data_dir(self, data_dir: str) -> None:
         self._served()
@@ -222,6 +231,9 @@ class Trainer(QObject, TeachingSlots, ExportSlots):
     @Slot(object)
     def start_training(self, config: TrainConfig) -> None:
         self._served()
+        if config.from_scratch and self._replacement_held():
+            self.run_state_changed.emit(self._state)  # the window waits to hear how it went
+            return
         self._end_run()
         self._threads_in_use = 0
         try:
@@ -253,50 +265,6 @@ class Trainer(QObject, TeachingSlots, ExportSlots):
             self._report_progress()
             self._set_state("paused")
             self._publish(reread=True)
-
-    @Slot()
-    def step_once(self) -> None:
-        """Paused: train exactly one batch, and every view shows its result."""
-        self._served()
-        session = self._session_or_fail()
-        if self._state == "paused" and session.training:
-            self._report(session.step_once(), now=True)
-
-    @Slot(object)
-    def rewind(self, point: object) -> None:
-        """Go back to the weights of `point` (a TimelinePoint of this run): Train branches from there."""
-        self._served()
-        self._end_run()
-        try:
-            self._session_or_fail().rewind(point)  # type: ignore[arg-type]
-        except ValueError as error:
-            self.failed.emit(f"Cannot go back there: {error}.")
-            return
-        self._announce(self._session_or_fail().info, replaced=False)
-        self._publish(reread=True)
-
-    @Slot()
-    def publish_now(self) -> None:
-        """The predictor gets the weights of now again (after showing an earlier point)."""
-        self._served()
-        self._publish(reread=True)
-
-    @Slot(float)
-    def set_weight_decay(self, value: float) -> None:
-        self._served()
-        self._session_or_fail().set_weight_decay(value)
-
-    @Slot(float)
-    def set_learning_rate(self, peak: float) -> None:
-        """Steer the run under way or paused, from its next step; the plot shows the new plan."""
-        self._served()
-        if self._session_or_fail().set_learning_rate(peak):
-            self._share_schedule()
-
-    def _share_schedule(self) -> None:
-        planned = self._session_or_fail().schedule()
-        if planned is not None:
-            self.schedule_planned.emit(planned)
 
     @Slot()
     def resume(self) -> None:

@@ -175,14 +175,17 @@ class TrainingRun:
             order = state["order"]
             if not isinstance(order, torch.Tensor) or order.shape != self.order.shape:
                 raise RunStateError("the saved run was trained on a data set of another size")
+            if order.dtype != torch.int64 or not torch.equal(order.sort().values, torch.arange(len(order))):
+                raise RunStateError("the saved run's order of the training digits is damaged")
             step, cursor = int(state["step"]), int(state["cursor"])
             if not 0 <= step <= self.total_steps or not 0 <= cursor <= len(order):
                 raise RunStateError("the saved run's position is out of range")
             self.optimizer.load_state_dict(state["optimizer"])
+            self._check_optimizer_state()
             if (state["scheduler"] is None) != (self.scheduler is None):
                 raise RunStateError("the saved run has another learning-rate schedule")
             if self.scheduler is not None:
-                self.scheduler.load_state_dict(state["scheduler"])
+                self._load_schedule(state["scheduler"])
             self.generator.set_state(state["generator"])
             torch.set_rng_state(state["torch_rng"])
         except RunStateError:
@@ -193,6 +196,34 @@ class TrainingRun:
         self.train_seconds = float(state.get("train_seconds", 0.0))
         self.samples = int(state.get("samples", 0))
         self.learning_rate_scale = float(state.get("learning_rate_scale", 1.0))
+
+    def _check_optimizer_state(self) -> None:
+        """Moments of another shape or kind would only fail (or worse) at the first step."""
+        for group in self.optimizer.param_groups:
+            for parameter in group["params"]:
+                for value in self.optimizer.state.get(parameter, {}).values():
+                    if not isinstance(value, torch.Tensor) or not torch.isfinite(value).all():
+                        raise RunStateError("the saved run's optimizer state is damaged")
+                    if value.dim() and (value.shape != parameter.shape or value.dtype != parameter.dtype):
+                        raise RunStateError("the saved run's optimizer state does not fit this network")
+
+    def _load_schedule(self, saved: object) -> None:
+        """Only the schedule's own fields, of their own kinds, for a run of this length."""
+        assert self.scheduler is not None
+        expected = self.scheduler.state_dict()
+        if not isinstance(saved, dict) or set(saved) != set(expected):
+            raise RunStateError("the saved run's learning-rate schedule is damaged")
+        if any(type(saved[key]) is not type(value) for key, value in expected.items()):
+            raise RunStateError("the saved run's learning-rate schedule is damaged")
+        if any(saved.get(key) != expected.get(key) for key in ("total_steps", "_schedule_phases")):
+            raise RunStateError("the saved run's schedule was planned for another length")
+        for key in ("base_lrs", "_last_lr"):
+            rates = saved.get(key)
+            if not isinstance(rates, list) or len(rates) != len(expected.get(key, [])):
+                raise RunStateError("the saved run's learning-rate schedule is damaged")
+            if not all(type(rate) is float and 0 < rate < 1e6 for rate in rates):
+                raise RunStateError("the saved run's learning rates are not usable numbers")
+        self.scheduler.load_state_dict(saved)
 
     @property
     def finished(self) -> bool:

@@ -223,8 +223,10 @@ class ModelSession(TeachingSession):
         if run is None:
             self._info = replace(self._info, metadata={"config": asdict(config), "data": data.name})
             run = TrainingRun(self.net, data, config, own=self.own_examples)
-        elif run.peak_learning_rate != config.learning_rate:
-            run.set_peak_learning_rate(config.learning_rate)
+        else:  # the panel's rate and decay steer the run it goes on with
+            if run.peak_learning_rate != config.learning_rate:
+                run.set_peak_learning_rate(config.learning_rate)
+            run.set_weight_decay(config.weight_decay)
         if run is not self._training_run or self.timeline is None:  # a new run: a new timeline
             self.timeline = Timeline(
                 sum(t.numel() * t.element_size() for t in self.net.state_dict().values())
@@ -266,6 +268,8 @@ class ModelSession(TeachingSession):
             raise ValueError("that snapshot belongs to a network of another shape")
         apply_snapshot(self.net, point.snapshot)
         self._training_run = self._opened_run = None
+        if self.timeline is not None:  # the branch's history: up to where it went back to
+            self.timeline.truncate(point.step)
         self.unsaved_training = True
         return self.info
 

@@ -3,9 +3,8 @@
 Every step is offered; one is kept when it lies far enough from the last one kept (a
 `capacity`-th of the run so far), and once the timeline is full, each new snapshot pushes out
 the one whose neighbours are closest together. So once full it always holds `capacity`
-snapshots, from the run's first step to its latest, roughly evenly spread. So a run of any length keeps
-between half and all of its capacity, spread evenly from its first step to its last, within a
-fixed memory budget (at most MAX_SNAPSHOTS and MAX_BYTES).
+snapshots, from the run's first step to near its latest (within a spacing), roughly evenly
+spread, within a fixed memory budget (at most MAX_SNAPSHOTS and MAX_BYTES).
 """
 
 from __future__ import annotations
@@ -53,6 +52,10 @@ class Timeline:
             points = points[:crowded] + points[crowded + 1 :]
         self.points = points
         return True
+
+    def truncate(self, step: int) -> None:
+        """Forget the snapshots after `step` (the network went back there)."""
+        self.points = tuple(point for point in self.points if point.step <= step)
 
     @property
     def nbytes(self) -> int:

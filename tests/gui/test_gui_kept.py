@@ -347,3 +347,48 @@ def test_opening_a_named_pipe_never_blocks_and_the_training_stays(qtbot, tmp_pat
     window.close()
     assert time.monotonic() - started < 10
     assert load_checkpoint(slot_path(user_data_dir(), 1))[0].spec.kind == "mlp"
+
+
+def test_an_unreadable_kept_file_never_hides_the_next_one(qtbot):
+    folder = user_data_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    payload = torch.load(DEFAULT_WEIGHTS, weights_only=True)
+    payload["format_version"] = 99
+    torch.save(payload, slot_path(folder, 1))
+    kept_network(slot_path(folder, 2))
+    window = open_window(qtbot)
+    assert window.state.network.source == RESTORED_SOURCE and window.state.network.arch == "mlp"
+    qtbot.waitUntil(lambda: "left as it is" in window.notice.text(), timeout=5000)
+    window.close()
+    assert slot_path(folder, 1).exists()
+
+
+def test_only_digitpads_own_leftovers_are_removed(tmp_path):
+    theirs = tmp_path / ".someone-elses.tmp"
+    ours = tmp_path / ".last-session-3.pt.abc123.tmp"
+    for leftover in (theirs, ours):
+        leftover.write_bytes(b"half written")
+        os.utime(leftover, (time.time() - 3600, time.time() - 3600))
+    slots = KeptNetworkSlots(tmp_path)
+    assert slots.claim(restoring=True) is not None
+    assert theirs.exists() and not ours.exists()
+    slots.release()
+
+
+def test_a_save_that_fails_before_a_replacement_keeps_the_network_and_its_training(
+    qtbot, tmp_path, monkeypatch
+):
+    from gui_support import answer_questions
+    from PySide6.QtWidgets import QMessageBox
+
+    window = open_window(qtbot)
+    train_briefly(qtbot, window)
+    asked = answer_questions(monkeypatch, QMessageBox.StandardButton.Save)
+    nowhere = tmp_path / "no-such-folder" / "mine.pt"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *args: (str(nowhere), ""))
+    window.files.restore_shipped()  # Network › Restore the shipped weights, answered "Save"
+    qtbot.waitUntil(lambda: "was not replaced" in window.notice.text(), timeout=10000)
+    assert asked == ["Replace the network?"]
+    assert window.state.network.arch == "mlp" and window.state.network.unsaved_training
+    window.close()
+    assert load_checkpoint(slot_path(user_data_dir(), 1))[0].spec.kind == "mlp"  # still kept

@@ -64,3 +64,32 @@ def test_continue_from_here_branches_from_that_steps_weights(qtbot, window, tmp_
     qtbot.waitUntil(lambda: bool(steps), timeout=20000)
     assert steps[0] == 1  # a new run, branched from the weights of that step
     window.controller.stop()
+
+
+def test_a_step_while_an_earlier_point_is_shown_brings_back_the_weights_of_now(qtbot, window):
+    use_network(qtbot, window, "mlp")
+    drag(window.canvas, SEVEN)
+    panel = window.training_panel
+    panel.continue_training.setChecked(False)
+    panel.epochs.setValue(5.0)
+    panel.train_button.click()
+    qtbot.waitUntil(
+        lambda: window.state.run.progress is not None and window.state.run.progress.step >= 30, timeout=30000
+    )
+    window.controller.pause()
+    qtbot.waitUntil(
+        lambda: window.state.run.state == "paused" and len(window.state.timeline) > 5, timeout=10000
+    )
+    qtbot.wait(200)
+    dialog = window.rewind
+    dialog.open_dialog()
+    first = window.state.timeline[0]
+    dialog.scrubber.setValue(0)
+    qtbot.waitUntil(lambda: window.state.prediction.weights_version == first.snapshot.version, timeout=5000)
+    assert dialog.showing is first
+    step = window.state.run.progress.step
+    panel.step_button.click()
+    qtbot.waitUntil(lambda: window.state.run.progress.step == step + 1, timeout=10000)
+    assert dialog.showing is None and "as it is now" in dialog.where.text()
+    qtbot.waitUntil(lambda: window.state.prediction.weights_version > first.snapshot.version, timeout=5000)
+    window.controller.stop()

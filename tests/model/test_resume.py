@@ -127,3 +127,34 @@ def test_the_weight_decay_changed_mid_run_applies_at_the_next_step(data) -> None
     adamw = TrainingRun(build_network(SPECS["mlp"], seed=0), data, TrainConfig(arch="mlp", optimizer="adamw"))
     adamw.set_weight_decay(0.0)
     assert adamw.optimizer.param_groups[0]["weight_decay"] == 0.01  # AdamW's own default, as at its start
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        "order out of range",
+        "order repeated",
+        "moments of another shape",
+        "moments not numbers",
+        "schedule keys",
+        "rates",
+    ],
+)
+def test_a_damaged_saved_run_is_refused_in_a_sentence_not_at_its_first_step(data, damage) -> None:
+    config = TrainConfig(arch="mlp", epochs=0.5, batch_size=32, evals_per_epoch=0)
+    run = TrainingRun(build_network(SPECS["mlp"], seed=0), data, config)
+    next(run.messages())
+    state = run.state_dict()
+    if damage == "order out of range":
+        state["order"] = torch.full_like(state["order"], 10**9)
+    elif damage == "order repeated":
+        state["order"] = torch.zeros_like(state["order"])
+    elif damage.startswith("moments"):
+        moments = state["optimizer"]["state"][0]
+        moments["exp_avg"] = torch.zeros(3) if "shape" in damage else moments["exp_avg"] * float("nan")
+    elif damage == "schedule keys":
+        state["scheduler"]["anything"] = 1
+    else:
+        state["scheduler"]["base_lrs"] = ["0.001"]
+    with pytest.raises(RunStateError):
+        TrainingRun(build_network(SPECS["mlp"], seed=0), data, config).load_state_dict(state)
