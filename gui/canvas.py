@@ -45,6 +45,13 @@ class Stroke:
 IMAGE_FORMAT = QImage.Format.Format_RGB32
 
 
+def grey_image(pixels: np.ndarray) -> QImage:
+    """A (height, width) uint8 array as a greyscale QImage of its own (no view on the array)."""
+    grey = np.ascontiguousarray(pixels, np.uint8)
+    height, width = grey.shape
+    return QImage(grey.data, width, height, width, QImage.Format.Format_Grayscale8).copy()
+
+
 class DrawingCanvas(QWidget):
     """A square chalkboard: white ink on black, as MNIST digits are.
 
@@ -167,11 +174,8 @@ class DrawingCanvas(QWidget):
     def show_digit(self, pixels: np.ndarray) -> None:
         """Replace the drawing by a (28, 28) uint8 digit (a validation digit, say), as ink that
         can be drawn over, erased and undone like strokes; it is read at once."""
-        grey = np.ascontiguousarray(pixels, np.uint8)
-        height, width = grey.shape
-        picture = QImage(grey.data, width, height, width, QImage.Format.Format_Grayscale8)
         self.clear()
-        self._strokes.append(Stroke(False, picture=picture.copy()))
+        self._strokes.append(Stroke(False, picture=grey_image(pixels)))
         self._repaint_all()
         self._emit_history()
         self.stroke_finished.emit()

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QEvent, QPoint, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QHelpEvent, QIcon, QImage, QMouseEvent, QPainter, QPaintEvent, QPixmap
+from PySide6.QtGui import QColor, QHelpEvent, QIcon, QMouseEvent, QPainter, QPaintEvent, QPixmap
 from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
@@ -23,7 +23,7 @@ from model.confusion import ValidationSet, cell_members, confusion_matrix, per_d
 from model.messages import EvalResult
 
 from . import theme
-from .canvas import DrawingCanvas
+from .canvas import DrawingCanvas, grey_image
 from .controller import Controller
 from .state import AppState
 
@@ -125,9 +125,8 @@ class ConfusionGrid(QWidget):
 
 
 def thumbnail(pixels: np.ndarray) -> QIcon:
-    grey = np.ascontiguousarray(pixels, np.uint8)
-    image = QImage(grey.data, 28, 28, 28, QImage.Format.Format_Grayscale8).copy()
-    return QIcon(QPixmap.fromImage(image.scaled(THUMBNAIL, THUMBNAIL)))
+    """The digit enlarged pixel for pixel, as the canvas shows it."""
+    return QIcon(QPixmap.fromImage(grey_image(pixels).scaled(THUMBNAIL, THUMBNAIL)))
 
 
 class FailuresDialog(QDialog):

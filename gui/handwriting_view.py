@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QIcon, QImage, QKeySequence, QPixmap, QShortcut
+from PySide6.QtGui import QIcon, QKeySequence, QPixmap, QShortcut
 from PySide6.QtWidgets import (
     QDialog,
     QFileDialog,
@@ -26,6 +26,8 @@ from PySide6.QtWidgets import (
 )
 
 from model.messages import HandwritingEdit
+
+from .canvas import grey_image
 
 if TYPE_CHECKING:
     from model.handwriting import Example
@@ -50,9 +52,7 @@ def age(created: float, now: float | None = None) -> str:
 
 
 def thumbnail(pixels: np.ndarray) -> QPixmap:
-    data = np.ascontiguousarray(pixels, dtype=np.uint8)
-    image = QImage(data.data, 28, 28, 28, QImage.Format.Format_Grayscale8).copy()
-    return QPixmap.fromImage(image).scaled(
+    return QPixmap.fromImage(grey_image(pixels)).scaled(
         THUMBNAIL, THUMBNAIL, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
     )
 
