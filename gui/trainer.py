@@ -32,6 +32,7 @@ from .trainer_lab import LabSlots
 from .trainer_teaching import TeachingSlots
 
 if TYPE_CHECKING:  # torch loads in this thread, after the window is up
+    from model.confusion import ValidationSet
     from model.session import ModelSession
     from model.snapshot import WeightSnapshot
 
@@ -81,9 +82,10 @@ class Trainer(QObject, TeachingSlots, ExportSlots, LabSlots):
         self._state = "idle"
         self._reports = ProgressReports(pacing.report_seconds)
         self._threads_in_use = 0  # torch threads the last run's slices computed on
-        self._announced: ModelInfo | None = None
+        self._announced: ModelInfo | None = None  # what the window was last told of the network
         self._hold_replacement = False  # the save asked for before a replacement failed
-        self._timeline_sent: tuple[object, ...] = ()  # what the window was last told of the network
+        self._timeline_sent: tuple[object, ...] = ()  # each change of a timeline is a new tuple
+        self._validation: tuple[object, ValidationSet] | None = None  # (its data, the set) last sent
         self._interrupt = threading.Event()  # set from any thread: the slice ends after its step
         self._slice_timer = QTimer(self, singleShot=True)  # moves to the trainer's thread with us
         self._slice_timer.timeout.connect(self._train_slice)
@@ -358,7 +360,7 @@ class Trainer(QObject, TeachingSlots, ExportSlots, LabSlots):
         # answer together with the labels and the plot.
         self._publish(reread=report_due)
         timeline = session.timeline
-        if timeline is not None and (report_due or finished) and timeline.points != self._timeline_sent:
+        if timeline is not None and (report_due or finished) and timeline.points is not self._timeline_sent:
             self._timeline_sent = timeline.points
             self.timeline_changed.emit(timeline.points)
         if finished:

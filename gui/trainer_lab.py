@@ -31,6 +31,7 @@ class LabSlots:
         weights_published: SignalInstance
         _state: str
         _timeline_sent: tuple[object, ...]
+        _validation: tuple[object, ValidationSet] | None
 
         def _served(self) -> None: ...
         def _session_or_fail(self) -> ModelSession: ...
@@ -45,12 +46,14 @@ class LabSlots:
     def share_validation_set(self) -> None:
         """The validation digits, for the confusion matrix's gallery (loaded the first time)."""
         try:
-            validation = ValidationSet.of(self._session_or_fail().training_data())
+            data = self._session_or_fail().training_data()
+            if self._validation is None or self._validation[0] is not data:  # converted once per data
+                self._validation = (data, ValidationSet.of(data))
         except Exception as error:  # data that cannot be read: the window says so
             traceback.print_exc()
             self.failed.emit(f"The validation digits cannot be shown ({error}).")
             return
-        self.validation_ready.emit(validation)
+        self.validation_ready.emit(self._validation[1])
 
     @Slot()
     def step_once(self) -> None:
