@@ -55,6 +55,17 @@ def answer_questions(monkeypatch, button) -> list[str]:
     return asked
 
 
+def open_window(qtbot, *argv: str):
+    """The real window (as launched with `argv`), shown, once its network answers."""
+    from gui.app import create_main_window
+
+    window = create_main_window(list(argv))
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(lambda: window.state.network is not None, timeout=15000)
+    return window
+
+
 def use_network(qtbot, window, arch: str) -> None:
     """Make a new untrained network of `arch` (its default shape) the one in use."""
     driver.use_network(window, arch)

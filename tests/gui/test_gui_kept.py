@@ -14,11 +14,10 @@ from pathlib import Path
 
 import pytest
 import torch
-from gui_support import REPO, use_network
+from gui_support import REPO, open_window, use_network
 from PySide6.QtWidgets import QFileDialog
 
 from gui import network_files
-from gui.app import create_main_window
 from gui.kept_network import KeptNetworkSlots, slot_path
 from model.checkpoint import DEFAULT_WEIGHTS, load_checkpoint
 from model.networks import build_network
@@ -61,14 +60,6 @@ def make_read_only(folder: Path) -> None:
         subprocess.run(["mount", "-o", "remount,ro", str(folder)], check=True)
     else:
         folder.chmod(0o555)
-
-
-def open_window(qtbot, *argv: str):
-    window = create_main_window(list(argv))
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitUntil(lambda: window.state.network is not None, timeout=15000)
-    return window
 
 
 def train_briefly(qtbot, window) -> None:

@@ -2,19 +2,10 @@
 
 from __future__ import annotations
 
-from gui_support import use_network
+from gui_support import open_window, use_network
 
-from gui.app import create_main_window
 from gui.settings import last_session_path
 from model.session import RESTORED_SOURCE
-
-
-def open_window(qtbot):
-    window = create_main_window([])
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitUntil(lambda: window.state.network is not None, timeout=15000)
-    return window
 
 
 def test_unsaved_training_survives_closing_and_the_shipped_weights_come_back_on_request(qtbot):

@@ -7,18 +7,10 @@ import os
 from pathlib import Path
 
 import pytest
+from gui_support import open_window
 
-from gui.app import create_main_window
 from gui.settings import open_settings
 from model.paths import settings_override, user_data_dir
-
-
-def open_window(qtbot, *argv: str):
-    window = create_main_window(list(argv))
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitUntil(lambda: window.state.network is not None, timeout=15000)
-    return window
 
 
 @pytest.fixture

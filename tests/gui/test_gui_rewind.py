@@ -10,13 +10,18 @@ from gui_support import SEVEN, drag, use_network
 from model.checkpoint import load_checkpoint
 
 
-def trained_run(qtbot, window) -> None:
+def start_mlp_run(qtbot, window, epochs: float) -> None:
+    """A seven on the canvas, and a fresh MLP training for `epochs`."""
     use_network(qtbot, window, "mlp")
     drag(window.canvas, SEVEN)
     panel = window.training_panel
     panel.continue_training.setChecked(False)
-    panel.epochs.setValue(2.0)
+    panel.epochs.setValue(epochs)
     panel.train_button.click()
+
+
+def trained_run(qtbot, window) -> None:
+    start_mlp_run(qtbot, window, 2.0)
     qtbot.waitUntil(
         lambda: window.state.run.state == "idle" and window.state.run.progress is not None, timeout=60000
     )
@@ -67,12 +72,8 @@ def test_continue_from_here_branches_from_that_steps_weights(qtbot, window, tmp_
 
 
 def test_a_step_while_an_earlier_point_is_shown_brings_back_the_weights_of_now(qtbot, window):
-    use_network(qtbot, window, "mlp")
-    drag(window.canvas, SEVEN)
+    start_mlp_run(qtbot, window, 5.0)
     panel = window.training_panel
-    panel.continue_training.setChecked(False)
-    panel.epochs.setValue(5.0)
-    panel.train_button.click()
     qtbot.waitUntil(
         lambda: window.state.run.progress is not None and window.state.run.progress.step >= 30, timeout=30000
     )

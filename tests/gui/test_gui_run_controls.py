@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from gui_support import VERTICAL, drag, use_network
-
-from gui.app import create_main_window
+from gui_support import VERTICAL, drag, open_window, use_network
 
 
 def start_run(qtbot, window, epochs: float = 3.0) -> None:
@@ -105,10 +103,7 @@ def test_continue_after_save_and_open_and_after_a_restart(qtbot, window, tmp_pat
     step = pause(qtbot, window)
     window.close()  # mid-run: kept for the next launch, with its run
 
-    again = create_main_window([])
-    qtbot.addWidget(again)
-    again.show()
-    qtbot.waitUntil(lambda: again.state.network is not None, timeout=15000)
+    again = open_window(qtbot)
     assert step < continue_run(qtbot, again) <= step + 50
     stop(qtbot, again)
     again.close()

@@ -220,19 +220,7 @@ NPZ_READERS = {"keras npz": refuse_keras, "unipen strokes": refuse_strokes, "han
 def test_npy_headers_declaring_more_than_their_data_are_refused(tmp_path, reader, shape, dtype):
     """numpy allocates what a header declares before reading: a header may not declare more
     than its member holds."""
-    names = {
-        "keras npz": ["x_train", "y_train", "x_test", "y_test"],
-        "unipen strokes": [
-            "points",
-            "stroke_offsets",
-            "sample_offsets",
-            "labels",
-            "writers",
-            "suspect",
-            "contributors",
-        ],
-        "handwriting": ["format", "version", "keys", "labels", "created", "ink"],
-    }[reader]
+    names = NPZ_NAMES[reader]
     arrays = {name: hostile.npy_bytes(np.zeros(3, np.uint8)) for name in names}
     arrays[names[0]] = hostile.npy_claiming(tuple(shape), dtype)
     path = hostile.npz_of(tmp_path / "claims.npz", arrays)
