@@ -3,8 +3,9 @@
     python bench/speed.py [--seeds 0,1,2] [--budget 480] [--data-dir DIR] [--threads N]
     python bench/speed.py --quick          # a smoke run in well under a minute
 
-Ours is the code the Train button runs: `model.training.train_steps` with a `TrainConfig`
-(the `fast_config()` recipe) on the default network, from freshly initialised weights. Its
+Ours is what the Train button runs with its defaults: `model.training.train_steps` with
+`TrainConfig()` (the Quick recipe, no hidden settings) on the default network, from freshly
+initialised weights; `--precision float32` where the CPU would otherwise use bfloat16. Its
 clock is wall time from building the network to the evaluation that reaches the target,
 evaluations included.
 
@@ -41,12 +42,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch
 import torch.nn.functional as F
-from common import mnist_dir
+from common import describe_machine, mnist_dir
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from model.data import load_dataset
-from model.messages import EvalResult, TrainConfig, TrainFinished, fast_config
+from model.messages import EvalResult, TrainConfig, TrainFinished
 from model.networks import build_network
 from model.training import TrainingData, evaluate, train_steps, uses_bfloat16
 
@@ -299,6 +300,9 @@ def main() -> int:
     parser.add_argument("--png", type=Path, help=f"where to draw the curves (default {DEFAULT_PNG})")
     parser.add_argument("--no-reference", action="store_true", help="time ours only")
     parser.add_argument("--quick", action="store_true", help="a tiny smoke run (< 1 min), nothing saved")
+    parser.add_argument(
+        "--precision", choices=("auto", "float32", "bfloat16"), default="auto", help="the button uses auto"
+    )
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -309,24 +313,22 @@ def main() -> int:
     loading = time.perf_counter() - loading
 
     seeds = [int(s) for s in args.seeds.split(",")]
-    config = fast_config()
+    config = TrainConfig(precision=args.precision)  # the Train button's, nothing else
     target, budget, reference_evals = args.target, args.budget, 4
     png = args.png or DEFAULT_PNG
     if args.quick:
         seeds = seeds[:1]
-        config = fast_config(epochs=0.15, evals_per_epoch=20, eval_from=0.0)
+        config = replace(config, epochs=0.15, evals_per_epoch=20, eval_from=0.0)
         target, budget, reference_evals = 0.95, min(budget, 6.0), 50
         png = args.png or Path(tempfile.gettempdir()) / "digitpad_speed_quick.png"
-    load = os.getloadavg()
-    print(
-        f"torch {torch.__version__}, {torch.get_num_threads()} threads, {os.cpu_count()} CPUs, "
-        f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"
-    )
+    print(describe_machine())
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
     print(f"data: {data.name} (loaded in {loading:.1f} s, not timed)")
     print(
-        f"ours: default {config.arch} network, fast recipe: batch {config.batch_size}, Adam lr "
-        f"{config.learning_rate:g} betas {config.betas}, one-cycle over {config.epochs:g} epochs, "
-        f"augment {config.augment}, {'bfloat16 mixed' if uses_bfloat16(config) else 'float32'} "
+        f"ours: default {config.arch} network, the Train button's recipe: batch {config.batch_size}, Adam "
+        f"lr {config.learning_rate:g} betas {config.betas}, label smoothing {config.label_smoothing:g}, "
+        f"one-cycle over {config.epochs:g} epochs, augment {config.augment}, "
+        f"{'bfloat16 mixed' if uses_bfloat16(config) else 'float32'} "
         f"precision, evaluations from epoch {config.eval_from:g}, {config.evals_per_epoch} per epoch"
     )
     warm_up(data, config)
@@ -351,8 +353,7 @@ def main() -> int:
             print(f"speed-up: {reference.seconds_to_target:.1f} s / {median:.2f} s = {ratio}")
         else:
             print(f"speed-up: more than {budget:.0f} s / {median:.2f} s = more than {budget / median:.1f}x")
-    load = os.getloadavg()
-    print(f"load average at the end {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+    print(f"at the end: {describe_machine()}")
     curve = curve_of_ours(data, replace(config, seed=seeds[0]))
     save_curves(png, ours, curve, reference, target, budget)
     print(f"curves: {png}")

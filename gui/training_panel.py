@@ -6,8 +6,10 @@ data) and emits what the user asks; it keeps no copy of those facts.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from PySide6.QtCore import QSettings, Qt, Signal
-from PySide6.QtGui import QAction, QValidator
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -24,13 +26,23 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from model.messages import ModelInfo, TrainConfig
+from model.messages import RECIPES, ModelInfo, TrainConfig
 
 from . import settings as prefs
 from . import theme
 from .live_label import ElidedLabel, LiveLabel
+from .number_box import BoundedSpinBox
+from .recipe_box import PRESETS, RecipeBox
 from .state import RunStatus
 
+# The panel's values before recipes (3 epochs of jittered digits, about 40 s): saved on every exit.
+OLD_DEFAULTS = {
+    "epochs": 3.0,
+    "batch_size": 128,
+    "learning_rate": 0.003,
+    "weight_decay": 0.0,
+    "optimizer": "adam",
+}
 OPTIMIZER_LABELS = {"adam": "Adam", "adamw": "AdamW", "sgd": "SGD + momentum"}
 NEW_NETWORKS = {
     "cnn": ("New small &CNN", "conv 16 → conv 32 → dense 256 → 10, untrained"),
@@ -41,48 +53,6 @@ NEW_NETWORKS = {
 def format_seconds(seconds: float) -> str:
     seconds = max(0, round(seconds))
     return f"{seconds // 60}:{seconds % 60:02d}" if seconds >= 60 else f"{seconds} s"
-
-
-def _number(text: str) -> float | None:
-    try:
-        number = float(text.replace(",", "").strip())
-    except ValueError:
-        return None
-    return number if number == number else None  # NaN is not a number to clamp
-
-
-class BoundedSpinBox(QDoubleSpinBox):
-    """A number field that says so when it changes what was typed to fit its range."""
-
-    clamped = Signal(str)  # a sentence for the user
-
-    def __init__(self, name: str, minimum: float, maximum: float, decimals: int, step: float) -> None:
-        super().__init__()
-        self._name = name
-        self.setDecimals(decimals)
-        self.setRange(minimum, maximum)
-        self.setSingleStep(step)
-
-    def validate(self, text: str, position: int) -> tuple[QValidator.State, str, int]:
-        """A number beyond the range may be typed (not silently refused); fixup() then brings
-        it into the range and says so."""
-        state, text, position = super().validate(text, position)
-        if state == QValidator.State.Invalid and _number(text) is not None:
-            state = QValidator.State.Intermediate
-        return state, text, position
-
-    def fixup(self, text: str) -> str:
-        typed = _number(text)
-        if typed is None:
-            return super().fixup(text)
-        if typed > self.maximum() or typed < self.minimum():
-            bound = self.maximum() if typed > self.maximum() else self.minimum()
-            self.clamped.emit(
-                f"The {self._name} is between {self.minimum():g} and {self.maximum():g}: "
-                f"{typed:g} became {bound:g}."
-            )
-            return self.textFromValue(bound)
-        return super().fixup(text)
 
 
 class TrainingPanel(QGroupBox):
@@ -172,19 +142,27 @@ class TrainingPanel(QGroupBox):
         )
         self.learning_rate.clamped.connect(self.told)
         self.weight_decay.clamped.connect(self.told)
+        self.recipe = RecipeBox()
+        self.recipe.chosen.connect(self.choose_recipe)
+        self.recipe.activated.connect(self._show_recipe)  # after a choice, or back from Custom
+        for box in self.number_fields().values():
+            box.valueChanged.connect(self._show_recipe)
+        self.optimizer.currentIndexChanged.connect(self._show_recipe)
 
         form = QGridLayout()
         form.setVerticalSpacing(4)
-        form.addWidget(QLabel("Epochs"), 0, 0)
-        form.addWidget(self.epochs, 0, 1)
-        form.addWidget(QLabel("Batch"), 0, 2)
-        form.addWidget(self.batch_size, 0, 3)
-        form.addWidget(QLabel("Learning rate"), 1, 0)
-        form.addWidget(self.learning_rate, 1, 1, 1, 3)
-        form.addWidget(QLabel("Optimizer"), 2, 0)
-        form.addWidget(self.optimizer, 2, 1, 1, 3)
-        form.addWidget(QLabel("Weight decay"), 3, 0)
-        form.addWidget(self.weight_decay, 3, 1, 1, 3)
+        form.addWidget(QLabel("Recipe"), 0, 0)
+        form.addWidget(self.recipe, 0, 1, 1, 3)
+        form.addWidget(QLabel("Epochs"), 1, 0)
+        form.addWidget(self.epochs, 1, 1)
+        form.addWidget(QLabel("Batch"), 1, 2)
+        form.addWidget(self.batch_size, 1, 3)
+        form.addWidget(QLabel("Learning rate"), 2, 0)
+        form.addWidget(self.learning_rate, 2, 1, 1, 3)
+        form.addWidget(QLabel("Optimizer"), 3, 0)
+        form.addWidget(self.optimizer, 3, 1)
+        form.addWidget(QLabel("Decay"), 3, 2)
+        form.addWidget(self.weight_decay, 3, 3)
         form.addWidget(self.continue_training, 4, 0, 1, 4)
         form.addWidget(self.include_handwriting, 5, 0, 1, 4)
         form.setColumnStretch(1, 1)
@@ -248,8 +226,9 @@ class TrainingPanel(QGroupBox):
 
     # -- what the user asks -----------------------------------------------------------------
     def config(self) -> TrainConfig:
-        """The run the user asks for, on the network in use."""
-        return TrainConfig(
+        """The run the user asks for, on the network in use: the recipe with the fields' values."""
+        return replace(
+            RECIPES[self.recipe.preset](),
             arch=self._arch,
             epochs=self.epochs.value(),
             batch_size=self.batch_size.value(),
@@ -269,6 +248,15 @@ class TrainingPanel(QGroupBox):
         self.optimizer.setCurrentIndex(max(0, self.optimizer.findData(config.optimizer)))
         self.include_handwriting.setChecked(config.include_handwriting)
 
+    def choose_recipe(self, key: str) -> None:
+        """Set the fields to a preset's values ("quick" or "longer")."""
+        self.recipe.preset = key
+        self.set_config(replace(RECIPES[key](), include_handwriting=self.include_handwriting.isChecked()))
+        self._show_recipe()
+
+    def _show_recipe(self, *_: object) -> None:
+        self.recipe.show_fields(self.config())
+
     def _on_learning_rate_changed(self, value: float) -> None:
         if self._run.state in ("running", "paused"):
             self.learning_rate_steered.emit(value)
@@ -278,8 +266,9 @@ class TrainingPanel(QGroupBox):
             self.weight_decay_steered.emit(value)
 
     def restore(self, settings: QSettings) -> None:
-        """The saved settings; each one missing, unreadable or out of range gets its default."""
-        defaults = TrainConfig()
+        """The saved settings; each one missing, unreadable or out of range gets its recipe's."""
+        self.recipe.preset = prefs.saved_choice(settings, "train/recipe", "quick", PRESETS)
+        defaults = RECIPES[self.recipe.preset]()
         numbers = {
             name: prefs.saved_number(
                 settings,
@@ -292,7 +281,8 @@ class TrainingPanel(QGroupBox):
             for name, box in self.number_fields().items()
         }
         handwriting = prefs.saved_choice(settings, "train/include_handwriting", "false", ("true", "false"))
-        config = TrainConfig(
+        config = replace(
+            defaults,
             epochs=numbers["epochs"],
             batch_size=int(numbers["batch_size"]),
             learning_rate=numbers["learning_rate"],
@@ -300,7 +290,12 @@ class TrainingPanel(QGroupBox):
             optimizer=prefs.saved_choice(settings, "train/optimizer", defaults.optimizer, OPTIMIZER_LABELS),
             include_handwriting=handwriting == "true",
         )
+        if not settings.contains("train/recipe") and all(
+            getattr(config, name) == value for name, value in OLD_DEFAULTS.items()
+        ):  # saved by a digitpad before recipes, untouched: the slow defaults no one chose
+            config = replace(defaults, include_handwriting=config.include_handwriting)
         self.set_config(config)
+        self._show_recipe()
         # Continue is remembered: a user who keeps teaching the same network is not asked each time.
         self.continue_training.setChecked(prefs.saved_flag(settings, "train/continue"))
 
@@ -308,6 +303,7 @@ class TrainingPanel(QGroupBox):
         config = self.config()
         for name in (*self.number_fields(), "optimizer"):
             settings.setValue(f"train/{name}", getattr(config, name))
+        settings.setValue("train/recipe", self.recipe.preset)
         settings.setValue("train/continue", "false" if config.from_scratch else "true")
         settings.setValue("train/include_handwriting", "true" if config.include_handwriting else "false")
 
@@ -343,7 +339,7 @@ class TrainingPanel(QGroupBox):
         self.train_button.setEnabled(state != "starting")  # one press, one run
         self.stop_button.setEnabled(state in ("running", "paused"))
         self.step_button.setEnabled(state == "paused")
-        for widget in (self.epochs, self.batch_size, self.optimizer, self.continue_training):
+        for widget in (self.recipe, self.epochs, self.batch_size, self.optimizer, self.continue_training):
             widget.setEnabled(state == "idle")
         self.learning_rate.setEnabled(state != "starting")  # steers the run under way
         self.weight_decay.setEnabled(state != "starting")

@@ -54,9 +54,18 @@ def saved_config(state: dict[str, Any]) -> TrainConfig:
     try:
         fields = dict(state["config"])
         fields["betas"] = tuple(fields["betas"])
+        fields.setdefault("label_smoothing", 0.0)  # runs saved before it existed had none
         return TrainConfig(**fields)
     except (KeyError, TypeError, ValueError) as error:
         raise RunStateError(f"the saved run's settings cannot be used ({error})") from error
+
+
+def plain_loss(logits: torch.Tensor, y: torch.Tensor, loss: torch.Tensor, smoothing: float) -> float:
+    """The batch's cross-entropy without label smoothing (`loss` itself when there is none)."""
+    if not smoothing:
+        return float(loss.item())
+    with torch.no_grad():
+        return float(F.cross_entropy(logits.detach().float(), y).item())
 
 
 class TrainingRun:
@@ -252,8 +261,11 @@ class TrainingRun:
             if config.augment:
                 x = random_affine(x, self.generator)
             with autocast(bfloat16):
-                loss = F.cross_entropy(net(x), y)
-            loss_value = loss.item()
+                logits = net(x)
+                loss = F.cross_entropy(logits, y, label_smoothing=config.label_smoothing)
+            # The plot shows the plain cross-entropy, as the validation loss is: smoothing
+            # raises its floor to about 0.5, which would read as a network that never learns.
+            loss_value = plain_loss(logits, y, loss, config.label_smoothing)
             if not math.isfinite(loss_value):
                 net.load_state_dict(snapshot)
                 reason = "diverged"

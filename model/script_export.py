@@ -37,9 +37,8 @@ def recorded_config(metadata: dict[str, Any]) -> TrainConfig | None:
     if not isinstance(fields, dict):
         return None
     known = {f.name for f in dataclasses.fields(TrainConfig)}
-    values: dict[str, Any] = {
-        k: tuple(v) if isinstance(v, list) else v for k, v in fields.items() if k in known
-    }
+    values: dict[str, Any] = {"label_smoothing": 0.0}  # runs recorded before it existed had none
+    values |= {k: tuple(v) if isinstance(v, list) else v for k, v in fields.items() if k in known}
     try:
         return TrainConfig(**values)
     except (TypeError, ValueError):
@@ -154,6 +153,7 @@ BATCH_SIZE = {config.batch_size!r}
 LEARNING_RATE = {config.learning_rate!r}  # the peak of the one-cycle schedule
 ONE_CYCLE = {config.schedule == "onecycle"!r}  # warm up a quarter of the steps, then anneal
 AUGMENT = {config.augment!r}  # small random rotations, scalings, shears and shifts of every batch
+LABEL_SMOOTHING = {config.label_smoothing!r}  # the loss aims at this much less than certainty
 BFLOAT16 = {bfloat16!r}  # mixed precision ({precision}): fast with AMX or AVX-512 BF16
 SEED = {config.seed!r}
 

@@ -10,7 +10,7 @@ import torch.nn.functional as F
 
 from model import cli, training
 from model.checkpoint import DEFAULT_WEIGHTS, load_checkpoint, save_checkpoint
-from model.messages import RECIPES, EvalProgress, EvalResult, TrainConfig, TrainFinished, fast_config
+from model.messages import RECIPES, EvalProgress, EvalResult, TrainConfig, TrainFinished, longer_config
 from model.networks import ArchSpec, DigitNet, MaxPool, build_network
 from model.training import TrainingData, train_steps
 
@@ -110,11 +110,31 @@ def test_train_config_rejects_bad_new_values(bad):
         TrainConfig(**bad)
 
 
-def test_fast_recipe_is_a_train_config():
-    fast = fast_config(seed=3)
-    assert isinstance(fast, TrainConfig) and fast.seed == 3
-    assert not fast.augment and fast.eval_from > 0
-    assert RECIPES["fast"]() == fast_config() and RECIPES["default"]() == TrainConfig()
+def test_the_train_buttons_default_is_the_quick_recipe_and_longer_is_the_other():
+    quick = TrainConfig()
+    assert RECIPES["quick"]() == quick and RECIPES["longer"]() == longer_config()
+    assert not quick.augment and quick.eval_from > 0 and quick.label_smoothing > 0 and quick.epochs < 1
+    longer = longer_config(seed=3)
+    assert longer.seed == 3 and longer.augment and longer.epochs >= 10
+    assert longer.label_smoothing == 0  # the shipped weights' recipe: calibrated probabilities
+
+
+@pytest.mark.parametrize("bad", [-0.1, 0.6, float("nan"), "0.1"])
+def test_label_smoothing_out_of_range_is_refused_naming_it(bad):
+    with pytest.raises(ValueError, match="label smoothing"):
+        TrainConfig(label_smoothing=bad)
+
+
+def test_the_loss_shown_is_plain_cross_entropy_whatever_the_smoothing(bar_data):
+    """Smoothing changes what is optimised, not what the plot calls the loss."""
+    shown = {}
+    for smoothing in (0.0, 0.3):
+        net = build_network("mlp", seed=0)
+        config = TrainConfig(arch="mlp", batch_size=20, epochs=0.1, augment=False, label_smoothing=smoothing)
+        first = next(m for m in train_steps(net, bar_data, config) if not isinstance(m, EvalResult))
+        shown[smoothing] = first.loss
+    # Both first batches see the same untrained network and the same digits.
+    assert shown[0.3] == pytest.approx(shown[0.0], rel=1e-5)
 
 
 def test_no_evaluation_before_eval_from(bar_data):
@@ -143,17 +163,17 @@ def test_auto_precision_follows_the_cpu(monkeypatch):
 
 
 def test_cli_recipe_with_overrides():
-    args = cli.build_parser().parse_args(["train", "--recipe", "fast", "--seed", "4", "--epochs", "0.5"])
+    args = cli.build_parser().parse_args(["train", "--recipe", "longer", "--seed", "4", "--epochs", "0.5"])
     config = cli.recipe_config(args)
-    assert config == fast_config(seed=4, epochs=0.5)
-    default = cli.recipe_config(cli.build_parser().parse_args(["train", "--no-augment"]))
-    assert default == TrainConfig(augment=False)
+    assert config == longer_config(seed=4, epochs=0.5)
+    default = cli.recipe_config(cli.build_parser().parse_args(["train", "--label-smoothing", "0"]))
+    assert default == TrainConfig(label_smoothing=0.0)
 
 
-def test_cli_until_accuracy_with_the_fast_recipe(bars, monkeypatch, capsys):
+def test_cli_until_accuracy_with_the_quick_recipe(bars, monkeypatch, capsys):
     monkeypatch.setattr(cli, "load_dataset", lambda *args, **kwargs: bars)
     code = cli.main(
-        ["train", "--recipe", "fast", "--arch", "mlp", "--batch-size", "20", "--epochs", "3",
+        ["train", "--recipe", "quick", "--arch", "mlp", "--batch-size", "20", "--epochs", "3",
          "--eval-from", "0", "--until-accuracy", "0.5"]
     )  # fmt: skip
     assert code == 0
@@ -211,9 +231,14 @@ def test_session_slices_end_mid_evaluation(bar_data):
     assert kinds[-1] == ["EvalResult", "TrainFinished"] or kinds[-2:] == [["EvalResult"], ["TrainFinished"]]
 
 
-def test_cli_spec_rebuilds_the_shipped_network_shape():
-    shipped = '{"channels": [32, 64], "kernels": [3, 3], "fc": 128, "dropout": 0.25, "pool_first": false}'
-    assert cli.arch_spec("cnn", shipped) == load_checkpoint(DEFAULT_WEIGHTS)[0].spec
+def test_the_shipped_network_is_the_default_one_that_train_and_new_give():
+    assert load_checkpoint(DEFAULT_WEIGHTS)[0].spec == ArchSpec()
+
+
+def test_cli_spec_rebuilds_a_network_shape():
+    older = '{"channels": [32, 64], "kernels": [3, 3], "fc": 128, "dropout": 0.25, "pool_first": false}'
+    expected = ArchSpec(channels=(32, 64), kernels=(3, 3), fc=128, dropout=0.25, pool_first=False)
+    assert cli.arch_spec("cnn", older) == expected
     assert cli.arch_spec("cnn", None) == "cnn"
     for bad in ("[1, 2]", '{"kind": "mlp"}', '{"channels": [0]}', "{nope"):
         with pytest.raises(ValueError):

@@ -25,7 +25,7 @@ from model.training import (
 )
 
 # 200 training images, batches of 20: ten steps per epoch.
-QUICK = {"arch": "mlp", "batch_size": 20, "augment": False}
+QUICK = {"arch": "mlp", "batch_size": 20, "augment": False, "eval_from": 0.0}
 
 
 @pytest.fixture

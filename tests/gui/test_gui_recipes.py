@@ -1,0 +1,75 @@
+"""The panel's recipes: Quick is what Train runs by default, Longer is one choice away, and a
+changed field makes the recipe the user's own without losing the settings that have no field."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from test_gui_settings import opened, settings_path, write_ini
+
+from model.messages import TrainConfig, longer_config
+
+
+def asked(window) -> TrainConfig:
+    """The run the panel would ask for, without its network or the user's ticks."""
+    return replace(window.training_panel.config(), arch="cnn", from_scratch=True, include_handwriting=False)
+
+
+def choose(window, key: str) -> None:
+    box = window.training_panel.recipe
+    box.setCurrentIndex(box.findData(key))
+    box.activated.emit(box.currentIndex())
+
+
+def test_train_with_the_defaults_runs_the_quick_recipe(window) -> None:
+    assert window.training_panel.recipe.shown() == "quick"
+    assert asked(window) == TrainConfig()
+
+
+def test_longer_is_one_choice_and_sets_every_field_and_hidden_setting(window) -> None:
+    choose(window, "longer")
+    panel = window.training_panel
+    assert panel.recipe.shown() == "longer"
+    assert asked(window) == longer_config()
+    assert panel.epochs.value() == longer_config().epochs
+    choose(window, "quick")
+    assert asked(window) == TrainConfig()
+
+
+def test_a_changed_field_makes_it_custom_and_keeps_the_recipes_hidden_settings(window) -> None:
+    choose(window, "longer")
+    panel = window.training_panel
+    panel.epochs.setValue(7.5)
+    assert panel.recipe.shown() == "custom"
+    config = asked(window)
+    assert config.epochs == 7.5 and config == longer_config(epochs=7.5)  # still jittered, unsmoothed
+    panel.epochs.setValue(longer_config().epochs)  # back to the recipe's values: its name again
+    assert panel.recipe.shown() == "longer"
+
+
+def test_picking_custom_changes_nothing(window) -> None:
+    choose(window, "custom")
+    assert window.training_panel.recipe.shown() == "quick"
+    assert asked(window) == TrainConfig()
+
+
+def test_the_recipe_and_its_changes_come_back_after_a_restart(qtbot) -> None:
+    with opened(qtbot) as window:
+        choose(window, "longer")
+        window.training_panel.batch_size.setValue(64)
+    with opened(qtbot) as window:
+        assert window.training_panel.recipe.shown() == "custom"
+        assert asked(window) == longer_config(batch_size=64)
+    assert "recipe=longer" in settings_path().read_text()
+
+
+def test_settings_an_older_digitpad_saved_untouched_start_from_quick(qtbot) -> None:
+    old = {"train/epochs": "3", "train/batch_size": "128", "train/learning_rate": "0.003", "train/optimizer": "adam"}
+    write_ini(old)
+    with opened(qtbot) as window:
+        assert window.training_panel.recipe.shown() == "quick"
+        assert asked(window) == TrainConfig()
+    write_ini({**old, "train/epochs": "5"})  # a value the user chose is theirs: kept
+    with opened(qtbot) as window:
+        assert window.training_panel.recipe.shown() == "custom"
+        assert asked(window).epochs == 5.0
