@@ -37,7 +37,7 @@ class RecipeBox(QComboBox):
         self.setObjectName("recipeBox")
         # Elided in a narrow window rather than widening the panel past it.
         self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.setMinimumContentsLength(12)
+        self.setMinimumContentsLength(8)
         self.preset = "quick"
         for key, (label, tip) in PRESETS.items():
             self.addItem(label, key)

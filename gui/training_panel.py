@@ -118,6 +118,8 @@ class TrainingPanel(QGroupBox):
         )
         self.learning_rate.setKeyboardTracking(False)  # a value typed is applied once, when entered
         self.optimizer = QComboBox()
+        self.optimizer.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.optimizer.setMinimumContentsLength(2)  # shares its row with the weight decay
         for key, label in OPTIMIZER_LABELS.items():
             self.optimizer.addItem(label, key)
         self.weight_decay = BoundedSpinBox("weight decay", minimum=0.0, maximum=0.1, decimals=3, step=0.001)

@@ -64,7 +64,12 @@ def test_the_recipe_and_its_changes_come_back_after_a_restart(qtbot) -> None:
 
 
 def test_settings_an_older_digitpad_saved_untouched_start_from_quick(qtbot) -> None:
-    old = {"train/epochs": "3", "train/batch_size": "128", "train/learning_rate": "0.003", "train/optimizer": "adam"}
+    old = {
+        "train/epochs": "3",
+        "train/batch_size": "128",
+        "train/learning_rate": "0.003",
+        "train/optimizer": "adam",
+    }
     write_ini(old)
     with opened(qtbot) as window:
         assert window.training_panel.recipe.shown() == "quick"

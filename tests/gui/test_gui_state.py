@@ -21,10 +21,10 @@ def wait_for_run_state(qtbot, window, state: str) -> None:
 def test_first_launch_names_the_shipped_network_the_same_way_everywhere(window):
     network = window.state.network
     assert network.source == "shipped weights"
-    assert network.description == "CNN: conv 32 → conv 64 → dense 128 → 10"  # the shipped conv 32/64
+    assert network.description == "CNN: conv 16 → conv 32 → dense 256 → 10"  # the shipped default CNN
     panel = window.training_panel
-    assert panel.network_label.full_text() == "CNN: conv 32 → conv 64 → dense 128 → 10"
-    assert panel.origin_label.full_text() == "421,738 parameters · shipped weights"
+    assert panel.network_label.full_text() == "CNN: conv 16 → conv 32 → dense 256 → 10"
+    assert panel.origin_label.full_text() == "409,338 parameters · shipped weights"
     assert (
         window.model_label.text() == f"{panel.network_label.full_text()} · {panel.origin_label.full_text()}"
     )

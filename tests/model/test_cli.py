@@ -114,3 +114,37 @@ def test_detector_with_unreadable_strokes_says_so_in_one_line(mnist_dir, tmp_pat
     captured = capsys.readouterr()
     assert code == 2 and not out.exists()
     assert captured.err.strip().splitlines()[-1].startswith("error: ") and "Traceback" not in captured.err
+
+
+@pytest.mark.parametrize("all_writers", [False, True])
+def test_pen_digits_join_training_strict_and_by_writer(tmp_path, capsys, monkeypatch, bars, all_writers):
+    """--strokes adds the training half's strict digits (not suspect, not "ibm"); --all-writers,
+    every writer's strict digits."""
+    from model import cli
+    from model.strokes import is_training_writer
+
+    monkeypatch.setattr(cli, "load_dataset", lambda *args, **kwargs: bars)
+    names = [f"writer{i}" for i in range(40)]
+    mine = next(w for w in names if is_training_writer(w))
+    other = next(w for w in names if not is_training_writer(w))
+    writers = [mine, mine, mine, other, other, mine]
+    count = len(writers)
+    stroke = np.array([[0.2, 0.2], [0.8, 0.8]], np.float32)  # a diagonal line, two points
+    path = tmp_path / "pen.npz"
+    np.savez(
+        path,
+        points=np.tile(stroke, (count, 1)),
+        stroke_offsets=np.arange(count + 1) * 2,
+        sample_offsets=np.arange(count + 1),
+        labels=np.arange(count, dtype=np.uint8),
+        writers=np.array(writers),
+        suspect=np.array([False, True, False, False, False, False]),
+        contributors=np.array(["x", "x", "x", "x", "x", "ibm"]),
+    )
+    args = ["train", "--strokes", str(path)]
+    args += ["--stroke-copies", "2", "--epochs", "0.01", "--arch", "mlp"]
+    code = main([*args, "--all-writers"] if all_writers else args)
+    assert code == 0, capsys.readouterr().err
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    strict = 2 + 2 if all_writers else 2  # the training writer's: one suspect, one "ibm"; the other's: 2
+    assert f"+ {2 * strict} rasterised" in summary["data"]
