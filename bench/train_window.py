@@ -128,6 +128,9 @@ def main() -> int:
     headless, windowed = [], []
     for round_number in range(1, args.rounds + 1):
         headless.append(headless_in_child(data_dir, args.precision))
+        # A fresh network of the same shape, as New… gives: Train on a network trained and not
+        # saved would first ask whether to throw that training away.
+        use_network(window, "cnn")
         seconds, accuracies = click_train(app, window)
         windowed.append(seconds)
         print(

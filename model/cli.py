@@ -304,7 +304,7 @@ def build_parser() -> argparse.ArgumentParser:
         choices=sorted(RECIPES),
         default="quick",
         help="quick (default): the Train button's first preset, tuned for time to 99%% (no "
-        "augmentation, 0.8 epochs); longer: its second, 18 epochs of jittered digits for 99.5%% and "
+        "augmentation, 0.7 epochs); longer: its second, 18 epochs of jittered digits for 99.5%% and "
         "more (the shipped weights' recipe). Options below override the recipe's values",
     )
     train.add_argument("--arch", choices=ARCHITECTURES)

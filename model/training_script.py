@@ -24,7 +24,7 @@ import torch.nn.functional as F
 from torch import nn
 
 # settings begin
-EPOCHS = 0.8  # fractional epochs are allowed: 0.5 trains on half of the training set
+EPOCHS = 0.7  # fractional epochs are allowed: 0.5 trains on half of the training set
 BATCH_SIZE = 256
 LEARNING_RATE = 0.01  # the peak of the one-cycle schedule
 ONE_CYCLE = True  # warm up for a quarter of the steps, then anneal; False: a constant rate

@@ -59,7 +59,7 @@ def test_a_failing_mirror_explains_and_training_keeps_the_practice_set(qtbot, wi
     qtbot.mouseClick(window.findChild(QPushButton, "trainButton"), Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window.loss_plot.raw.size > 0, timeout=10000)
     qtbot.waitUntil(lambda: window.state.run.state == "idle", timeout=15000)
-    assert "finished" in window.statusBar().currentMessage()
+    qtbot.waitUntil(lambda: "finished" in window.statusBar().currentMessage(), timeout=5000)
     assert window.state.network.metadata.get("data", "").startswith("the embedded practice set")
     assert window.loss_plot.accuracy.size >= 1  # validated on the practice set's held-out digits
 
