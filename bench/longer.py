@@ -23,7 +23,7 @@ import torch
 from common import describe_machine, mnist_dir
 
 from model.data import load_dataset
-from model.messages import EvalResult, TrainConfig, TrainFinished, longer_config
+from model.messages import PRECISIONS, EvalResult, TrainConfig, TrainFinished, longer_config
 from model.networks import build_network
 from model.training import TrainingData, train_steps, uses_bfloat16
 
@@ -52,7 +52,7 @@ def main() -> int:
     parser.add_argument("--seeds", default="0")
     parser.add_argument("--minutes", type=float, default=3.0)
     parser.add_argument("--data-dir", help="folder with the MNIST IDX files (else the usual places)")
-    parser.add_argument("--precision", choices=("auto", "float32", "bfloat16"), default="auto")
+    parser.add_argument("--precision", choices=PRECISIONS, default="auto")
     args = parser.parse_args()
     data = TrainingData.from_dataset(load_dataset(mnist_dir(args.data_dir), allow_practice=False))
     limit = args.minutes * 60

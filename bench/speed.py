@@ -47,7 +47,7 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from model.data import load_dataset
-from model.messages import EvalResult, TrainConfig, TrainFinished
+from model.messages import PRECISIONS, EvalResult, TrainConfig, TrainFinished
 from model.networks import build_network
 from model.training import TrainingData, evaluate, train_steps, uses_bfloat16
 
@@ -300,9 +300,7 @@ def main() -> int:
     parser.add_argument("--png", type=Path, help=f"where to draw the curves (default {DEFAULT_PNG})")
     parser.add_argument("--no-reference", action="store_true", help="time ours only")
     parser.add_argument("--quick", action="store_true", help="a tiny smoke run (< 1 min), nothing saved")
-    parser.add_argument(
-        "--precision", choices=("auto", "float32", "bfloat16"), default="auto", help="the button uses auto"
-    )
+    parser.add_argument("--precision", choices=PRECISIONS, default="auto", help="the button uses auto")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)

@@ -36,7 +36,7 @@ from live_overhead import digit_two, pump
 from PySide6.QtCore import QObject, Qt, Slot
 from PySide6.QtTest import QTest
 
-from model.messages import EvalResult, TrainConfig
+from model.messages import PRECISIONS, EvalResult, TrainConfig
 from model.networks import ArchSpec
 from tools.driver import drag_stroke, use_network
 
@@ -100,7 +100,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3, help="headless / window pairs after the first click")
     parser.add_argument("--data-dir", help="folder with MNIST (else the usual places)")
-    parser.add_argument("--precision", choices=("auto", "float32", "bfloat16"), default="auto")
+    parser.add_argument("--precision", choices=PRECISIONS, default="auto")
     parser.add_argument("--headless-child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     data_dir = mnist_dir(args.data_dir)

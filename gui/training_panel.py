@@ -32,7 +32,7 @@ from . import settings as prefs
 from . import theme
 from .live_label import ElidedLabel, LiveLabel
 from .number_box import BoundedSpinBox
-from .recipe_box import PRESETS, RecipeBox
+from .recipe_box import PRESETS, SET_BY_FIELDS, RecipeBox
 from .state import RunStatus
 
 # The panel's values before recipes (3 epochs of jittered digits, about 40 s): saved on every exit.
@@ -303,7 +303,7 @@ class TrainingPanel(QGroupBox):
 
     def save(self, settings: QSettings) -> None:
         config = self.config()
-        for name in (*self.number_fields(), "optimizer"):
+        for name in SET_BY_FIELDS:
             settings.setValue(f"train/{name}", getattr(config, name))
         settings.setValue("train/recipe", self.recipe.preset)
         settings.setValue("train/continue", "false" if config.from_scratch else "true")

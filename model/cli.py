@@ -28,13 +28,13 @@ from .checkpoint import (
     save_checkpoint,
 )
 from .cli_checks import (
-    MAX_STROKE_IMAGES,
     SentenceParser,
     UsageError,
     check_detector,
     check_evaluate,
     check_train,
     os_error_sentence,
+    pen_digits_to_train_on,
 )
 from .cli_export import add_export_command
 from .data import DataError, Dataset, find_mnist, load_dataset
@@ -53,7 +53,7 @@ from .messages import (
 from .networks import ArchSpec, build_network
 from .rasterise import rasterise
 from .run import TrainingRun, saved_config
-from .strokes import StrokeDigits, is_training_writer, load_unipen
+from .strokes import StrokeDigits
 from .training import TrainingData, evaluate, predict_labels
 
 
@@ -87,29 +87,6 @@ class ProgressBar:
         self.stream.flush()
 
 
-def _training_strokes(path: str, copies: int, all_writers: bool = False) -> StrokeDigits:
-    """The training writers' strict pen digits of a UNIPEN digits file (every writer's with
-    `all_writers`), checked before the data loads (a wrong file is refused at once, not after
-    MNIST is read)."""
-    digits = load_unipen(path)
-    name = Path(path).name
-    labels = digits.labels
-    if labels.dtype.kind not in "iu":
-        raise ValueError(f"{name} holds letters or symbols, not digits: --strokes takes the UNIPEN digits")
-    if len(labels) and not 0 <= labels.min() <= labels.max() <= 9:
-        raise ValueError(f"{name} holds labels other than the digits 0-9")
-    # The strict subset: digits flagged suspect and the "ibm" contributor's noisy labels cost
-    # MNIST accuracy (0.1 point with every writer's digits) for nothing.
-    mine = np.array([all_writers or is_training_writer(w) for w in digits.writers], dtype=bool)
-    chosen = mine & digits.strict
-    if chosen.sum() * copies > MAX_STROKE_IMAGES:
-        raise ValueError(
-            f"{name} with --stroke-copies {copies} would make {chosen.sum() * copies:,} images;"
-            f" at most {MAX_STROKE_IMAGES:,} fit in memory"
-        )
-    return digits.subset(chosen)
-
-
 def _rasterised(
     digits: StrokeDigits, copies: int, seed: int, all_writers: bool
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -130,7 +107,9 @@ def command_train(args: argparse.Namespace) -> int:
     spec = arch_spec(config.arch, args.spec)  # before the data: a bad --spec is refused at once
     if args.threads:
         torch.set_num_threads(args.threads)
-    strokes = _training_strokes(args.strokes, args.stroke_copies, args.all_writers) if args.strokes else None
+    strokes = (
+        pen_digits_to_train_on(args.strokes, args.stroke_copies, args.all_writers) if args.strokes else None
+    )
     dataset = load_dataset(args.data_dir, allow_practice=args.practice)
     extra = (
         _rasterised(strokes, args.stroke_copies, config.seed, args.all_writers)
