@@ -97,7 +97,7 @@ def test_hammering_train_pause_stop_restart_and_switching_networks(qtbot, window
 
     # A run started now trains and can be stopped: nothing was left stuck.
     steps = window.loss_plot.raw.size
-    window.controller.train(TrainConfig(arch="mlp", epochs=5))
+    window.controller.train(TrainConfig(arch="mlp", epochs=50))  # still under way at the close
     qtbot.waitUntil(lambda: window.state.run.state == "running", timeout=10000)
     qtbot.waitUntil(lambda: window.loss_plot.raw.size > steps, timeout=20000)
     started = time.perf_counter()

@@ -9,7 +9,9 @@ import pytest
 from gui_support import VERTICAL, drag, open_window, use_network
 
 
-def start_run(qtbot, window, epochs: float = 3.0) -> None:
+def start_run(qtbot, window, epochs: float = 30.0) -> None:
+    """A fresh MLP run far longer than any test here: on the practice set, a few epochs at the
+    default batch are only a few dozen steps, and a run that ends before Pause arrives never pauses."""
     use_network(qtbot, window, "mlp")
     panel = window.training_panel
     panel.continue_training.setChecked(False)
