@@ -72,7 +72,7 @@ def test_continue_from_here_branches_from_that_steps_weights(qtbot, window, tmp_
 
 
 def test_a_step_while_an_earlier_point_is_shown_brings_back_the_weights_of_now(qtbot, window):
-    start_mlp_run(qtbot, window, 5.0)
+    start_mlp_run(qtbot, window, 20.0)  # still under way when Pause arrives
     panel = window.training_panel
     qtbot.waitUntil(
         lambda: window.state.run.progress is not None and window.state.run.progress.step >= 30, timeout=30000

@@ -111,7 +111,7 @@ def test_forget_what_i_taught_keeping_or_dropping_the_examples(qtbot, window, mo
 
 def test_correcting_during_a_training_run_joins_it(qtbot, window) -> None:
     draw(qtbot, window, VERTICAL)
-    window.training_panel.epochs.setValue(0.5)
+    window.training_panel.epochs.setValue(5.0)  # still under way once taught
     window.training_panel.continue_training.setChecked(True)
     with qtbot.waitSignal(window.state.progress_added, timeout=30000):
         window.training_panel.train_button.click()
