@@ -14,6 +14,7 @@ from PySide6.QtGui import QColor, QImage
 from model.messages import LayerActivation
 
 from . import theme
+from .round_numbers import COARSE_STEPS, nice_ceiling
 
 GAP_VALUE = 0  # colour index of the gaps between tiles
 
@@ -85,12 +86,6 @@ def formula_help(title: str, formula: str) -> str:
     return "\n".join([f"{title}: {formula}", *terms])
 
 
-def nice_ceiling(value: float) -> float:
-    """The smallest of 1, 2, 5 times a power of ten that is at least `value` (> 0)."""
-    power = 10.0 ** math.floor(math.log10(value))
-    return next(step * power for step in (1.0, 2.0, 5.0, 10.0) if step * power >= value * (1 - 1e-9))
-
-
 def stable_top(largest: float, current: float | None) -> float:
     """The top of a layer's colour scale: a round number that grows at once to fit the largest
     activation, and shrinks only once that falls below a quarter of it, so that the colours
@@ -98,7 +93,7 @@ def stable_top(largest: float, current: float | None) -> float:
     if not math.isfinite(largest) or largest <= 0:
         return current or 1.0
     if current is None or largest > current or largest < current / 4:
-        return nice_ceiling(largest)
+        return nice_ceiling(largest, COARSE_STEPS)
     return current
 
 

@@ -15,6 +15,7 @@ from model.messages import EvalResult, TrainProgress
 
 from . import theme
 from .pacing import PACING
+from .round_numbers import nice_ceiling
 
 SMALL = {"font-size": "8pt"}  # axis names: three short plots stacked must not run into each other
 RUNS_KEPT = 3  # earlier runs drawn faded under the current one, to compare
@@ -22,19 +23,6 @@ MAX_POINTS = 20_000  # past this the raw curves are halved: memory stays bounded
 SMOOTHING = 0.95  # the smoothed curve averages about the last 20 batches
 REFRESH_MS = PACING.plot_refresh_ms
 LEFT_AXIS_WIDTH = 56  # pixels, the same for both plots, whatever their tick labels
-NICE_MANTISSAS = (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0)
-
-
-def nice_ceiling(value: float) -> float:
-    """The smallest round number (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8 times a power of ten) >= value.
-
-    Axis ranges move in these steps, so they change a few times per run, not at every batch:
-    an unchanged axis is a cached picture, a changed one costs milliseconds to lay out again.
-    """
-    if not value > 0:
-        return 1.0
-    power = 10.0 ** math.floor(math.log10(value))
-    return next(m * power for m in NICE_MANTISSAS if m * power >= value * (1 - 1e-9))
 
 
 class CurveBuffer:

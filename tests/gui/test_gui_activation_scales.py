@@ -7,7 +7,8 @@ import pytest
 from gui_support import SEVEN
 
 from gui.activation_view import ActivationView
-from gui.layer_pictures import nice_ceiling, stable_top
+from gui.layer_pictures import stable_top
+from gui.round_numbers import COARSE_STEPS, nice_ceiling
 from model.messages import LayerActivation
 
 
@@ -15,7 +16,7 @@ from model.messages import LayerActivation
     ("value", "expected"), [(0.03, 0.05), (1.0, 1.0), (1.01, 2.0), (4.2, 5.0), (5.13, 10.0), (12.6, 20.0)]
 )
 def test_scales_end_on_round_numbers(value, expected) -> None:
-    assert nice_ceiling(value) == pytest.approx(expected)
+    assert nice_ceiling(value, COARSE_STEPS) == pytest.approx(expected)
 
 
 def test_a_scale_grows_at_once_and_shrinks_only_when_far_too_large() -> None:

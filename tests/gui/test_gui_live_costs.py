@@ -9,7 +9,8 @@ from PySide6.QtCore import QCoreApplication, QEvent, QObject
 from PySide6.QtWidgets import QGraphicsItem, QVBoxLayout, QWidget
 
 from gui.live_label import LiveLabel
-from gui.loss_plot import LossPlot, nice_ceiling
+from gui.loss_plot import LossPlot
+from gui.round_numbers import nice_ceiling
 from model.messages import EvalResult, TrainProgress
 
 
