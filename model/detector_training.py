@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -37,6 +37,11 @@ POLYLINES = 15000  # a mouse thrown across the canvas: 3 to 12 random points joi
 # Twice as many images as before, so 4 passes take about the time 10 did (10 were not tried:
 # they would take some 25 minutes on a busy 2-core machine).
 DETECTOR_EPOCHS = 4.0
+TURNED_DIGITS = 30000  # MNIST digits mirrored or turned into shapes that are no digit
+# Which turns leave a digit no digit: a mirrored 0, 1 or 8 is still one, a 6 upside down is a 9.
+MIRRORED = (2, 3, 4, 5, 6, 7, 9)
+UPSIDE_DOWN = (2, 3, 4, 5, 7)
+ON_ITS_SIDE = (1, 2, 3, 4, 5, 6, 7, 8, 9)
 CLICK_CANVAS = 400  # pixels, about the window's canvas
 ALLOWED_DIGIT_REFUSALS = 0.01  # of the held-back pen digits (and MNIST digits): sets the threshold
 
@@ -72,6 +77,23 @@ def polylines(count: int, rng: np.random.Generator) -> np.ndarray:
     return render([[rng.random((int(rng.integers(3, 13)), 2))] for _ in range(count)], rng)
 
 
+def turned_digits(images: np.ndarray, labels: np.ndarray, count: int, rng: np.random.Generator) -> np.ndarray:
+    """Digits mirrored, upside down or on their side, where that makes them no digit: shapes
+    as near to digits as letters are (a mirrored 6 is close to a d, a 4 upside down to an h)."""
+    turns: list[tuple[tuple[int, ...], Callable[[np.ndarray], np.ndarray]]] = [
+        (MIRRORED, lambda image: image[:, ::-1]),
+        (UPSIDE_DOWN, lambda image: image[::-1, ::-1]),
+        (ON_ITS_SIDE, lambda image: np.rot90(image, 1)),
+        (ON_ITS_SIDE, lambda image: np.rot90(image, -1)),
+    ]
+    out = []
+    for index in rng.choice(len(images), count, replace=False):
+        allowed = [turn for digits, turn in turns if int(labels[index]) in digits]
+        if allowed:
+            out.append(allowed[int(rng.integers(len(allowed)))](images[index]))
+    return np.ascontiguousarray(np.stack(out)) if out else np.zeros((0, 28, 28), np.uint8)
+
+
 def detector_sets(
     mnist: Dataset, digits: StrokeDigits, characters: StrokeDigits, seed: int = 0
 ) -> tuple[tuple[np.ndarray, np.ndarray], dict[str, np.ndarray]]:
@@ -92,6 +114,9 @@ def detector_sets(
         *(render(not_digits, rng) for _ in range(CHARACTER_RENDERS)),
         scribbles(SCRIBBLES, rng),
         polylines(POLYLINES, rng),
+        turned_digits(
+            mnist.train_images[keep], mnist.train_labels[keep], TURNED_DIGITS, np.random.default_rng(seed + 1)
+        ),
     ]
     fit_yes, fit_no = np.concatenate(yes), np.concatenate(no)
     labels = np.repeat(np.array([0, 1], np.float32), [len(fit_yes), len(fit_no)])

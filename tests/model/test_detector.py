@@ -10,7 +10,15 @@ import torch
 
 from model.checkpoint import DEFAULT_WEIGHTS, load_checkpoint
 from model.detector import DETECTOR_WEIGHTS, DetectorNet, load_detector, save_detector
-from model.detector_training import polylines, render, scribbles
+from model.detector_training import (
+    MIRRORED,
+    ON_ITS_SIDE,
+    UPSIDE_DOWN,
+    polylines,
+    render,
+    scribbles,
+    turned_digits,
+)
 from model.reading import read_drawing
 from model.strokes import is_training_writer, load_unipen
 
@@ -93,3 +101,33 @@ def test_held_out_writers_letters_are_refused_and_their_digits_kept() -> None:
     pick = rng.choice(len(digits.labels), 400, replace=False)
     images = render([digits.strokes[i] for i in pick], rng).astype(np.float32) / 255
     assert (detector.not_a_digit(images) >= detector.threshold).mean() <= 0.03  # 2.3% on the canvas
+
+
+def test_turned_digits_are_only_turns_that_leave_no_digit() -> None:
+    """Negatives made from digits: each is its digit mirrored, upside down or on its side, and
+    never a turn that leaves a digit (a 0 any way round, a mirrored 8, a 6 upside down)."""
+    rng = np.random.default_rng(3)
+    labels = np.repeat(np.arange(10, dtype=np.uint8), 20)
+    images = rng.integers(0, 256, (len(labels), 28, 28), dtype=np.uint8)  # each one different
+    turned = turned_digits(images, labels, len(labels), np.random.default_rng(4))
+    assert len(turned) == 180  # all but the twenty 0s
+    turns = {
+        "mirrored": (MIRRORED, lambda image: image[:, ::-1]),
+        "upside down": (UPSIDE_DOWN, lambda image: image[::-1, ::-1]),
+        "on its left side": (ON_ITS_SIDE, lambda image: np.rot90(image, 1)),
+        "on its right side": (ON_ITS_SIDE, lambda image: np.rot90(image, -1)),
+    }
+    seen = set()
+    for image in turned:
+        matches = [
+            (name, int(label))
+            for original, label in zip(images, labels, strict=True)
+            for name, (digits, turn) in turns.items()
+            if np.array_equal(turn(original), image)
+        ]
+        assert len(matches) == 1
+        name, label = matches[0]
+        assert label in turns[name][0]
+        seen.add(name)
+    assert seen == set(turns)
+    assert 6 not in UPSIDE_DOWN and 9 not in UPSIDE_DOWN and not {0, 1, 8} & set(MIRRORED)
