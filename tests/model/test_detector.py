@@ -73,7 +73,7 @@ def shipped():
 def test_scribbles_are_refused() -> None:
     detector = shipped()
     images = scribbles(300, np.random.default_rng(99)).astype(np.float32) / 255  # seeds training never used
-    # Measured 92% on the held-back scribbles when the detector was made (the issue asks 90% of
+    # Measured 95% on the held-back scribbles when the detector was made (the issue asks 90% of
     # scribbles on the canvas: see bench/abstain.py and the README); this guards against falling back.
     assert (detector.not_a_digit(images) >= detector.threshold).mean() >= 0.85
 
@@ -82,8 +82,8 @@ def test_random_polylines_are_mostly_refused() -> None:
     """What the GUI fuzz test and a curious user draw: a few random points joined."""
     detector = shipped()
     images = polylines(300, np.random.default_rng(98)).astype(np.float32) / 255  # seeds training never used
-    # 83% of the held-back polylines when the detector was made (some are a fair 7, 1 or 4).
-    assert (detector.not_a_digit(images) >= detector.threshold).mean() >= 0.75
+    # 88% of the held-back polylines when the detector was made (some are a fair 7, 1 or 4).
+    assert (detector.not_a_digit(images) >= detector.threshold).mean() >= 0.8
 
 
 @pytest.mark.skipif(not STROKES.is_dir(), reason="the shared UNIPEN strokes are not beside the clone")
@@ -95,12 +95,12 @@ def test_held_out_writers_letters_are_refused_and_their_digits_kept() -> None:
     letters = characters.subset(held_out)
     pick = rng.choice(len(letters.labels), 400, replace=False)
     images = render([letters.strokes[i] for i in pick], rng).astype(np.float32) / 255
-    assert (detector.not_a_digit(images) >= detector.threshold).mean() >= 0.75  # 82% on the canvas (bench)
+    assert (detector.not_a_digit(images) >= detector.threshold).mean() >= 0.8  # 87.5% on the canvas (bench)
     digits = load_unipen(STROKES / "unipen_digits_dev.npz")
     digits = digits.subset(digits.strict & ~np.array([is_training_writer(str(w)) for w in digits.writers]))
     pick = rng.choice(len(digits.labels), 400, replace=False)
     images = render([digits.strokes[i] for i in pick], rng).astype(np.float32) / 255
-    assert (detector.not_a_digit(images) >= detector.threshold).mean() <= 0.03  # 2.3% on the canvas
+    assert (detector.not_a_digit(images) >= detector.threshold).mean() <= 0.03  # 2.0% on the canvas
 
 
 def test_turned_digits_are_only_turns_that_leave_no_digit() -> None:
