@@ -2,10 +2,11 @@
 
 The digit network always answers one of ten digits, and answers a letter A "100% a 4": softmax
 shares out certainty among the digits whatever the input. So a second network, trained on
-digits (MNIST and real pen digits) against letters, symbols and made-up scribbles, gives the
-probability that the drawing is *not* a digit; from a threshold chosen on held-back writers
-(so that almost no real digit is refused), the window answers "?" instead of a digit. It does
-not learn while the digit network trains: what a digit looks like does not change.
+digits (MNIST and real pen digits) against letters, symbols, made-up scribbles and digits
+mirrored or turned into no digit, gives the probability that the drawing is *not* a digit;
+from a threshold chosen on held-back writers (so that almost no real digit is refused), the
+window answers "?" instead of a digit. It does not learn while the digit network trains: what
+a digit looks like does not change.
 """
 
 from __future__ import annotations

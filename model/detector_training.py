@@ -1,4 +1,4 @@
-"""Training the digit detector: digits against letters, symbols and scribbles, by writer.
+"""Training the digit detector: digits against letters, symbols, scribbles and turned digits.
 
 Only the training half of the UNIPEN dev writers (model.strokes.is_training_writer) is used
 here, and a fifth of those is held back to choose the threshold: the other half of the
@@ -78,8 +78,9 @@ def polylines(count: int, rng: np.random.Generator) -> np.ndarray:
 
 
 def turned_digits(images: np.ndarray, labels: np.ndarray, count: int, rng: np.random.Generator) -> np.ndarray:
-    """Digits mirrored, upside down or on their side, where that makes them no digit: shapes
-    as near to digits as letters are (a mirrored 6 is close to a d, a 4 upside down to an h)."""
+    """Up to `count` digits mirrored, upside down or on their side, where that makes them no
+    digit (0s never): shapes as near to digits as letters are (a mirrored 6 is close to a d, a
+    4 upside down to an h). They taught the detector more about letters than more letters did."""
     turns: list[tuple[tuple[int, ...], Callable[[np.ndarray], np.ndarray]]] = [
         (MIRRORED, lambda image: image[:, ::-1]),
         (UPSIDE_DOWN, lambda image: image[::-1, ::-1]),
