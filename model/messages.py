@@ -135,6 +135,9 @@ def longer_config(**changes: Any) -> TrainConfig:
 
 
 RECIPES: dict[str, Callable[[], TrainConfig]] = {"quick": TrainConfig, "longer": longer_config}
+# TrainConfig fields added after runs and checkpoints were first saved, with the value that
+# records made before them imply (a run saved before label smoothing had none).
+FIELDS_ADDED_LATER: dict[str, Any] = {"label_smoothing": 0.0}
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .messages import EvalProgress, EvalResult, TrainConfig, TrainFinished, TrainProgress
+from .messages import FIELDS_ADDED_LATER, EvalProgress, EvalResult, TrainConfig, TrainFinished, TrainProgress
 from .training import (
     MIN_ONECYCLE_STEPS,
     SNAPSHOT_EVERY,
@@ -52,9 +52,8 @@ class RunStateError(ValueError):
 def saved_config(state: dict[str, Any]) -> TrainConfig:
     """The settings of a saved run (TrainingRun.state_dict), checked as any TrainConfig."""
     try:
-        fields = dict(state["config"])
+        fields = {**FIELDS_ADDED_LATER, **dict(state["config"])}
         fields["betas"] = tuple(fields["betas"])
-        fields.setdefault("label_smoothing", 0.0)  # runs saved before it existed had none
         return TrainConfig(**fields)
     except (KeyError, TypeError, ValueError) as error:
         raise RunStateError(f"the saved run's settings cannot be used ({error})") from error

@@ -20,7 +20,7 @@ from typing import Any
 
 from .constants import IMAGE_SIZE, NUM_CLASSES
 from .export import write_file
-from .messages import TrainConfig
+from .messages import FIELDS_ADDED_LATER, TrainConfig
 from .networks import ArchSpec, DigitNet, describe
 from .training import uses_bfloat16
 
@@ -37,8 +37,9 @@ def recorded_config(metadata: dict[str, Any]) -> TrainConfig | None:
     if not isinstance(fields, dict):
         return None
     known = {f.name for f in dataclasses.fields(TrainConfig)}
-    values: dict[str, Any] = {"label_smoothing": 0.0}  # runs recorded before it existed had none
-    values |= {k: tuple(v) if isinstance(v, list) else v for k, v in fields.items() if k in known}
+    values = FIELDS_ADDED_LATER | {
+        k: tuple(v) if isinstance(v, list) else v for k, v in fields.items() if k in known
+    }
     try:
         return TrainConfig(**values)
     except (TypeError, ValueError):
