@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QRectF, Qt, QTimer
 from PySide6.QtGui import QColor, QFont, QFontMetrics
 from PySide6.QtWidgets import QGraphicsItem, QWidget
 
@@ -60,6 +60,13 @@ class CurveBuffer:
 class ReadableAxis(pg.AxisItem):  # type: ignore[misc]  # pyqtgraph has no type information
     """A value axis whose labels never overlap: on a short plot, fewer and rounder ticks."""
 
+    def boundingRect(self) -> QRectF:
+        """With a grid, pyqtgraph keeps labels inside the plot's height and so hides the labels
+        at both ends, all a plot a few lines tall has: let them reach half a line beyond."""
+        half_line = QFontMetrics(self.font()).height() / 2
+        rect: QRectF = super().boundingRect()
+        return rect.adjusted(0, -half_line, 0, half_line)
+
     def tickSpacing(self, low: float, high: float, size: float) -> list[tuple[float, float]]:
         levels = super().tickSpacing(low, high, size)
         if not levels or high <= low:
@@ -70,6 +77,15 @@ class ReadableAxis(pg.AxisItem):  # type: ignore[misc]  # pyqtgraph has no type 
             power = 10.0 ** math.floor(math.log10(spacing) + 1e-9)
             spacing = next(m * power for m in (2.0, 2.5, 5.0, 10.0) if m * power > spacing * (1 + 1e-9))
         return [(spacing, 0.0)]
+
+
+class PercentAxis(ReadableAxis):
+    """Accuracy as the panel and the status bar say it: 99%, not 0.99."""
+
+    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
+        step = 100 * spacing * scale
+        decimals = next((d for d in range(4) if abs(round(step, d) - step) < 1e-6 * step), 4)
+        return [f"{100 * value * scale:.{decimals}f}%" for value in values]
 
 
 class LossPlot(pg.GraphicsLayoutWidget):  # type: ignore[misc]  # pyqtgraph has no type information
@@ -89,7 +105,7 @@ class LossPlot(pg.GraphicsLayoutWidget):  # type: ignore[misc]  # pyqtgraph has 
         self.loss_plot.showGrid(x=True, y=True, alpha=0.15)
         self.loss_plot.setClipToView(True)
         self.loss_plot.setDownsampling(auto=True, mode="peak")
-        self.accuracy_plot = self.addPlot(row=2, col=0, axisItems={"left": ReadableAxis("left")})
+        self.accuracy_plot = self.addPlot(row=2, col=0, axisItems={"left": PercentAxis("left")})
         self.accuracy_plot.setLabel("left", "accuracy", **SMALL)
         self.accuracy_plot.showGrid(x=True, y=True, alpha=0.15)
         self.accuracy_plot.setXLink(self.loss_plot)

@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 from PySide6.QtCore import QPointF
+from PySide6.QtGui import QImage, QPainter
 
 from gui.loss_plot import RUNS_KEPT, LossPlot
 from model.messages import EvalResult, TrainProgress
@@ -83,3 +84,39 @@ def test_an_earlier_run_says_its_settings_on_hover_in_the_window(qtbot, window):
     tip = window.loss_plot.earlier_runs[0][0].toolTip()
     assert "Fully connected" in tip and "adam, batch 64" in tip and "0.2 epochs" in tip
     window.controller.stop()
+
+
+def drawn_labels(plot: LossPlot) -> dict[str, list[str]]:
+    """The tick labels each plot's value axis draws, as pyqtgraph lays them out to paint."""
+    image = QImage(10, 10, QImage.Format.Format_ARGB32)
+    painter = QPainter(image)
+    try:
+        return {
+            name: [text for _, _, text in axis.generateDrawSpecs(painter)[2]]
+            for name, axis in (
+                ("loss", plot.loss_plot.getAxis("left")),
+                ("accuracy", plot.accuracy_plot.getAxis("left")),
+                ("rate", plot.rate_plot.getAxis("left")),
+            )
+        }
+    finally:
+        painter.end()
+
+
+def test_short_plots_still_say_their_range_and_accuracy_in_percent(qtbot):
+    """At the size the window gives them on a 1280x800 screen the three plots are about 40 px
+    tall each: each still labels the bottom and top of its scale (pyqtgraph hid every label
+    at an end), and accuracy reads as the status bar says it, in percent."""
+    plot = LossPlot()
+    qtbot.addWidget(plot)
+    plot.resize(415, 250)
+    plot.show()
+    qtbot.waitExposed(plot)
+    run(plot, 70, 2.3, rate=0.01)
+    labels = drawn_labels(plot)
+    assert labels["loss"][0] == "0" and len(labels["loss"]) >= 2
+    assert labels["accuracy"] == ["90%", "100%"]
+    assert labels["rate"] == ["0", "0.01"]
+    plot.resize(415, 450)
+    qtbot.waitUntil(lambda: len(drawn_labels(plot)["accuracy"]) > 2)
+    assert drawn_labels(plot)["accuracy"] == ["90.0%", "92.5%", "95.0%", "97.5%", "100.0%"]
