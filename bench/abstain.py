@@ -20,7 +20,6 @@ and the calibration of the digit network's probabilities on the 10,000 MNIST tes
 from __future__ import annotations
 
 import argparse
-import itertools
 import os
 import sys
 import time
@@ -33,20 +32,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np
 from common import REPO, SHARED_MNIST, describe_machine, open_window
 
+from model.calibration import calibration_error
+
 DEFAULT_STROKES = REPO.parent / "shared" / "datasets" / "strokes"
-
-
-def calibration_error(probabilities: np.ndarray, labels: np.ndarray, bins: int = 15) -> float:
-    """Expected calibration error: the gap between confidence and accuracy, bin by bin."""
-    confidence, answer = probabilities.max(axis=1), probabilities.argmax(axis=1)
-    right = answer == labels
-    edges = np.linspace(0, 1, bins + 1)
-    error = 0.0
-    for low, high in itertools.pairwise(edges):
-        inside = (confidence > low) & (confidence <= high)
-        if inside.any():
-            error += inside.mean() * abs(right[inside].mean() - confidence[inside].mean())
-    return float(error)
 
 
 def spread(count: int, limit: int) -> np.ndarray:

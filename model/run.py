@@ -15,7 +15,7 @@ import copy
 import math
 import time
 from collections.abc import Callable, Generator
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import Any
 
 import numpy as np
@@ -23,6 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .calibration import TINY, divide_logits, fit_temperature
 from .messages import FIELDS_ADDED_LATER, EvalProgress, EvalResult, TrainConfig, TrainFinished, TrainProgress
 from .training import (
     MIN_ONECYCLE_STEPS,
@@ -306,6 +307,8 @@ class TrainingRun:
                 if self.until_accuracy is not None and result.accuracy >= self.until_accuracy:
                     reason = "target reached"
                     break
+        if reason != "diverged":
+            self._calibrate()
         yield TrainFinished(
             reason=reason,
             steps=self.step,
@@ -315,6 +318,24 @@ class TrainingRun:
             final_eval=self.last_eval,
             message=message,
         )
+
+    def _calibrate(self) -> None:
+        """After label smoothing, make the confidence mean what it says (model.calibration),
+        fitted on the last validation pass if it saw these very weights."""
+        last = self.last_eval
+        if (
+            self.config.label_smoothing <= 0
+            or last is None
+            or last.probabilities is None
+            or last.step != self.step
+        ):
+            return
+        temperature = fit_temperature(last.probabilities, self.data.test_y.numpy())
+        divide_logits(self.net, temperature)
+        log_p = torch.from_numpy(np.log(np.maximum(last.probabilities, TINY)))
+        calibrated = torch.log_softmax(log_p / temperature, dim=1)
+        loss = F.nll_loss(calibrated, self.data.test_y).item()
+        self.last_eval = replace(last, loss=loss, probabilities=calibrated.exp().numpy().astype(np.float32))
 
     def _evaluates_at(self, step: int) -> bool:
         every = self.eval_interval and step % self.eval_interval == 0 and step >= self.first_eval

@@ -212,6 +212,25 @@ def evaluate(net: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
     return correct / max(1, len(y))
 
 
+def calibrate(net: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
+    """Label smoothing leaves answers ~90% sure: scale the logits by 1/T to be as sure as right."""
+    net.eval()
+    with torch.inference_mode():
+        parts = [torch.softmax(net(x[i : i + EVAL_BATCH]), 1) for i in range(0, len(y), EVAL_BATCH)]
+    log_p = torch.cat(parts).double().clamp_min(1e-30).log()
+    low, high = math.log(0.05), math.log(20.0)
+    for _ in range(50):
+        middle = torch.tensor((low + high) / 2, dtype=torch.float64, requires_grad=True)
+        (slope,) = torch.autograd.grad(F.cross_entropy(log_p / middle.exp(), y), middle)
+        low, high = (middle.item(), high) if slope < 0 else (low, middle.item())
+    temperature = math.exp((low + high) / 2)
+    with torch.no_grad():
+        output = [module for module in net.modules() if isinstance(module, nn.Linear)][-1]
+        for tensor in (output.weight, output.bias):
+            tensor.div_(temperature)
+    return temperature
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -230,6 +249,8 @@ def main() -> None:
     torch.manual_seed(args.seed)  # the first weights
     net = build_network()
     train(net, train_x, train_y, args)
+    if LABEL_SMOOTHING > 0:
+        print(f"confidence calibrated: the output layer divided by {calibrate(net, test_x, test_y):.3f}")
     accuracy = evaluate(net, test_x, test_y)
     print(f"test accuracy {accuracy:.2%} on {len(test_y):,} digits")
     if args.save:
