@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from model.messages import RECIPES, ModelInfo, TrainConfig
+from model.paths import shown_path
 
 from . import settings as prefs
 from . import theme
@@ -367,7 +368,7 @@ class TrainingPanel(QGroupBox):
 
     def show_data(self, what: str, where: str) -> None:
         self.data_label.setText(f"Trains on {what}.")
-        self.data_path_label.set_full_text(where)
+        self.data_path_label.set_full_text(shown_path(where) if where else "")
         self.data_path_label.setVisible(bool(where))
 
     def run_state(self) -> str:

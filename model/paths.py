@@ -30,6 +30,17 @@ def expand_user(path: str | os.PathLike[str]) -> Path:
         return Path(path)
 
 
+def shown_path(path: str | os.PathLike[str]) -> str:
+    """A path as a file manager shows it: inside the home folder as ~/…, so that what is on
+    screen (and in a screenshot) says where it is without whose computer it is."""
+    full = Path(path)
+    try:
+        inside = full.relative_to(Path.home())
+    except (ValueError, RuntimeError):  # elsewhere, or no home folder known
+        return str(full)
+    return "~" if inside == Path() else str(Path("~") / inside)
+
+
 def settings_override() -> tuple[Path | None, str]:
     """The settings file DIGITPAD_SETTINGS names, if it is usable; else None and why not (the
     usual settings and folders are then used)."""

@@ -92,16 +92,16 @@ def test_file_dialogs_start_in_the_users_documents_never_the_source_tree(tmp_pat
     assert Path(prefs.file_dialog_folder(prefs.open_settings())) == folder
 
 
+def mnist_folder(folder: Path) -> Path:
+    """A folder that looks like MNIST to the panel (the files are read only when training)."""
+    folder.mkdir(parents=True)
+    for name in ("train-images-idx3", "train-labels-idx1", "t10k-images-idx3", "t10k-labels-idx1"):
+        (folder / f"{name}-ubyte.gz").write_bytes(b"")
+    return folder
+
+
 def test_a_long_data_path_is_shortened_in_the_middle_on_one_line(qtbot, window, tmp_path):
-    deep = tmp_path.joinpath(*[f"folder-with-a-long-name-{i}" for i in range(8)], "mnist")
-    deep.mkdir(parents=True)
-    for name in (
-        "train-images-idx3-ubyte",
-        "train-labels-idx1-ubyte",
-        "t10k-images-idx3-ubyte",
-        "t10k-labels-idx1-ubyte",
-    ):
-        (deep / f"{name}.gz").write_bytes(b"")
+    deep = mnist_folder(tmp_path.joinpath(*[f"folder-with-a-long-name-{i}" for i in range(8)], "mnist"))
     window.controller.use_data_dir(str(deep))
     label = window.training_panel.data_path_label
     qtbot.waitUntil(lambda: label.full_text() == str(deep), timeout=10000)
@@ -141,3 +141,14 @@ def test_pointer_samples_are_never_merged(window):
     app = QGuiApplication.instance()
     assert not app.testAttribute(Qt.ApplicationAttribute.AA_CompressHighFrequencyEvents)
     assert not app.testAttribute(Qt.ApplicationAttribute.AA_CompressTabletEvents)
+
+
+def test_a_data_folder_in_the_home_folder_is_shown_from_there(qtbot, window, tmp_path, monkeypatch):
+    """As a file manager shows it: ~/Downloads/mnist says where it is, not whose computer it is."""
+    monkeypatch.setenv("HOME", str(tmp_path / "someone"))
+    label = window.training_panel.data_path_label
+    window.controller.use_data_dir(str(mnist_folder(tmp_path / "someone" / "Downloads" / "mnist")))
+    qtbot.waitUntil(lambda: label.full_text() == str(Path("~", "Downloads", "mnist")), timeout=10000)
+    elsewhere = mnist_folder(tmp_path / "shared" / "mnist")  # outside the home folder: in full
+    window.controller.use_data_dir(str(elsewhere))
+    qtbot.waitUntil(lambda: label.full_text() == str(elsewhere), timeout=10000)
