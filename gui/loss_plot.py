@@ -184,6 +184,7 @@ class LossPlot(pg.GraphicsLayoutWidget):  # type: ignore[misc]  # pyqtgraph has 
         self.readout.setZValue(10)
         self.loss_plot.addItem(self.readout, ignoreBounds=True)
         self.scene().sigMouseMoved.connect(self._on_mouse_moved)
+        self.loss_plot.getViewBox().sigRangeChanged.connect(self._place_readout)
 
     def set_log_loss(self, on: bool) -> None:
         """Loss on a logarithmic axis: the late, slow part of learning becomes visible."""
@@ -243,7 +244,12 @@ class LossPlot(pg.GraphicsLayoutWidget):  # type: ignore[misc]  # pyqtgraph has 
                 index = min(int(np.searchsorted(x, epoch)), len(x) - 1)
                 parts.append(f"{name} {form.format(y[index])}")
         self.readout.setText(" · ".join(parts) if len(parts) > 1 else "")
-        (_, right), (_, top) = box.viewRange()
+        self._place_readout()
+
+    def _place_readout(self) -> None:
+        """In the corner, also when the scales grow under a still pointer (it lives in data
+        coordinates, which would carry it off to the left)."""
+        (_, right), (_, top) = self.loss_plot.getViewBox().viewRange()
         self.readout.setPos(right, top)
 
     @property

@@ -51,6 +51,21 @@ def test_the_readout_names_the_values_under_the_pointer(qtbot):
     assert any(f"loss {y[i]:.3f}" in text for i in (near - 1, near, near + 1))  # the point under it
 
 
+def test_the_readout_stays_in_the_corner_as_the_run_widens_the_scales(qtbot):
+    plot = LossPlot()
+    qtbot.addWidget(plot)
+    plot.resize(500, 400)
+    plot.show()
+    qtbot.waitExposed(plot)
+    run(plot, 100, 2.3)
+    box = plot.loss_plot.getViewBox()
+    plot.scene().sigMouseMoved.emit(box.mapViewToScene(QPointF(0.5, 1.0)))
+    run(plot, 400, 2.3)  # the pointer stays; the epochs axis grows from 1 to 4
+    (_, right), (_, top) = box.viewRange()
+    assert right >= 4.0
+    assert (plot.readout.pos().x(), plot.readout.pos().y()) == (right, top)
+
+
 def test_earlier_runs_stay_faded_with_what_they_were_on_hover(qtbot):
     plot = LossPlot()
     qtbot.addWidget(plot)
