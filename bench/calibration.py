@@ -39,7 +39,7 @@ def held_out_error(probabilities: np.ndarray, labels: np.ndarray) -> float:
     halves = (np.arange(len(labels)) % 2 == 0, np.arange(len(labels)) % 2 == 1)
     errors = []
     for fit, measure in (halves, halves[::-1]):
-        temperature = fit_temperature(probabilities[fit], labels[fit])
+        temperature = fit_temperature(probabilities[fit], labels[fit]) or 1.0  # None: every answer right
         errors.append(calibration_error(softened(probabilities[measure], temperature), labels[measure]))
     return float(np.mean(errors))
 

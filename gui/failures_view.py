@@ -25,7 +25,7 @@ from model.messages import EvalResult
 from . import theme
 from .canvas import DrawingCanvas, grey_image
 from .controller import Controller
-from .state import AppState
+from .state import AppState, RunStatus
 
 CELL = 34  # pixels
 THUMBNAIL = 56
@@ -171,6 +171,7 @@ class FailuresDialog(QDialog):
         self.gallery.itemClicked.connect(self._on_item_clicked)
         self.random_button.clicked.connect(self.random_test_digit)
         state.evaluation_added.connect(self._on_evaluation)
+        state.run_changed.connect(self._on_run)  # a run's end may bring its calibrated answers
         state.validation_changed.connect(self._on_validation)
         self._show_evaluation()
 
@@ -233,6 +234,15 @@ class FailuresDialog(QDialog):
 
     def _on_item_clicked(self, item: QListWidgetItem) -> None:
         self.put_on_canvas(int(item.data(Qt.ItemDataRole.UserRole)))
+
+    @property
+    def evaluation(self) -> EvalResult | None:
+        """The validation pass the matrix and the gallery show."""
+        return self._evaluation
+
+    def _on_run(self, run: RunStatus) -> None:
+        if run.evaluation is not None and run.evaluation is not self._evaluation:
+            self._on_evaluation(run.evaluation)
 
     def _on_evaluation(self, evaluation: EvalResult | None) -> None:
         if evaluation is not None and evaluation.probabilities is not None:

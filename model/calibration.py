@@ -21,10 +21,12 @@ LOWEST, HIGHEST = 0.05, 20.0  # the temperatures searched: far beyond what train
 TINY = 1e-30  # a probability of 0 is taken as this, so that its logarithm is a number
 
 
-def fit_temperature(probabilities: np.ndarray, labels: np.ndarray) -> float:
+def fit_temperature(probabilities: np.ndarray, labels: np.ndarray) -> float | None:
     """The T that minimises the cross-entropy of softmax(log p / T) on these answers (their
     logarithms are the logits up to a constant, which softmax ignores). The loss is convex in
-    1/T, so its slope in log T changes sign once: bisection finds where."""
+    1/T, so its slope in log T changes sign once: bisection finds where. None when it does not
+    change sign between LOWEST and HIGHEST: with every answer right, the loss falls all the way
+    to T = 0, and no finite T would mean anything beyond these digits."""
     log_p = torch.from_numpy(np.log(np.maximum(np.asarray(probabilities, np.float64), TINY)))
     y = torch.from_numpy(np.asarray(labels, np.int64))
 
@@ -34,6 +36,8 @@ def fit_temperature(probabilities: np.ndarray, labels: np.ndarray) -> float:
         return float(gradient)
 
     low, high = math.log(LOWEST), math.log(HIGHEST)
+    if not slope(low) < 0 < slope(high):  # also when a slope is not a number
+        return None
     for _ in range(50):
         middle = (low + high) / 2
         low, high = (middle, high) if slope(middle) < 0 else (low, middle)

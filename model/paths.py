@@ -33,10 +33,13 @@ def expand_user(path: str | os.PathLike[str]) -> Path:
 def shown_path(path: str | os.PathLike[str]) -> str:
     """A path as a file manager shows it: inside the home folder as ~/…, so that what is on
     screen (and in a screenshot) says where it is without whose computer it is."""
-    full = Path(path)
+    full = Path(os.path.normpath(path))
     try:
-        inside = full.relative_to(Path.home())
+        home = Path.home()
+        inside = full.relative_to(home)
     except (ValueError, RuntimeError):  # elsewhere, or no home folder known
+        return str(full)
+    if home == Path(home.anchor):  # a home of / (a service account) would put ~ before everything
         return str(full)
     return "~" if inside == Path() else str(Path("~") / inside)
 

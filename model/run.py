@@ -307,7 +307,7 @@ class TrainingRun:
                 if self.until_accuracy is not None and result.accuracy >= self.until_accuracy:
                     reason = "target reached"
                     break
-        if reason != "diverged":
+        if reason == "completed":  # a run stopped early may be resumed: its weights stay as trained
             self._calibrate()
         yield TrainFinished(
             reason=reason,
@@ -331,6 +331,8 @@ class TrainingRun:
         ):
             return
         temperature = fit_temperature(last.probabilities, self.data.test_y.numpy())
+        if temperature is None:
+            return
         divide_logits(self.net, temperature)
         log_p = torch.from_numpy(np.log(np.maximum(last.probabilities, TINY)))
         calibrated = torch.log_softmax(log_p / temperature, dim=1)

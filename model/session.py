@@ -339,6 +339,8 @@ class ModelSession(TeachingSession):
                 messages.append(message)
             else:
                 messages.append(message)
+                if self.timeline is not None:  # its last weights may have been calibrated
+                    self.timeline.renew(message.steps, self.snapshot)
                 self._finish(message)
                 break
         return messages

@@ -10,7 +10,7 @@ spread, within a fixed memory budget (at most MAX_SNAPSHOTS and MAX_BYTES).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .snapshot import WeightSnapshot
 
@@ -52,6 +52,12 @@ class Timeline:
             points = points[:crowded] + points[crowded + 1 :]
         self.points = points
         return True
+
+    def renew(self, step: int, snapshot: Callable[[], WeightSnapshot]) -> None:
+        """The weights after `step` changed once the step was made (a run's end calibrates
+        them): its point, if kept, takes the new ones."""
+        if self.points and self.points[-1].step == step:
+            self.points = (*self.points[:-1], replace(self.points[-1], snapshot=snapshot()))
 
     def truncate(self, step: int) -> None:
         """Forget the snapshots after `step` (the network went back there)."""

@@ -218,17 +218,22 @@ def calibrate(net: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
     with torch.inference_mode():
         parts = [torch.softmax(net(x[i : i + EVAL_BATCH]), 1) for i in range(0, len(y), EVAL_BATCH)]
     log_p = torch.cat(parts).double().clamp_min(1e-30).log()
+
+    def slope(log_t: float) -> float:  # of the loss of softmax(log p / T), in log T
+        t = torch.tensor(log_t, dtype=torch.float64, requires_grad=True)
+        return float(torch.autograd.grad(F.cross_entropy(log_p / t.exp(), y), t)[0])
+
     low, high = math.log(0.05), math.log(20.0)
+    if not slope(low) < 0 < slope(high):
+        return 1.0  # every answer right: no temperature would mean anything beyond these digits
     for _ in range(50):
-        middle = torch.tensor((low + high) / 2, dtype=torch.float64, requires_grad=True)
-        (slope,) = torch.autograd.grad(F.cross_entropy(log_p / middle.exp(), y), middle)
-        low, high = (middle.item(), high) if slope < 0 else (low, middle.item())
-    temperature = math.exp((low + high) / 2)
+        middle = (low + high) / 2
+        low, high = (middle, high) if slope(middle) < 0 else (low, middle)
+    output = [module for module in net.modules() if isinstance(module, nn.Linear)][-1]
     with torch.no_grad():
-        output = [module for module in net.modules() if isinstance(module, nn.Linear)][-1]
         for tensor in (output.weight, output.bias):
-            tensor.div_(temperature)
-    return temperature
+            tensor.div_(math.exp((low + high) / 2))
+    return math.exp((low + high) / 2)
 
 
 def main() -> None:

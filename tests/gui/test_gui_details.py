@@ -14,7 +14,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QDialog, QTextBrowser
 
 from gui import settings as prefs
-from model.paths import user_documents_dir
+from model.paths import shown_path, user_documents_dir
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -104,11 +104,11 @@ def test_a_long_data_path_is_shortened_in_the_middle_on_one_line(qtbot, window, 
     deep = mnist_folder(tmp_path.joinpath(*[f"folder-with-a-long-name-{i}" for i in range(8)], "mnist"))
     window.controller.use_data_dir(str(deep))
     label = window.training_panel.data_path_label
-    qtbot.waitUntil(lambda: label.full_text() == str(deep), timeout=10000)
+    qtbot.waitUntil(lambda: label.full_text() == shown_path(deep), timeout=10000)
     qtbot.wait(20)
     assert "…" in label.text() and label.text().endswith("mnist")
     assert label.fontMetrics().horizontalAdvance(label.text()) <= label.width()
-    assert label.toolTip() == str(deep)
+    assert label.toolTip() == shown_path(deep)
 
 
 def test_the_learning_rate_field_says_when_it_changes_what_was_typed(qtbot, window):
@@ -145,7 +145,7 @@ def test_pointer_samples_are_never_merged(window):
 
 def test_a_data_folder_in_the_home_folder_is_shown_from_there(qtbot, window, tmp_path, monkeypatch):
     """As a file manager shows it: ~/Downloads/mnist says where it is, not whose computer it is."""
-    monkeypatch.setenv("HOME", str(tmp_path / "someone"))
+    monkeypatch.setattr(Path, "home", lambda: tmp_path / "someone")
     label = window.training_panel.data_path_label
     window.controller.use_data_dir(str(mnist_folder(tmp_path / "someone" / "Downloads" / "mnist")))
     qtbot.waitUntil(lambda: label.full_text() == str(Path("~", "Downloads", "mnist")), timeout=10000)

@@ -75,3 +75,16 @@ def test_the_matrix_waits_for_a_validation_pass(qtbot, window):
     grid = window.failures.grid
     QTest.mouseClick(grid, Qt.MouseButton.LeftButton, pos=QPoint(60, 60))  # nothing to open yet
     assert window.failures.gallery.count() == 0
+
+
+def test_the_matrix_shows_the_answers_the_run_ends_with(qtbot, window):
+    """A run with label smoothing ends by making its answers as sure as they are right: the
+    gallery's percentages are then those the network gives, not the last pass's before it."""
+    seen = []
+    window.state.evaluation_added.connect(seen.append)
+    train_until_validated(qtbot, window)
+    qtbot.waitUntil(lambda: window.state.run.state == "idle", timeout=30000)
+    final = window.state.run.evaluation
+    assert final is not None and final is not seen[-1]  # calibrated at the end
+    assert final.accuracy == seen[-1].accuracy and final.loss < seen[-1].loss
+    assert window.failures.evaluation is final

@@ -71,6 +71,25 @@ def test_a_run_trains_in_slices_and_ends_with_a_finished_message(tmp_path: Path)
     assert not np.allclose(session.predict(2, canvas_with_bar()).probabilities, before)
 
 
+def test_the_timelines_last_point_is_the_network_the_run_ends_with(tmp_path: Path) -> None:
+    """A run with label smoothing ends calibrated: rewinding to its last step gives back those
+    weights, not the ones before the end divided its logits."""
+    session = ModelSession(str(tmp_path))
+    session.new_network("mlp", seed=0)
+    session.start_training(TrainConfig(epochs=0.15, batch_size=64, evals_per_epoch=10, label_smoothing=0.1))
+    messages = []
+    while session.training:
+        messages += session.train_for(0.01)
+    finished = messages[-1]
+    assert isinstance(finished, TrainFinished) and finished.final_eval is not None
+    assert finished.final_eval is not [m for m in messages if isinstance(m, EvalResult)][-1]  # calibrated
+    assert session.timeline is not None
+    last = session.timeline.points[-1]
+    assert last.step == finished.steps
+    for (name, kept), (same, now) in zip(last.snapshot.state, session.snapshot().state, strict=True):
+        assert name == same and np.array_equal(kept, now), name
+
+
 def test_stop_keeps_what_was_learnt(tmp_path: Path) -> None:
     session = ModelSession(str(tmp_path))
     session.start_training(TrainConfig(arch="mlp", epochs=5, batch_size=32))
