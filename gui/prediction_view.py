@@ -55,6 +55,10 @@ class ProbabilityView(QWidget):
     def probabilities(self) -> np.ndarray | None:
         return None if self._probabilities is None else self._probabilities.copy()
 
+    def before(self) -> np.ndarray | None:
+        """The marks of the bars before a correction, if shown."""
+        return None if self._before is None else self._before.copy()
+
     def set_before(self, probabilities: np.ndarray | None) -> None:
         """The bars before a correction, marked on each bar (None: no marks)."""
         self._before = None if probabilities is None else np.asarray(probabilities, dtype=float).copy()

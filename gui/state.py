@@ -263,6 +263,16 @@ class AppState(QObject):
         self._teaching = TeachStatus(label, before, during_run=self._run.state in ("running", "paused"))
         self.teaching_changed.emit(self._teaching)
 
+    @Slot()
+    def drawing_changed(self) -> None:
+        """Another drawing: the marks of what the taught one read before its correction go,
+        and, once the correction is learnt, its line too: they are not about this drawing."""
+        teaching = self._teaching
+        if teaching.label is None or (teaching.before is None and not teaching.done):
+            return
+        self._teaching = TeachStatus() if teaching.done else replace(teaching, before=None)
+        self.teaching_changed.emit(self._teaching)
+
     @Slot(object)
     def add_teach_progress(self, steps: tuple[TeachProgress, ...]) -> None:
         last = steps[-1]

@@ -8,6 +8,7 @@ from gui_support import HORIZONTAL, VERTICAL, drag
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 
+from gui.teach_view import PROMPT
 from model.handwriting import load_examples
 from model.messages import HandwritingEdit
 from model.paths import user_data_dir
@@ -48,6 +49,22 @@ def test_digit_key_on_the_canvas_teaches_it(qtbot, window) -> None:
     assert window.state.network.unsaved_training
     stored = load_examples(user_data_dir() / "handwriting.npz")
     assert [e.label for e in stored] == [7]
+    assert [e.label for e in window.state.examples] == [7]
+
+
+def test_another_drawing_takes_away_what_the_taught_one_read(qtbot, window) -> None:
+    """The marks of the answer before a correction, and once it is learnt its line, are about
+    the taught drawing: Clear or new ink takes them away (the correction itself stays)."""
+    draw(qtbot, window, VERTICAL)
+    with qtbot.waitSignal(window.taught, timeout=TEACH_TIMEOUT):
+        window.teach_bar.buttons[7].click()
+    assert window.probability_view.before() is not None and not window.state.teaching.done
+    window.clear_button.click()  # while it rehearses: the marks go, the line goes on reporting
+    assert window.probability_view.before() is None and window.state.teaching.label == 7
+    qtbot.waitUntil(lambda: window.state.teaching.done, timeout=TEACH_TIMEOUT)
+    assert "rehearsed" in window.teach_bar.status.full_text()
+    draw(qtbot, window, HORIZONTAL)
+    assert window.state.teaching.label is None and window.teach_bar.status.full_text() == PROMPT
     assert [e.label for e in window.state.examples] == [7]
 
 
