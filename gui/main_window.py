@@ -283,7 +283,7 @@ class MainWindow(QMainWindow):
         self.prediction_label.setText(answer)
         self.confidence_label.setText(sentence)
         self.confidence_label.setToolTip(why)
-        self.probability_view.set_probabilities(prediction.probabilities)
+        self.probability_view.set_probabilities(prediction.probabilities, answered=not prediction.unknown)
         if prediction.probabilities is None:
             self.activation_view.set_layers(None)
         elif prediction.layers:

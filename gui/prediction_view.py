@@ -38,6 +38,7 @@ class ProbabilityView(QWidget):
         self._hovered = -1
         self._probabilities: np.ndarray | None = None
         self._before: np.ndarray | None = None
+        self._answered = True
         self.setToolTip(
             "The output layer after softmax: how likely the network thinks each digit is.\n"
             "Click a digit's bar to teach the network that your drawing is that digit;\n"
@@ -48,8 +49,10 @@ class ProbabilityView(QWidget):
     def sizeHint(self) -> QSize:
         return QSize(260, 230)
 
-    def set_probabilities(self, probabilities: np.ndarray | None) -> None:
+    def set_probabilities(self, probabilities: np.ndarray | None, answered: bool = True) -> None:
+        """`answered` False: the answer is "?", so no bar is shown as the answer, however long."""
         self._probabilities = None if probabilities is None else np.asarray(probabilities, dtype=float).copy()
+        self._answered = answered
         self.update()
 
     def probabilities(self) -> np.ndarray | None:
@@ -98,7 +101,8 @@ class ProbabilityView(QWidget):
         font = QFont(self.font())
         font.setPointSizeF(max(8.0, min(12.0, row_height * 0.45)))
         painter.setFont(font)
-        winner = None if self._probabilities is None else int(np.argmax(self._probabilities))
+        shown = self._probabilities
+        winner = int(np.argmax(shown)) if shown is not None and self._answered else None
         for digit in range(rows):
             top = digit * row_height
             value = 0.0 if self._probabilities is None else float(self._probabilities[digit])
@@ -258,7 +262,8 @@ def saliency_image(saliency: np.ndarray) -> QImage:
 DETECTOR_HELP = (
     "Is it a digit at all? A second, small network, trained on digits against letters, symbols "
     "and scribbles, judges that; when it says no, the answer is ? (the bars still show what the "
-    "digit network would say). The digit network alone always picks one of the ten digits."
+    "digit network would say, none of them as the answer). The digit network alone always picks "
+    "one of the ten digits."
 )
 
 

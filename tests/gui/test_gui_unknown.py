@@ -4,9 +4,21 @@ from __future__ import annotations
 
 import numpy as np
 from gui_support import SEVEN
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QWidget
 
+from gui import theme
 from model.scribbles import scribble
 from tools.driver import PredictionCatcher, read_digit
+
+
+def answer_coloured(bars: QWidget) -> int:
+    """How many pixels of the bars are painted in the colour of the answer."""
+    image = bars.grab().toImage().convertToFormat(QImage.Format.Format_RGB888)
+    pixels = np.frombuffer(image.constBits(), np.uint8).reshape(image.height(), image.bytesPerLine())
+    rgb = pixels[:, : 3 * image.width()].reshape(image.height(), image.width(), 3).astype(int)
+    accent = np.array(theme.ACCENT.getRgb()[:3])
+    return int((np.abs(rgb - accent).sum(axis=2) < 12).sum())
 
 
 def test_a_scribble_is_answered_with_a_question_mark_and_a_digit_with_itself(qtbot, window) -> None:
@@ -20,6 +32,8 @@ def test_a_scribble_is_answered_with_a_question_mark_and_a_digit_with_itself(qtb
         assert window.confidence_label.text() == "Not a digit I know"
         assert "second, small network" in window.confidence_label.toolTip()
         assert window.state.prediction.unknown and window.probability_view.isVisible()
+        assert answer_coloured(window.probability_view) == 0  # no bar is shown as the answer
     probabilities = read_digit(window, catcher, [np.array(SEVEN)])
     assert window.prediction_label.text() == "7" == str(int(np.argmax(probabilities)))
+    assert answer_coloured(window.probability_view) > 100  # the 7's bar, in the answer's colour
     assert not window.state.prediction.unknown and window.state.prediction.not_a_digit < 0.5
