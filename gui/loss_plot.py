@@ -146,6 +146,9 @@ class LossPlot(pg.GraphicsLayoutWidget):  # type: ignore[misc]  # pyqtgraph has 
             symbolBrush=theme.VALIDATION_LOSS,
             name="validation",
         )
+        # The legend paints its sample once (it is cached), from the symbols' own brush, which
+        # pyqtgraph sets only with the first points: until then, its default grey-blue.
+        self.val_curve.scatter.setBrush(theme.VALIDATION_LOSS)
         for curve in (self.raw_curve, self.smooth_curve, self.val_curve):
             self.legend.addItem(curve, curve.name())
         self.accuracy_curve = self.accuracy_plot.plot(

@@ -8,6 +8,7 @@ import numpy as np
 from PySide6.QtCore import QPointF
 from PySide6.QtGui import QImage, QPainter
 
+from gui import theme
 from gui.loss_plot import RUNS_KEPT, LossPlot
 from model.messages import EvalResult, TrainProgress
 
@@ -64,6 +65,21 @@ def test_the_readout_stays_in_the_corner_as_the_run_widens_the_scales(qtbot):
     (_, right), (_, top) = box.viewRange()
     assert right >= 4.0
     assert (plot.readout.pos().x(), plot.readout.pos().y()) == (right, top)
+
+
+def test_the_legends_validation_dot_is_the_colour_of_the_validation_points(qtbot):
+    plot = LossPlot()
+    qtbot.addWidget(plot)
+    plot.resize(500, 400)
+    plot.show()
+    qtbot.waitExposed(plot)
+    image = plot.grab().toImage().convertToFormat(QImage.Format.Format_RGB888)
+    pixels = np.frombuffer(image.constBits(), np.uint8).reshape(image.height(), image.bytesPerLine())
+    rgb = pixels[:, : 3 * image.width()].reshape(image.height(), image.width(), 3).astype(int)
+    legend = rgb[: int(plot.legend.sceneBoundingRect().bottom()) + 1]
+    near = lambda colour: int((np.abs(legend - np.array(colour)).sum(axis=2) < 20).sum())  # noqa: E731
+    assert near((100, 100, 150)) == 0  # pyqtgraph's default symbol brush
+    assert near(theme.VALIDATION_LOSS[:3]) > 20  # its line and its dot
 
 
 def test_earlier_runs_stay_faded_with_what_they_were_on_hover(qtbot):
