@@ -85,18 +85,20 @@ def _largest(
 
 
 def _position(net: DigitNet, index: int, unit: int) -> str:
+    """Where the unit sits, in the words of the introduction: every layer between the input
+    and the output is a hidden layer, whatever its kind."""
     info = net.stage_infos[index]
-    same_kind = [i for i in net.stage_infos if i.kind == info.kind]
-    layer_word = {"conv": "convolution layer", "dense": "hidden layer", "output": "output layer"}[info.kind]
-    place = f"layer {index + 1} of {len(net.stage_infos)} after the input"
+    hidden = len(net.stage_infos) - 1
     if info.kind == "output":
-        return f"Output neuron {unit}: the score of the digit {unit}, in the {layer_word} ({place})."
+        return f"Output neuron {unit}: the score of the digit {unit}, after {hidden} hidden layers."
     width = _weighted(net.stages[index]).weight.shape[0]
-    thing = "feature map" if info.kind == "conv" else "neuron"
-    return (
-        f"{thing.capitalize()} {unit} of {width} in {info.name}, "
-        f"{layer_word} {same_kind.index(info) + 1} of {len(same_kind)} ({place})."
-    )
+    thing = "Feature map" if info.kind == "conv" else "Neuron"
+    where = f"hidden layer {index + 1} of {hidden}"
+    named = where if info.name.startswith("hidden") else f"{info.name}, {where}"
+    if len({stage.kind for stage in net.stage_infos[:-1]}) == 1:
+        return f"{thing} {unit} of {width} in {named}."
+    kind = "a convolution layer" if info.kind == "conv" else "a dense layer: it sees all of the one before"
+    return f"{thing} {unit} of {width} in {named} ({kind})."
 
 
 def _dense(

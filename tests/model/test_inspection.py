@@ -110,3 +110,21 @@ def test_the_shipped_network_without_a_drawing_shows_weights_only() -> None:
         inspect_neuron(net, NeuronRef("hidden 9", 0), None)
     with pytest.raises(ValueError, match="no neuron"):
         inspect_neuron(net, NeuronRef("output", 10), None)
+
+
+def test_every_layer_between_input_and_output_is_named_a_hidden_layer() -> None:
+    """As the introduction says it, whatever the kind: a CNN's dense layer is its third hidden
+    layer, not "hidden layer 1 of 1" beside two convolutions."""
+    cnn, mlp = build_network("cnn", seed=0), build_network("mlp", seed=0)
+    assert inspect_neuron(cnn, NeuronRef("conv 2", 1), None).where == (
+        "Feature map 1 of 32 in conv 2, hidden layer 2 of 3 (a convolution layer)."
+    )
+    assert inspect_neuron(cnn, NeuronRef("dense", 7), None).where.startswith(
+        "Neuron 7 of 256 in dense, hidden layer 3 of 3 (a dense layer"
+    )
+    assert (
+        inspect_neuron(mlp, NeuronRef("hidden 2", 5), None).where == "Neuron 5 of 128 in hidden layer 2 of 2."
+    )
+    assert inspect_neuron(mlp, NeuronRef("output", 4), None).where == (
+        "Output neuron 4: the score of the digit 4, after 2 hidden layers."
+    )
