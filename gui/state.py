@@ -30,6 +30,7 @@ class RunStatus:
     state: str = "idle"  # "idle", "starting" (asked, not yet under way), "running" or "paused"
     progress: TrainProgress | None = None  # the last step reported
     evaluation: EvalResult | None = None  # the last validation pass
+    taught_since: bool = False  # the network learnt a correction after that pass
 
     @property
     def live(self) -> bool:
@@ -235,7 +236,7 @@ class AppState(QObject):
 
     @Slot(object)
     def add_evaluation(self, result: EvalResult) -> None:
-        self._run = replace(self._run, evaluation=result)
+        self._run = replace(self._run, evaluation=result, taught_since=False)
         self.evaluation_added.emit(result)
         self.run_changed.emit(self._run)
 
@@ -262,6 +263,9 @@ class AppState(QObject):
         before = None if self._prediction is None else self._prediction.probabilities
         self._teaching = TeachStatus(label, before, during_run=self._run.state in ("running", "paused"))
         self.teaching_changed.emit(self._teaching)
+        if self._run.evaluation is not None and not self._run.taught_since:
+            self._run = replace(self._run, taught_since=True)
+            self.run_changed.emit(self._run)
 
     @Slot()
     def drawing_changed(self) -> None:

@@ -56,6 +56,13 @@ def format_seconds(seconds: float) -> str:
     return f"{seconds // 60}:{seconds % 60:02d}" if seconds >= 60 else f"{seconds} s"
 
 
+ACCURACY_TIP = "The share of the validation digits the network read right at its last validation pass."
+TAUGHT_SINCE = (
+    "Measured before the network learnt your corrections: it has changed since. The next "
+    "validation pass, while it trains, measures it again."
+)
+
+
 class TrainingPanel(QGroupBox):
     """Emits the user's intent; the controller forwards it to the trainer."""
 
@@ -197,7 +204,8 @@ class TrainingPanel(QGroupBox):
         self.step_label = LiveLabel("0,000,000 of 0,000,000", "–")
         self.speed_label = LiveLabel("0,000,000 digits/s", "–")
         self.time_label = LiveLabel("00000:00 (paused)", "–")
-        self.accuracy_label = LiveLabel("100.00%", "–")
+        self.accuracy_label = LiveLabel("100.00% before teaching", "–")
+        self.accuracy_label.setToolTip(ACCURACY_TIP)
         stats = QGridLayout()
         stats.setVerticalSpacing(2)
         rows: list[tuple[str, QLabel]] = [
@@ -364,7 +372,9 @@ class TrainingPanel(QGroupBox):
             left = format_seconds(progress.seconds_left) if progress is not None else ""
             self.time_label.setText(f"{left} (paused)" if paused else "–")
         evaluation = run.evaluation
-        self.accuracy_label.setText("–" if evaluation is None else f"{evaluation.accuracy:.2%}")
+        accuracy = "–" if evaluation is None else f"{evaluation.accuracy:.2%}"
+        self.accuracy_label.setText(f"{accuracy} before teaching" if run.taught_since else accuracy)
+        self.accuracy_label.setToolTip(TAUGHT_SINCE if run.taught_since else ACCURACY_TIP)
 
     def show_data(self, what: str, where: str) -> None:
         self.data_label.setText(f"Trains on {what}.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from gui_support import HORIZONTAL, VERTICAL, drag
+from gui_support import HORIZONTAL, VERTICAL, drag, use_network
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 
@@ -66,6 +66,27 @@ def test_another_drawing_takes_away_what_the_taught_one_read(qtbot, window) -> N
     draw(qtbot, window, HORIZONTAL)
     assert window.state.teaching.label is None and window.teach_bar.status.full_text() == PROMPT
     assert [e.label for e in window.state.examples] == [7]
+
+
+def test_the_accuracy_says_it_was_measured_before_the_correction(qtbot, window) -> None:
+    use_network(qtbot, window, "mlp")
+    panel = window.training_panel
+    panel.epochs.setValue(0.3)
+    panel.train_button.click()
+    idle = lambda: window.state.run.state == "idle" and not window.state.run.taught_since  # noqa: E731
+    qtbot.waitUntil(lambda: idle() and window.state.run.evaluation is not None, timeout=30000)
+    measured = f"{window.state.run.evaluation.accuracy:.2%}"
+    assert panel.accuracy_label.text() == measured
+    draw(qtbot, window, VERTICAL)
+    with qtbot.waitSignal(window.taught, timeout=TEACH_TIMEOUT):
+        window.teach_bar.buttons[7].click()
+    assert panel.accuracy_label.text() == f"{measured} before teaching"
+    assert "before the network learnt your corrections" in panel.accuracy_label.toolTip()
+    qtbot.waitUntil(lambda: window.state.teaching.done, timeout=TEACH_TIMEOUT)
+    panel.continue_training.setChecked(True)
+    panel.train_button.click()  # a new validation pass measures the corrected network
+    qtbot.waitUntil(idle, timeout=30000)
+    assert "before teaching" not in panel.accuracy_label.text()
 
 
 def test_clicking_a_bar_or_an_its_a_button_teaches(qtbot, window) -> None:
