@@ -80,6 +80,13 @@ TERMS = {
 }
 
 
+def breakable(formula: str) -> str:
+    """The formula with a place to break a line after each opening bracket (a zero-width
+    space): in a narrow column relu(norm(maxpool(W∗x)) + b) then breaks between its terms,
+    not inside one ("W" / "∗x")."""
+    return formula.replace("(", "(\u200b")
+
+
 def formula_help(title: str, formula: str) -> str:
     """The tooltip of a layer: its formula, then what each of its terms does."""
     terms = [text for term, text in TERMS.items() if term in formula]
@@ -118,12 +125,13 @@ def picture(layer: LayerActivation, top: float | None = None) -> LayerPicture:
     # at every scaled paint.
     image = indexed.convertToFormat(QImage.Format.Format_RGB32)
     shape = "×".join(str(n) for n in values.shape)
+    formula = breakable(layer.formula)
     if layer.kind == "input":
-        detail = f"{values.size} neurons ({shape})\n{layer.formula}"
+        detail = f"{values.size} neurons ({shape})\n{formula}"
     elif layer.kind == "conv":
-        detail = f"{values.shape[0]} feature maps ({shape})\n{layer.formula}\n{layer.parameters:,} parameters"
+        detail = f"{values.shape[0]} feature maps ({shape})\n{formula}\n{layer.parameters:,} parameters"
     else:
-        detail = f"{values.size} neurons\n{layer.formula}\n{layer.parameters:,} parameters"
+        detail = f"{values.size} neurons\n{formula}\n{layer.parameters:,} parameters"
     return LayerPicture(layer.name, detail, image, low, high, table, layer.kind == "output")
 
 

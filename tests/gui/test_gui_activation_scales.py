@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from gui_support import SEVEN
+from PySide6.QtGui import QFont, QTextLayout
 
-from gui.activation_view import ActivationView
-from gui.layer_pictures import stable_top
+from gui.activation_view import DETAIL_WRAP, ActivationView
+from gui.layer_pictures import breakable, stable_top
 from gui.round_numbers import COARSE_STEPS, nice_ceiling
 from model.messages import LayerActivation
 
@@ -62,3 +63,28 @@ def test_each_column_explains_its_formula_term_by_term(qtbot, window, draw_and_w
     conv = next(h for h in shown if h.startswith("conv 1"))
     assert all(term in conv for term in ("convolution", "maxpool", "batch normalisation", "relu(z)"))
     assert "softmax: turns" in next(h for h in shown if h.startswith("output"))
+
+
+def wrapped_lines(text: str, width: float) -> list[str]:
+    """The lines the layer header paints `text` in, `width` pixels wide."""
+    layout = QTextLayout(text, QFont())
+    layout.setTextOption(DETAIL_WRAP)
+    layout.beginLayout()
+    lines = []
+    while (line := layout.createLine()).isValid():
+        line.setLineWidth(width)
+        lines.append(text[line.textStart() : line.textStart() + line.textLength()])
+    layout.endLayout()
+    return lines
+
+
+def test_a_formula_in_a_narrow_column_breaks_between_its_terms(qtbot) -> None:
+    """relu(norm(maxpool(W∗x)) + b) in the conv 2 column read "...maxpool(W" / "∗x)) + b)"."""
+    formula = "relu(norm(maxpool(W∗x)) + b)"
+    widths = range(60, 260, 5)
+    # Without the break places, some of these widths split it inside a term.
+    assert any(line.endswith("W") for width in widths for line in wrapped_lines(formula, width))
+    for width in widths:
+        lines = wrapped_lines(breakable(formula), width)
+        assert "".join(lines).replace("\u200b", "") == formula
+        assert all(line.endswith(("(\u200b", " ")) for line in lines[:-1]), (width, lines)
