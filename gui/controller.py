@@ -104,8 +104,8 @@ class Controller(QObject):
         canvas.image_changed.connect(self._on_canvas_image_changed)
         canvas.stroke_finished.connect(self._on_canvas_stroke_finished)
         canvas.cleared.connect(self._on_canvas_stroke_finished)
-        for changed in (canvas.image_changed, canvas.history_changed):  # a stroke, undo, Clear...
-            changed.connect(self.state.drawing_changed)
+        # A stroke drawn, Undo, Clear, a test digit: not a resize, which repaints the same ink.
+        canvas.history_changed.connect(self.state.drawing_changed)
         self._start_workers(data_dir, checkpoint, kept_folder, handwriting)
 
     # -- public, read-only ------------------------------------------------------------------

@@ -263,9 +263,6 @@ class AppState(QObject):
         before = None if self._prediction is None else self._prediction.probabilities
         self._teaching = TeachStatus(label, before, during_run=self._run.state in ("running", "paused"))
         self.teaching_changed.emit(self._teaching)
-        if self._run.evaluation is not None and not self._run.taught_since:
-            self._run = replace(self._run, taught_since=True)
-            self.run_changed.emit(self._run)
 
     @Slot()
     def drawing_changed(self) -> None:
@@ -287,6 +284,9 @@ class AppState(QObject):
             done=last.done,
         )
         self.teaching_changed.emit(self._teaching)
+        if self._run.evaluation is not None and not self._run.taught_since:  # the weights moved
+            self._run = replace(self._run, taught_since=True)
+            self.run_changed.emit(self._run)
 
     @Slot(object)
     def set_examples(self, examples: tuple[Example, ...]) -> None:

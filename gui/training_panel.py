@@ -374,7 +374,9 @@ class TrainingPanel(QGroupBox):
         evaluation = run.evaluation
         accuracy = "–" if evaluation is None else f"{evaluation.accuracy:.2%}"
         self.accuracy_label.setText(f"{accuracy} before teaching" if run.taught_since else accuracy)
-        self.accuracy_label.setToolTip(TAUGHT_SINCE if run.taught_since else ACCURACY_TIP)
+        tip = TAUGHT_SINCE if run.taught_since else ACCURACY_TIP
+        if self.accuracy_label.toolTip() != tip:  # at every report: no tooltip event when the same
+            self.accuracy_label.setToolTip(tip)
 
     def show_data(self, what: str, where: str) -> None:
         self.data_label.setText(f"Trains on {what}.")

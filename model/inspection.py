@@ -90,7 +90,8 @@ def _position(net: DigitNet, index: int, unit: int) -> str:
     info = net.stage_infos[index]
     hidden = len(net.stage_infos) - 1
     if info.kind == "output":
-        return f"Output neuron {unit}: the score of the digit {unit}, after {hidden} hidden layers."
+        layers = f"{hidden} hidden layer{'s' * (hidden != 1)}"
+        return f"Output neuron {unit}: the score of the digit {unit}, after {layers}."
     width = _weighted(net.stages[index]).weight.shape[0]
     thing = "Feature map" if info.kind == "conv" else "Neuron"
     where = f"hidden layer {index + 1} of {hidden}"

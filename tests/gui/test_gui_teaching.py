@@ -59,6 +59,9 @@ def test_another_drawing_takes_away_what_the_taught_one_read(qtbot, window) -> N
     with qtbot.waitSignal(window.taught, timeout=TEACH_TIMEOUT):
         window.teach_bar.buttons[7].click()
     assert window.probability_view.before() is not None and not window.state.teaching.done
+    window.resize(window.width() - 60, window.height() - 40)  # the same drawing, repainted
+    qtbot.wait(50)
+    assert window.probability_view.before() is not None
     window.clear_button.click()  # while it rehearses: the marks go, the line goes on reporting
     assert window.probability_view.before() is None and window.state.teaching.label == 7
     qtbot.waitUntil(lambda: window.state.teaching.done, timeout=TEACH_TIMEOUT)

@@ -128,3 +128,5 @@ def test_every_layer_between_input_and_output_is_named_a_hidden_layer() -> None:
     assert inspect_neuron(mlp, NeuronRef("output", 4), None).where == (
         "Output neuron 4: the score of the digit 4, after 2 hidden layers."
     )
+    one = build_network(ArchSpec(kind="mlp", hidden=(3,)), seed=0)
+    assert inspect_neuron(one, NeuronRef("output", 0), None).where.endswith("after 1 hidden layer.")
