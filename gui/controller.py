@@ -185,6 +185,7 @@ class Controller(QObject):
         self.trainer.saved.connect(self._on_saved)
         self.trainer.teach_progress.connect(self.state.add_teach_progress)
         self.trainer.correction_learnt.connect(self._on_correction_learnt)
+        self.trainer.nothing_taught.connect(self.state.teaching_not_learnt)
         self.trainer.examples_changed.connect(self.state.set_examples)
         self._predictor_thread.start()
         self._trainer_thread.start()

@@ -274,6 +274,13 @@ class AppState(QObject):
         self._teaching = TeachStatus() if teaching.done else replace(teaching, before=None)
         self.teaching_changed.emit(self._teaching)
 
+    @Slot(str)
+    def teaching_not_learnt(self, why: str) -> None:
+        """The correction asked for was not learnt (no ink left, say): no "Learning 7…" for good."""
+        self._teaching = TeachStatus()
+        self.teaching_changed.emit(self._teaching)
+        self.post_notice(why)
+
     @Slot(object)
     def add_teach_progress(self, steps: tuple[TeachProgress, ...]) -> None:
         last = steps[-1]

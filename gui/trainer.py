@@ -60,6 +60,7 @@ class Trainer(QObject, TeachingSlots, ExportSlots, LabSlots):
     exported = Signal(str)  # File › Export…: what was written, and how to use it
     teach_progress = Signal(object)  # tuple[TeachProgress, ...] since the last slice
     correction_learnt = Signal(int, int)  # the digit; the version of the weights that learnt it
+    nothing_taught = Signal(str)  # a correction asked for and not learnt: why, for the user
     examples_changed = Signal(object)  # tuple[Example, ...]: the user's handwriting
 
     def __init__(

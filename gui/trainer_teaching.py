@@ -31,6 +31,7 @@ class TeachingSlots:
         examples_changed: SignalInstance
         teach_progress: SignalInstance
         correction_learnt: SignalInstance
+        nothing_taught: SignalInstance
         _slice_timer: QTimer
         _pacing: Pacing
         _interrupt: threading.Event
@@ -53,11 +54,12 @@ class TeachingSlots:
             example, warning = session.teach(image, label)  # type: ignore[arg-type]  # an ndarray
         except Exception as error:  # data that cannot be read, say: the network stays as it was
             traceback.print_exc()
-            self.failed.emit(f"The network could not learn from your drawing: {error}")
+            self.nothing_taught.emit(f"The network could not learn from your drawing: {error}")
             return
         if warning:
             self.failed.emit(f"{warning} The example is used until you close digitpad.")
-        if example is None:
+        if example is None:  # all its ink erased, say
+            self.nothing_taught.emit("There is no ink to learn from: draw the digit, then say which it is.")
             return
         self.examples_changed.emit(session.handwriting.examples)
         self._slice_timer.start(0)

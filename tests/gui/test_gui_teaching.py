@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from gui_support import HORIZONTAL, VERTICAL, drag, use_network
+from gui_support import HORIZONTAL, VERTICAL, drag, drag_with, ink, use_network
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 
@@ -90,6 +90,16 @@ def test_the_accuracy_says_it_was_measured_before_the_correction(qtbot, window) 
     panel.train_button.click()  # a new validation pass measures the corrected network
     qtbot.waitUntil(idle, timeout=30000)
     assert "before teaching" not in panel.accuracy_label.text()
+
+
+def test_a_drawing_whose_ink_is_all_erased_teaches_nothing_and_says_so(qtbot, window) -> None:
+    draw(qtbot, window, VERTICAL)
+    drag_with(window.canvas, Qt.MouseButton.RightButton, VERTICAL)  # the eraser, over all of it
+    assert not window.canvas.is_empty() and ink(window.canvas, level=0) == 0  # strokes, no ink
+    window.teach_bar.buttons[7].click()
+    qtbot.waitUntil(lambda: "no ink to learn from" in window.notice.text(), timeout=10000)
+    assert window.state.teaching.label is None and window.teach_bar.status.full_text() == PROMPT
+    assert window.state.examples == ()
 
 
 def test_clicking_a_bar_or_an_its_a_button_teaches(qtbot, window) -> None:
