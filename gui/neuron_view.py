@@ -34,6 +34,11 @@ LOOKS_FOR_HELP = (
     "its own scale. Ink on red raises that neuron's sum, ink on blue lowers it. Click one to look inside it."
 )
 
+LOOKS_FOR_CAPTION = (
+    "Shown with every neuron: the first layer is where the network meets the pixels, and each "
+    "later neuron combines what these respond to. Red: ink there raises the neuron's sum; blue lowers it."
+)
+
 
 class PictureBox(QWidget):
     """A small picture shown large, crisp pixels, aspect kept; with `units` (the shape of what
@@ -178,6 +183,8 @@ class NeuronDialog(QDialog):
         self.looks_for = PictureBox("looksFor", minimum=160)
         self.looks_for.setToolTip(LOOKS_FOR_HELP)
         self.looks_for_heading = theme.heading("What each neuron of the first layer looks for")
+        self.looks_for_caption = theme.muted(QLabel(LOOKS_FOR_CAPTION))
+        self.looks_for_caption.setWordWrap(True)
         for label in (self.where, self.weights_caption, self.map_caption):
             label.setWordWrap(True)
         self.looks_for.unit_clicked.connect(self._on_first_layer_clicked)
@@ -193,6 +200,7 @@ class NeuronDialog(QDialog):
         layout.addLayout(grid, 2)
         layout.addWidget(self.sum)
         layout.addWidget(self.looks_for_heading)
+        layout.addWidget(self.looks_for_caption)
         layout.addWidget(self.looks_for, 3)
         scroll = QScrollArea()  # on a short screen nothing is cut off: it scrolls
         scroll.setWidgetResizable(True)

@@ -36,6 +36,8 @@ def test_clicking_neurons_shows_their_sums_and_follows_training(qtbot, window) -
     assert seen.weights.shape == (28, 28)  # a first dense layer's weights are a picture of the input
     assert f"= {seen.total:+.3f}" in dialog.sum.text() and "relu" in dialog.sum.text()
     assert dialog.looks_for.isVisible() and not dialog.feature_map.isVisible()
+    caption = dialog.looks_for_caption
+    assert caption.isVisible() and "Shown with every neuron" in caption.text()
 
     # Another neuron of the first layer, from the grid of what each of them looks for.
     box = dialog.looks_for
