@@ -139,6 +139,7 @@ class FailuresDialog(QDialog):
         self.setWindowTitle("Where it fails")
         self._state, self._controller, self._canvas = state, controller, canvas
         self._evaluation: EvalResult | None = None
+        self._taught_since = False  # as the caption says it
         self._cell: tuple[int, int] | None = None
         self._pending_random = False
         self._random = np.random.default_rng(RANDOM_SEED)
@@ -243,6 +244,8 @@ class FailuresDialog(QDialog):
     def _on_run(self, run: RunStatus) -> None:
         if run.evaluation is not None and run.evaluation is not self._evaluation:
             self._on_evaluation(run.evaluation)
+        elif run.taught_since != self._taught_since:
+            self._show_evaluation()
 
     def _on_evaluation(self, evaluation: EvalResult | None) -> None:
         if evaluation is not None and evaluation.probabilities is not None:
@@ -266,10 +269,12 @@ class FailuresDialog(QDialog):
             return
         assert validation is not None and evaluation is not None and evaluation.probabilities is not None
         self.grid.set_matrix(confusion_matrix(validation.labels, evaluation.probabilities.argmax(axis=1)))
+        self._taught_since = self._state.run.taught_since
+        since = " The network has learnt your corrections since." if self._taught_since else ""
         self.caption.setText(
             f"Validation pass at step {evaluation.step:,} (epoch {evaluation.epoch:.2f}) on "
-            f"{len(validation.labels):,} digits: {evaluation.accuracy:.2%} read right. Rows: the true "
-            "digit; columns: the network's answer. Click a cell to see those digits."
+            f"{len(validation.labels):,} digits: {evaluation.accuracy:.2%} read right.{since} Rows: the "
+            "true digit; columns: the network's answer. Click a cell to see those digits."
         )
         if self._cell is not None and self.isVisible():
             self.show_cell(*self._cell)

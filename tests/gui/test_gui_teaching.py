@@ -85,11 +85,15 @@ def test_the_accuracy_says_it_was_measured_before_the_correction(qtbot, window) 
         window.teach_bar.buttons[7].click()
     assert panel.accuracy_label.text() == f"{measured} before teaching"
     assert "before the network learnt your corrections" in panel.accuracy_label.toolTip()
+    qtbot.waitUntil(lambda: window.state.validation is not None, timeout=10000)
+    window.failures.open_dialog()
+    assert "learnt your corrections since" in window.failures.caption.text()
     qtbot.waitUntil(lambda: window.state.teaching.done, timeout=TEACH_TIMEOUT)
     panel.continue_training.setChecked(True)
     panel.train_button.click()  # a new validation pass measures the corrected network
     qtbot.waitUntil(idle, timeout=30000)
     assert "before teaching" not in panel.accuracy_label.text()
+    assert "learnt your corrections since" not in window.failures.caption.text()
 
 
 def test_a_drawing_whose_ink_is_all_erased_teaches_nothing_and_says_so(qtbot, window) -> None:
