@@ -19,10 +19,9 @@ import argparse
 import statistics
 
 import numpy as np
-import torch
 from common import describe_machine, mnist_dir  # also puts the repository on sys.path
 
-from model.calibration import TINY, calibration_error, fit_temperature
+from model.calibration import calibration_error, fit_temperature, rescaled
 from model.data import find_mnist
 from model.messages import EvalResult, TrainConfig, TrainFinished
 from model.networks import build_network
@@ -30,17 +29,13 @@ from model.run import TrainingRun
 from model.training import TrainingData
 
 
-def softened(probabilities: np.ndarray, temperature: float) -> np.ndarray:
-    log_p = torch.from_numpy(np.log(np.maximum(probabilities, TINY)))
-    return torch.softmax(log_p / temperature, dim=1).numpy()
-
-
 def held_out_error(probabilities: np.ndarray, labels: np.ndarray) -> float:
     halves = (np.arange(len(labels)) % 2 == 0, np.arange(len(labels)) % 2 == 1)
     errors = []
     for fit, measure in (halves, halves[::-1]):
         temperature = fit_temperature(probabilities[fit], labels[fit]) or 1.0  # None: every answer right
-        errors.append(calibration_error(softened(probabilities[measure], temperature), labels[measure]))
+        softened = rescaled(probabilities[measure], temperature).exp().numpy()
+        errors.append(calibration_error(softened, labels[measure]))
     return float(np.mean(errors))
 
 

@@ -21,13 +21,23 @@ LOWEST, HIGHEST = 0.05, 20.0  # the temperatures searched: far beyond what train
 TINY = 1e-30  # a probability of 0 is taken as this, so that its logarithm is a number
 
 
+def log_probabilities(probabilities: np.ndarray) -> torch.Tensor:
+    """log p in float64: the logits up to a constant per row, which softmax ignores."""
+    return torch.from_numpy(np.log(np.maximum(np.asarray(probabilities, np.float64), TINY)))
+
+
+def rescaled(probabilities: np.ndarray, temperature: float) -> torch.Tensor:
+    """log softmax(z / T) of answers whose softmax(z) is `probabilities`."""
+    return torch.log_softmax(log_probabilities(probabilities) / temperature, dim=1)
+
+
 def fit_temperature(probabilities: np.ndarray, labels: np.ndarray) -> float | None:
     """The T that minimises the cross-entropy of softmax(log p / T) on these answers (their
     logarithms are the logits up to a constant, which softmax ignores). The loss is convex in
     1/T, so its slope in log T changes sign once: bisection finds where. None when it does not
     change sign between LOWEST and HIGHEST: with every answer right, the loss falls all the way
     to T = 0, and no finite T would mean anything beyond these digits."""
-    log_p = torch.from_numpy(np.log(np.maximum(np.asarray(probabilities, np.float64), TINY)))
+    log_p = log_probabilities(probabilities)
     y = torch.from_numpy(np.asarray(labels, np.int64))
 
     def slope(log_t: float) -> float:

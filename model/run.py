@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .calibration import TINY, divide_logits, fit_temperature
+from .calibration import divide_logits, fit_temperature, rescaled
 from .messages import FIELDS_ADDED_LATER, EvalProgress, EvalResult, TrainConfig, TrainFinished, TrainProgress
 from .training import (
     MIN_ONECYCLE_STEPS,
@@ -334,8 +334,7 @@ class TrainingRun:
         if temperature is None:
             return
         divide_logits(self.net, temperature)
-        log_p = torch.from_numpy(np.log(np.maximum(last.probabilities, TINY)))
-        calibrated = torch.log_softmax(log_p / temperature, dim=1)
+        calibrated = rescaled(last.probabilities, temperature)
         loss = F.nll_loss(calibrated, self.data.test_y).item()
         self.last_eval = replace(last, loss=loss, probabilities=calibrated.exp().numpy().astype(np.float32))
 
