@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QImage
 from PySide6.QtTest import QTest
 
 from tools import driver
@@ -81,6 +82,15 @@ def drag_with(canvas, button: Qt.MouseButton, points: Sequence[tuple[float, floa
     for x, y in points[1:]:
         QTest.mouseMove(canvas, at(x, y))
     QTest.mouseRelease(canvas, button, Qt.KeyboardModifier.NoModifier, at(*points[-1]))
+
+
+def pixels_near(widget, colour: Sequence[int], tolerance: int, rows: int | None = None) -> int:
+    """How many pixels of `widget` as it paints itself (its first `rows` rows, or all) are
+    within `tolerance` (summed over red, green and blue) of `colour`."""
+    image = widget.grab().toImage().convertToFormat(QImage.Format.Format_RGB888)
+    lines = np.frombuffer(image.constBits(), np.uint8).reshape(image.height(), image.bytesPerLine())
+    rgb = lines[:rows, : 3 * image.width()].reshape(-1, image.width(), 3).astype(int)
+    return int((np.abs(rgb - np.asarray(colour[:3])).sum(axis=2) < tolerance).sum())
 
 
 def ink(canvas, level: int = 128) -> int:

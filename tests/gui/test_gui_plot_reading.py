@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from gui_support import pixels_near
 from PySide6.QtCore import QPointF
 from PySide6.QtGui import QImage, QPainter
 
@@ -24,6 +25,16 @@ def run(plot: LossPlot, steps: int, loss_scale: float, rate: float = 1e-3) -> No
     plot.refresh()
 
 
+def shown_plot(qtbot) -> LossPlot:
+    """A loss plot on screen, 500x400: the readout and the legend are painted as in the window."""
+    plot = LossPlot()
+    qtbot.addWidget(plot)
+    plot.resize(500, 400)
+    plot.show()
+    qtbot.waitExposed(plot)
+    return plot
+
+
 def test_log_scale_shows_whole_decades_of_loss(qtbot):
     plot = LossPlot()
     qtbot.addWidget(plot)
@@ -37,11 +48,7 @@ def test_log_scale_shows_whole_decades_of_loss(qtbot):
 
 
 def test_the_readout_names_the_values_under_the_pointer(qtbot):
-    plot = LossPlot()
-    qtbot.addWidget(plot)
-    plot.resize(500, 400)
-    plot.show()
-    qtbot.waitExposed(plot)
+    plot = shown_plot(qtbot)
     run(plot, 400, 2.3, rate=2e-3)
     box = plot.loss_plot.getViewBox()
     plot.scene().sigMouseMoved.emit(box.mapViewToScene(QPointF(2.0, 1.0)))
@@ -53,11 +60,7 @@ def test_the_readout_names_the_values_under_the_pointer(qtbot):
 
 
 def test_the_readout_stays_in_the_corner_as_the_run_widens_the_scales(qtbot):
-    plot = LossPlot()
-    qtbot.addWidget(plot)
-    plot.resize(500, 400)
-    plot.show()
-    qtbot.waitExposed(plot)
+    plot = shown_plot(qtbot)
     run(plot, 100, 2.3)
     box = plot.loss_plot.getViewBox()
     plot.scene().sigMouseMoved.emit(box.mapViewToScene(QPointF(0.5, 1.0)))
@@ -68,18 +71,10 @@ def test_the_readout_stays_in_the_corner_as_the_run_widens_the_scales(qtbot):
 
 
 def test_the_legends_validation_dot_is_the_colour_of_the_validation_points(qtbot):
-    plot = LossPlot()
-    qtbot.addWidget(plot)
-    plot.resize(500, 400)
-    plot.show()
-    qtbot.waitExposed(plot)
-    image = plot.grab().toImage().convertToFormat(QImage.Format.Format_RGB888)
-    pixels = np.frombuffer(image.constBits(), np.uint8).reshape(image.height(), image.bytesPerLine())
-    rgb = pixels[:, : 3 * image.width()].reshape(image.height(), image.width(), 3).astype(int)
-    legend = rgb[: int(plot.legend.sceneBoundingRect().bottom()) + 1]
-    near = lambda colour: int((np.abs(legend - np.array(colour)).sum(axis=2) < 20).sum())  # noqa: E731
-    assert near((100, 100, 150)) == 0  # pyqtgraph's default symbol brush
-    assert near(theme.VALIDATION_LOSS[:3]) > 20  # its line and its dot
+    plot = shown_plot(qtbot)
+    legend = int(plot.legend.sceneBoundingRect().bottom()) + 1
+    assert pixels_near(plot, (100, 100, 150), tolerance=20, rows=legend) == 0  # pyqtgraph's default brush
+    assert pixels_near(plot, theme.VALIDATION_LOSS, tolerance=20, rows=legend) > 20  # its line and its dot
 
 
 def test_earlier_runs_stay_faded_with_what_they_were_on_hover(qtbot):

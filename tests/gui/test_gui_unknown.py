@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from gui_support import SEVEN
-from PySide6.QtGui import QImage
+from gui_support import SEVEN, pixels_near
 from PySide6.QtWidgets import QWidget
 
 from gui import theme
@@ -14,11 +13,7 @@ from tools.driver import PredictionCatcher, read_digit
 
 def answer_coloured(bars: QWidget) -> int:
     """How many pixels of the bars are painted in the colour of the answer."""
-    image = bars.grab().toImage().convertToFormat(QImage.Format.Format_RGB888)
-    pixels = np.frombuffer(image.constBits(), np.uint8).reshape(image.height(), image.bytesPerLine())
-    rgb = pixels[:, : 3 * image.width()].reshape(image.height(), image.width(), 3).astype(int)
-    accent = np.array(theme.ACCENT.getRgb()[:3])
-    return int((np.abs(rgb - accent).sum(axis=2) < 12).sum())
+    return pixels_near(bars, theme.ACCENT.getRgb(), tolerance=12)
 
 
 def test_a_scribble_is_answered_with_a_question_mark_and_a_digit_with_itself(qtbot, window) -> None:
