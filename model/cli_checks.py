@@ -68,6 +68,8 @@ def check_output(path: Path | None) -> None:
             errno.EROFS: "the disk is read-only",
             errno.EACCES: "permission denied",
             errno.EPERM: "permission denied",
+            # The folder is there (checked above) yet creating a file in it fails, as in /proc.
+            errno.ENOENT: "no files can be made in it",
         }.get(error.errno or 0, error.strerror or "it cannot be written to")
         raise ValueError(f"--out: cannot write to {folder}: {reason}") from error
 

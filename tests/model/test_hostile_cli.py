@@ -96,7 +96,10 @@ def test_generated_train_command_lines_end_in_one_sentence(tmp_path, capsys, opt
     assert code == 2
     assert captured.out == ""
     if "--spec" in options and "spec" not in line:
-        assert "does not exist" in line or "must be" in line or "unknown" in line or "argument" in line
+        another_option = any(line.startswith(f"error: {option}") for option in options)
+        assert another_option or any(
+            words in line for words in ("does not exist", "must be", "unknown", "argument")
+        ), line
 
 
 def hostile_checkpoint(kind: str, folder: Path) -> Path:
@@ -243,6 +246,13 @@ def test_train_refuses_an_out_on_a_full_disk_before_training(full_disk, capsys):
     code = main(["train", "--out", str(full_disk / "net.pt"), "--practice"])
     line = one_line_error(code, *capsys.readouterr())
     assert "the disk is full" in line
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux's /proc")
+def test_train_refuses_an_out_in_a_folder_that_takes_no_files(capsys):
+    code = main(["train", "--out", "/proc/net.pt", "--practice"])
+    line = one_line_error(code, *capsys.readouterr())
+    assert line == "error: --out: cannot write to /proc: no files can be made in it"
 
 
 # -- real processes ----------------------------------------------------------------------------
