@@ -46,6 +46,7 @@ class TeachStatus:
     before: np.ndarray | None = None  # the drawing's probabilities before the correction
     losses: tuple[float, ...] = ()  # the drawing's loss at each learning step so far
     rehearsal: tuple[int, int] = (0, 0)  # once learnt: rehearsal steps done, of how many
+    read_as: int | None = None  # the digit the network now reads the drawing as
     done: bool = False
     during_run: bool = False  # taught while a training run was under way
 
@@ -288,6 +289,7 @@ class AppState(QObject):
             self._teaching,
             losses=self._teaching.losses + tuple(s.loss for s in steps if not s.rehearsed),
             rehearsal=(last.rehearsed, last.rehearsal_steps),
+            read_as=int(np.argmax(last.probabilities)),
             done=last.done,
         )
         self.teaching_changed.emit(self._teaching)

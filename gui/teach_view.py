@@ -76,14 +76,22 @@ def teach_sentence(teaching: TeachStatus, examples: int) -> str:
     rehearsed, rehearsal_steps = teaching.rehearsal
     if not teaching.done and not rehearsal_steps:
         return f"Learning {label}{loss_text}{joins}"
-    learnt = f"Learnt {label} in {max(0, len(losses) - 1)} steps{loss_text}"
+    steps = max(0, len(losses) - 1)
+    learnt = f"Learnt {label} in {steps} steps{loss_text}"
     if not teaching.done:
         share = rehearsed / rehearsal_steps
+        if teaching.read_as is not None and teaching.read_as != label:  # its step limit came first
+            return (
+                f"Still read as {teaching.read_as} after {steps} steps{loss_text} · "
+                f"it goes on learning {label} while it rehearses with training digits: {share:.0%}"
+            )
         return f"{learnt} · rehearsing with training digits, so the others stay right: {share:.0%}"
     kept = f"{examples} example{'s' * (examples != 1)} of yours kept"
     if rehearsed < rehearsal_steps:  # a training run took over, with this example in it
         joins = " · the training run goes on, with this drawing in its batches"
     rehearsal = f" · rehearsed {rehearsed} steps" if rehearsed else ""
+    if teaching.read_as is not None and teaching.read_as != label:
+        learnt = f"Still read as {teaching.read_as} after {steps} steps{loss_text}"
     return f"{learnt}{rehearsal} · {kept}{joins}"
 
 

@@ -127,7 +127,9 @@ class TeachingSession:
             self.net.train(self.training)
 
     def teach_for(self, seconds: float, interrupt: threading.Event | None = None) -> list[TeachProgress]:
-        """Teaching steps for about `seconds` (at least one); the last one says done when it is."""
+        """Teaching steps for about `seconds` (at least one); the last one says done when it is.
+        The step that learns the correction ends its slice: the weights published after it are
+        those that read the drawing as the taught digit, before any rehearsal step moves them."""
         progress: list[TeachProgress] = []
         if self._teaching is None:
             return progress
@@ -137,6 +139,8 @@ class TeachingSession:
                 self._rehearsal = step
             if step.done:
                 self.end_teaching()
+                break
+            if step.learnt and not step.rehearsed:
                 break
         return progress
 

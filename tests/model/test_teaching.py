@@ -69,6 +69,23 @@ def test_a_correction_changes_the_answer(practice, trained_session_state, tmp_pa
     assert [e.label for e in session.handwriting.examples] == [truth]
 
 
+def test_a_slice_ends_with_the_weights_that_learnt_the_correction(practice, trained_session_state) -> None:
+    """The window shows the answer of the weights published after a slice as the correction's
+    result: rehearsal steps in the same slice could already have moved it back."""
+    session = fresh_session(practice, trained_session_state)
+    image = as_canvas(np.rint(practice.test_x[0, 0].numpy() * 255).astype(np.uint8))
+    label = (int(practice.test_y[0]) + 1) % 10
+    session.teach(image, label)
+    slices = []
+    while session.teaching:
+        slices.append(session.teach_for(60.0))
+    learnt_in = next(i for i, steps in enumerate(slices) if any(s.learnt for s in steps))
+    assert slices[learnt_in][-1].learnt and not slices[learnt_in][-1].rehearsed
+    assert all(not s.learnt for s in slices[learnt_in][:-1])
+    assert slices[-1][-1].done
+    assert all(s.rehearsed for later in slices[learnt_in + 1 :] for s in later)  # then rehearsal
+
+
 def test_forgetting_restores_the_network_from_before_the_corrections(
     practice, trained_session_state, tmp_path
 ) -> None:
