@@ -84,6 +84,9 @@ class AppState(QObject):
         self._timeline: tuple[TimelinePoint, ...] = ()
         self._network: ModelInfo | None = None
         self._run = RunStatus()
+        # The run's last step when a correction was learnt during it: a validation pass of that
+        # step pauses between batches, and the correction may have come in mid-way.
+        self._taught_at_step: int | None = None
         self._data = ""
         self._download = DownloadStatus()
         self._prediction: Prediction | None = None
@@ -237,12 +240,14 @@ class AppState(QObject):
 
     @Slot(object)
     def add_evaluation(self, result: EvalResult) -> None:
-        self._run = replace(self._run, evaluation=result, taught_since=False)
+        interrupted = self._taught_at_step is not None and self._taught_at_step >= result.step
+        self._run = replace(self._run, evaluation=result, taught_since=interrupted)
         self.evaluation_added.emit(result)
         self.run_changed.emit(self._run)
 
     def finish_run(self, finished: TrainFinished) -> None:
         """A run ended: its last validation pass is the one to show."""
+        self._taught_at_step = None
         if finished.final_eval is not None:
             self._run = replace(self._run, evaluation=finished.final_eval)
         self.run_changed.emit(self._run)
@@ -293,6 +298,8 @@ class AppState(QObject):
             done=last.done,
         )
         self.teaching_changed.emit(self._teaching)
+        if self._run.state in ("running", "paused") and self._run.progress is not None:
+            self._taught_at_step = self._run.progress.step
         if self._run.evaluation is not None and not self._run.taught_since:  # the weights moved
             self._run = replace(self._run, taught_since=True)
             self.run_changed.emit(self._run)

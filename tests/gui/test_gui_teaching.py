@@ -96,6 +96,34 @@ def test_the_accuracy_says_it_was_measured_before_the_correction(qtbot, window) 
     assert "learnt your corrections since" not in window.failures.caption.text()
 
 
+def test_a_validation_pass_a_correction_came_in_during_still_says_before_teaching() -> None:
+    """A pass pauses between batches, and corrections are learnt in those pauses: the pass of
+    the step during which one was learnt measured partly the weights from before it."""
+    from gui.state import AppState
+    from model.messages import EvalResult, TrainProgress
+    from model.teaching import TeachProgress
+
+    def step(number: int) -> tuple[TrainProgress, ...]:
+        return (TrainProgress(number, 300, number / 100, 0.5, 1000.0, 1.0, 0.01),)
+
+    def evaluation(number: int) -> EvalResult:
+        return EvalResult(number, number / 100, 0.1, 0.97, 1.0, None)
+
+    state = AppState()
+    state.set_run_state("running")
+    state.add_progress(step(100))
+    state.add_evaluation(evaluation(100))
+    state.add_progress(step(110))
+    state.begin_teaching(7)
+    state.add_teach_progress((TeachProgress(7, 1, 0.5, np.eye(10)[7], learnt=True),))
+    assert state.run.taught_since
+    state.add_evaluation(evaluation(110))  # the pass of step 110 was under way
+    assert state.run.taught_since
+    state.add_progress(step(120))
+    state.add_evaluation(evaluation(120))
+    assert not state.run.taught_since
+
+
 def test_a_drawing_whose_ink_is_all_erased_teaches_nothing_and_says_so(qtbot, window) -> None:
     draw(qtbot, window, VERTICAL)
     drag_with(window.canvas, Qt.MouseButton.RightButton, VERTICAL)  # the eraser, over all of it
