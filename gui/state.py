@@ -46,9 +46,14 @@ class TeachStatus:
     before: np.ndarray | None = None  # the drawing's probabilities before the correction
     losses: tuple[float, ...] = ()  # the drawing's loss at each learning step so far
     rehearsal: tuple[int, int] = (0, 0)  # once learnt: rehearsal steps done, of how many
-    read_as: int | None = None  # the digit the network now reads the drawing as
     done: bool = False
-    during_run: bool = False  # taught while a training run was under way
+    during_run: bool = False  # a training run is under way (its batches take the drawing in)
+    gave_up: bool = False  # the step limit came before the drawing read as the taught digit
+    # What the answers shown since the correction was learnt read the drawing as: rehearsal
+    # or a run may bring back the old answer. None until such an answer; kept, not updated,
+    # once another drawing is on the canvas (on_canvas False).
+    read_as: int | None = None
+    on_canvas: bool = True
 
 
 @dataclass(frozen=True)
@@ -87,6 +92,7 @@ class AppState(QObject):
         # The run's last step when a correction was learnt during it: a validation pass of that
         # step pauses between batches, and the correction may have come in mid-way.
         self._taught_at_step: int | None = None
+        self._learnt_version: int | None = None  # see correction_learnt
         self._data = ""
         self._download = DownloadStatus()
         self._prediction: Prediction | None = None
@@ -231,6 +237,10 @@ class AppState(QObject):
             raise ValueError(f"unknown run state {state!r}")
         self._run = replace(self._run, state=state)
         self.run_changed.emit(self._run)
+        during_run = state in ("running", "paused")
+        if self._teaching.label is not None and self._teaching.during_run != during_run:
+            self._teaching = replace(self._teaching, during_run=during_run)
+            self.teaching_changed.emit(self._teaching)
 
     @Slot(object)
     def add_progress(self, steps: tuple[TrainProgress, ...]) -> None:
@@ -264,20 +274,32 @@ class AppState(QObject):
     def set_prediction(self, prediction: Prediction) -> None:
         self._prediction = prediction
         self.prediction_changed.emit(prediction)
+        teaching, learnt = self._teaching, self._learnt_version
+        if teaching.on_canvas and learnt is not None and prediction.weights_version >= learnt:
+            read_as = prediction.digit
+            if read_as is not None and read_as != teaching.read_as:
+                self._teaching = replace(teaching, read_as=read_as)
+                self.teaching_changed.emit(self._teaching)
 
     def begin_teaching(self, label: int) -> None:
         before = None if self._prediction is None else self._prediction.probabilities
         self._teaching = TeachStatus(label, before, during_run=self._run.state in ("running", "paused"))
+        self._learnt_version = None
         self.teaching_changed.emit(self._teaching)
+
+    def correction_learnt(self, version: int) -> None:
+        """The weights of this version learnt the correction: answers from them on say what the
+        drawing now reads as."""
+        self._learnt_version = version
 
     @Slot()
     def drawing_changed(self) -> None:
         """Another drawing: the marks of what the taught one read before its correction go,
         and, once the correction is learnt, its line too: they are not about this drawing."""
         teaching = self._teaching
-        if teaching.label is None or (teaching.before is None and not teaching.done):
+        if teaching.label is None or (not teaching.on_canvas and not teaching.done):
             return
-        self._teaching = TeachStatus() if teaching.done else replace(teaching, before=None)
+        self._teaching = TeachStatus() if teaching.done else replace(teaching, before=None, on_canvas=False)
         self.teaching_changed.emit(self._teaching)
 
     @Slot(str)
@@ -294,9 +316,12 @@ class AppState(QObject):
             self._teaching,
             losses=self._teaching.losses + tuple(s.loss for s in steps if not s.rehearsed),
             rehearsal=(last.rehearsed, last.rehearsal_steps),
-            read_as=int(np.argmax(last.probabilities)),
             done=last.done,
         )
+        for step in steps:
+            if step.learnt and not step.rehearsed:
+                gave_up = int(np.argmax(step.probabilities)) != step.label
+                self._teaching = replace(self._teaching, gave_up=gave_up)
         self.teaching_changed.emit(self._teaching)
         if self._run.state in ("running", "paused") and self._run.progress is not None:
             self._taught_at_step = self._run.progress.step

@@ -66,8 +66,9 @@ class TeachBar(QWidget):
 
 
 def teach_sentence(teaching: TeachStatus, examples: int) -> str:
-    """'Learning 7 · loss 4.21 → 1.30 → 0.35' (the loss of the drawing itself), then how it ended;
-    the most telling words first, since the line is cut to fit."""
+    """'Learning 7 · loss 4.21 → 1.30 → 0.35' (the loss of the drawing itself), then how it ended,
+    as the answers shown since then read the drawing; the most telling words first, since the
+    line is cut to fit."""
     label, losses = teaching.label, teaching.losses
     shown = losses if len(losses) <= SHOWN_LOSSES else _spread(losses, SHOWN_LOSSES)
     trail = " → ".join(f"{loss:.2f}" for loss in shown)
@@ -77,21 +78,22 @@ def teach_sentence(teaching: TeachStatus, examples: int) -> str:
     if not teaching.done and not rehearsal_steps:
         return f"Learning {label}{loss_text}{joins}"
     steps = max(0, len(losses) - 1)
-    learnt = f"Learnt {label} in {steps} steps{loss_text}"
+    read_as = teaching.read_as
+    misread = read_as is not None and read_as != label
+    if misread and teaching.gave_up:  # the step limit came first
+        learnt = f"Still read as {read_as} after {steps} steps{loss_text}"
+    elif misread:  # rehearsal or a run brought the old answer back
+        learnt = f"Learnt {label} in {steps} steps, but it reads {read_as} again{loss_text}"
+    else:
+        learnt = f"Learnt {label} in {steps} steps{loss_text}"
     if not teaching.done:
         share = rehearsed / rehearsal_steps
-        if teaching.read_as is not None and teaching.read_as != label:  # its step limit came first
-            return (
-                f"Still read as {teaching.read_as} after {steps} steps{loss_text} · "
-                f"it goes on learning {label} while it rehearses with training digits: {share:.0%}"
-            )
-        return f"{learnt} · rehearsing with training digits, so the others stay right: {share:.0%}"
+        doing = f"it goes on learning {label} while it rehearses" if misread else "rehearsing"
+        return f"{learnt} · {doing} with training digits, so the others stay right: {share:.0%}"
     kept = f"{examples} example{'s' * (examples != 1)} of yours kept"
-    if rehearsed < rehearsal_steps:  # a training run took over, with this example in it
+    if rehearsed < rehearsal_steps and teaching.during_run:  # a run took over, with this example in it
         joins = " · the training run goes on, with this drawing in its batches"
     rehearsal = f" · rehearsed {rehearsed} steps" if rehearsed else ""
-    if teaching.read_as is not None and teaching.read_as != label:
-        learnt = f"Still read as {teaching.read_as} after {steps} steps{loss_text}"
     return f"{learnt}{rehearsal} · {kept}{joins}"
 
 

@@ -283,19 +283,65 @@ def test_taught_network_and_examples_survive_a_restart(qtbot, window) -> None:
     again.close()
 
 
-def test_a_correction_that_reached_its_step_limit_does_not_claim_to_be_learnt(qtbot, window) -> None:
-    """When the step limit comes before the drawing reads as the taught digit, the line says
-    what it reads instead, and says "Learnt" once rehearsal got it there."""
+READS_4 = np.array([0.0, 0, 0.45, 0, 0.52, 0, 0, 0, 0.03, 0])
+READS_2 = READS_4[[0, 1, 4, 3, 2, 5, 6, 7, 8, 9]]
+
+
+def taught_2(reads_at_the_end: np.ndarray, steps: int):
+    """An AppState that learnt "2" in `steps` steps, the last one reading `reads_at_the_end`."""
+    from gui.state import AppState
     from model.teaching import TeachProgress
 
-    state = window.state
-    draw(qtbot, window, HORIZONTAL)
+    state = AppState()
     state.begin_teaching(2)
-    reads_4 = np.array([0.0, 0, 0.45, 0, 0.52, 0, 0, 0, 0.03, 0])
-    learning = tuple(TeachProgress(2, step, 5.0 - step / 10, reads_4) for step in range(40))
-    given_up = TeachProgress(2, 40, 0.8, reads_4, learnt=True, rehearsal_steps=250)
-    state.add_teach_progress((*learning, given_up))
-    assert window.teach_bar.status.full_text().startswith("Still read as 4 after 40 steps")
-    reads_2 = reads_4[[0, 1, 4, 3, 2, 5, 6, 7, 8, 9]]
-    state.add_teach_progress((TeachProgress(2, 41, 0.6, reads_2, True, 1, 250),))
-    assert window.teach_bar.status.full_text().startswith("Learnt 2 in 40 steps")
+    learning = tuple(TeachProgress(2, step, 5.0 - step / 10, READS_4) for step in range(steps))
+    learnt = TeachProgress(2, steps, 0.5, reads_at_the_end, learnt=True, rehearsal_steps=250)
+    state.add_teach_progress((*learning, learnt))
+    state.correction_learnt(5)  # the weights' version
+    return state
+
+
+def shown(state, probabilities: np.ndarray, version: int) -> None:
+    from model.messages import Prediction
+
+    state.set_prediction(Prediction(1, probabilities, weights_version=version))
+
+
+def test_a_correction_that_reached_its_step_limit_does_not_claim_to_be_learnt() -> None:
+    """The step limit came before the drawing read as the taught digit: the line says what it
+    reads instead, until rehearsal gets it there."""
+    from gui.teach_view import teach_sentence
+    from model.teaching import TeachProgress
+
+    state = taught_2(READS_4, 40)
+    shown(state, READS_4, 5)
+    line = teach_sentence(state.teaching, 1)
+    assert line.startswith("Still read as 4 after 40 steps") and "it goes on learning 2" in line
+    state.add_teach_progress((TeachProgress(2, 41, 0.6, READS_2, True, 1, 250),))
+    shown(state, READS_2, 6)
+    assert teach_sentence(state.teaching, 1).startswith("Learnt 2 in 40 steps · loss")
+
+
+def test_the_line_says_when_the_answers_shown_since_read_the_old_digit_again() -> None:
+    from gui.teach_view import teach_sentence
+
+    state = taught_2(READS_2, 9)
+    shown(state, READS_4, 4)  # weights from before the correction: not about it
+    assert teach_sentence(state.teaching, 1).startswith("Learnt 2 in 9 steps · loss")
+    shown(state, READS_4, 7)  # rehearsal, or a run, brought the 4 back
+    assert teach_sentence(state.teaching, 1).startswith("Learnt 2 in 9 steps, but it reads 4 again")
+    state.drawing_changed()
+    shown(state, READS_2, 8)  # another drawing's answer
+    assert state.teaching.read_as == 4
+
+
+def test_the_line_speaks_of_the_run_only_while_it_is_under_way() -> None:
+    from gui.state import AppState
+    from gui.teach_view import teach_sentence
+
+    state = AppState()
+    state.set_run_state("running")
+    state.begin_teaching(7)
+    assert "the run under way" in teach_sentence(state.teaching, 1)
+    state.set_run_state("idle")
+    assert "run" not in teach_sentence(state.teaching, 1)
