@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt, QTimer
+from PySide6.QtCore import QEvent, QRectF, Qt, QTimer
 from PySide6.QtGui import QColor, QFont, QFontMetrics
 from PySide6.QtWidgets import QGraphicsItem, QWidget
 
@@ -249,6 +249,11 @@ class LossPlot(pg.GraphicsLayoutWidget):  # type: ignore[misc]  # pyqtgraph has 
         self.readout.setText(" · ".join(parts) if len(parts) > 1 else "")
         self._place_readout()
 
+    def leaveEvent(self, event: QEvent) -> None:
+        """The readout is about the point under the pointer: none once it has left."""
+        self.readout.setText("")
+        super().leaveEvent(event)
+
     def _place_readout(self) -> None:
         """In the corner, also when the scales grow under a still pointer (it lives in data
         coordinates, which would carry it off to the left)."""
@@ -262,6 +267,7 @@ class LossPlot(pg.GraphicsLayoutWidget):  # type: ignore[misc]  # pyqtgraph has 
 
     def clear_curves(self) -> None:
         self._archive_run()
+        self.readout.setText("")  # it read the curves just archived
         for buffer in (self.raw, self.smooth, self.validation, self.accuracy, self.rates):
             buffer.clear()
         self.set_schedule((np.zeros(0), np.zeros(0)))

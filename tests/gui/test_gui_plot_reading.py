@@ -6,8 +6,9 @@ import math
 
 import numpy as np
 from gui_support import pixels_near
-from PySide6.QtCore import QPointF
+from PySide6.QtCore import QEvent, QPointF
 from PySide6.QtGui import QImage, QPainter
+from PySide6.QtWidgets import QApplication
 
 from gui import theme
 from gui.loss_plot import RUNS_KEPT, LossPlot
@@ -57,6 +58,20 @@ def test_the_readout_names_the_values_under_the_pointer(qtbot):
     x, y = plot.smooth.data()
     near = np.searchsorted(x, 2.0)
     assert any(f"loss {y[i]:.3f}" in text for i in (near - 1, near, near + 1))  # the point under it
+
+
+def test_the_readout_goes_when_the_pointer_leaves_and_when_a_new_run_begins(qtbot):
+    plot = shown_plot(qtbot)
+    run(plot, 400, 2.3)
+    box = plot.loss_plot.getViewBox()
+    hover = lambda: plot.scene().sigMouseMoved.emit(box.mapViewToScene(QPointF(2.0, 1.0)))  # noqa: E731
+    hover()
+    assert plot.readout_text
+    QApplication.sendEvent(plot, QEvent(QEvent.Type.Leave))
+    assert plot.readout_text == ""
+    hover()
+    plot.clear_curves()  # a new run: the old run's values are no longer under the pointer
+    assert plot.readout_text == ""
 
 
 def test_the_readout_stays_in_the_corner_as_the_run_widens_the_scales(qtbot):
