@@ -183,11 +183,15 @@ def _conv(
     mean, shift = float(norm.running_mean[ref.unit]), float(norm.bias[ref.unit])
     in_channels, kernel = kernels.shape[0], kernels.shape[-1]
     previous_name = net.stage_infos[index - 1].name if index else "input"
+    # The input is normalised, so an empty pixel is below zero and a blue weight on it adds to
+    # the sum: it is ink that raises or lowers it. Later layers' values are never negative.
     caption = (
-        f"Its {kernel}×{kernel} filter, slid over the input image"
+        f"Its {kernel}×{kernel} filter, slid over the input image: "
+        "ink on red raises its sum, ink on blue lowers it."
         if index == 0
-        else f"Its {in_channels} {kernel}×{kernel} filters, one per feature map of {previous_name}"
-    ) + ": red raises its sum, blue lowers it."
+        else f"Its {in_channels} {kernel}×{kernel} filters, one per feature map of {previous_name}: "
+        "red raises its sum, blue lowers it."
+    )
     total = value = None
     position = None
     contributions: tuple[Contribution, ...] = ()

@@ -130,3 +130,16 @@ def test_every_layer_between_input_and_output_is_named_a_hidden_layer() -> None:
     )
     one = build_network(ArchSpec(kind="mlp", hidden=(3,)), seed=0)
     assert inspect_neuron(one, NeuronRef("output", 0), None).where.endswith("after 1 hidden layer.")
+
+
+def test_the_first_filters_caption_speaks_of_ink_where_empty_pixels_count_too() -> None:
+    """The input is normalised: an empty pixel is below zero, so a blue weight over it adds to
+    the sum, as the largest terms show. "Red raises, blue lowers" holds for ink, not for pixels."""
+    net, _ = load_checkpoint(DEFAULT_WEIGHTS)
+    maps = [inspect_neuron(net, NeuronRef("conv 1", unit), a_drawing()) for unit in range(16)]
+    empty = -MNIST_MEAN / MNIST_STD
+    assert any(c.weight < 0 and np.isclose(c.value, empty) for seen in maps for c in seen.contributions)
+    assert all("ink on red raises its sum, ink on blue lowers it" in seen.weights_caption for seen in maps)
+    later = inspect_neuron(net, NeuronRef("conv 2", 0), a_drawing())
+    assert all(c.value >= 0 for c in later.contributions)  # after a ReLU: red raises, blue lowers
+    assert later.weights_caption.endswith("red raises its sum, blue lowers it.")
