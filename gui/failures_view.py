@@ -25,6 +25,7 @@ from model.messages import EvalResult
 from . import theme
 from .canvas import DrawingCanvas, grey_image
 from .controller import Controller
+from .placement import open_beside_parent
 from .state import AppState, RunStatus
 
 CELL = 34  # pixels
@@ -181,7 +182,7 @@ class FailuresDialog(QDialog):
         if self._state.validation is None:
             self._controller.load_validation_set()
         self._on_evaluation(self._state.run.evaluation)
-        self.show()
+        open_beside_parent(self)
         self.activateWindow()
 
     def random_test_digit(self) -> None:

@@ -24,6 +24,7 @@ from model.messages import LayerActivation, ModelInfo, NeuronInspection, NeuronR
 
 from . import theme
 from .layer_pictures import picture, unit_at, unit_rect, weight_image
+from .placement import open_beside_parent
 
 SUM_HELP = (
     "z = W·x + b: each input x times the neuron's weight w for it, all added up, plus its bias b. "
@@ -226,7 +227,7 @@ class NeuronDialog(QDialog):
         """Show this neuron from the next answer on."""
         self._ref = ref
         self.title.setText(self._title(ref))
-        self.show()
+        open_beside_parent(self)
         self.activateWindow()
         self.inspecting.emit(ref)
 

@@ -10,6 +10,7 @@ from model.timeline import TimelinePoint
 
 from . import theme
 from .controller import Controller
+from .placement import open_beside_parent
 from .state import AppState, RunStatus
 
 
@@ -56,7 +57,7 @@ class RewindDialog(QDialog):
 
     def open_dialog(self) -> None:
         self._refresh()
-        self.show()
+        open_beside_parent(self)
         self.activateWindow()
 
     def back_to_now(self) -> None:

@@ -82,3 +82,28 @@ def test_feature_maps_open_with_their_filters_and_place(qtbot, window) -> None:
     assert window.activation_view.unit_under(window.activation_view.unit_centre(ref)).place is not None
     QTest.keyClick(dialog, Qt.Key.Key_Escape)
     assert not dialog.isVisible() and dialog.ref is None
+
+
+def test_a_tool_window_opens_beside_the_main_window_where_the_screen_has_room() -> None:
+    from PySide6.QtCore import QRect, QSize
+
+    from gui.placement import beside
+
+    screen, size = QRect(0, 0, 1920, 1080), QSize(580, 760)
+    assert beside(QRect(100, 50, 1177, 736), size, screen) == QPoint(1277, 50)  # on its right
+    assert beside(QRect(700, 50, 1177, 736), size, screen) == QPoint(120, 50)  # on its left
+    # No room either side: inside the main window's right edge, not over the drawing.
+    assert beside(QRect(52, 59, 1177, 736), size, QRect(0, 0, 1280, 800)) == QPoint(649, 40)
+
+
+def test_the_inspector_opens_beside_the_window_once_then_stays_where_the_user_put_it(qtbot, window) -> None:
+    from gui.placement import beside
+
+    dialog = window.neuron_dialog
+    expected = beside(window.frameGeometry(), dialog.size(), window.screen().availableGeometry())
+    dialog.inspect(NeuronRef("conv 1", 0))
+    assert dialog.pos() == expected
+    dialog.move(expected + QPoint(-40, 30))  # the user moves it, closes it, opens another neuron
+    dialog.close()
+    dialog.inspect(NeuronRef("conv 1", 3))
+    assert dialog.pos() == expected + QPoint(-40, 30)
