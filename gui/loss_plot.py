@@ -71,11 +71,17 @@ class ReadableAxis(pg.AxisItem):  # type: ignore[misc]  # pyqtgraph has no type 
         levels = super().tickSpacing(low, high, size)
         if not levels or high <= low:
             return levels  # type: ignore[no-any-return]
-        room = 1.8 * QFontMetrics(self.font()).height()  # pixels each label needs
+        line = QFontMetrics(self.font()).height()
+        room = 1.8 * line  # pixels each label needs
         spacing = levels[0][0]
         while size * spacing / (high - low) < room:
             power = 10.0 ** math.floor(math.log10(spacing) + 1e-9)
             spacing = next(m * power for m in (2.0, 2.5, 5.0, 10.0) if m * power > spacing * (1 + 1e-9))
+        if spacing > high - low:  # only the tick at 0 would be left: one above it, if two fit
+            power = 10.0 ** math.floor(math.log10(high - low))
+            below = max(m * power for m in (1.0, 2.0, 5.0) if m * power <= high - low)  # one decimal
+            if size * below / (high - low) >= 1.2 * line:
+                spacing = below
         return [(spacing, 0.0)]
 
 

@@ -161,3 +161,17 @@ def test_short_plots_still_say_their_range_and_accuracy_in_percent(qtbot):
     plot.resize(415, 450)
     qtbot.waitUntil(lambda: len(drawn_labels(plot)["accuracy"]) > 2)
     assert drawn_labels(plot)["accuracy"] == ["90.0%", "92.5%", "95.0%", "97.5%", "100.0%"]
+
+
+def test_a_short_plot_of_a_small_loss_still_has_a_value_above_zero(qtbot):
+    """A run continued from trained weights has losses below 0.3: the loss axis, a few lines
+    tall, once kept only its "0" tick, and no scale."""
+    plot = shown_plot(qtbot)
+    plot.resize(500, 220)  # the loss plot about 30 px tall
+    run(plot, 400, 0.3)
+    qtbot.wait(50)
+    axis = plot.loss_plot.getAxis("left")
+    low, high = plot.loss_plot.getViewBox().viewRange()[1]
+    ((spacing, _),) = axis.tickSpacing(low, high, axis.geometry().height())
+    assert 0 < spacing <= high - low
+    assert float(axis.tickStrings([spacing], 1.0, spacing)[0]) == spacing  # its label says its value
