@@ -75,6 +75,12 @@ class SaliencyView(QObject):
             self.caption.setText(
                 f"Why not {other}: red ink favoured {other} over {answer}, blue ink favoured {answer}."
             )
+        elif prediction.unknown:  # the map is of the highest score, which was not taken as an answer
+            self._show(maps[answer], prediction.placement)
+            self.caption.setText(
+                f"Not a digit it knows, so no answer; for {answer}, its highest score: red ink raised "
+                "that score, blue ink lowered it (gradient × input)."
+            )
         else:
             self._show(maps[answer], prediction.placement)
             self.caption.setText(

@@ -36,3 +36,21 @@ def test_where_it_looked_overlays_the_input_and_explains_other_digits(qtbot, win
     with qtbot.waitSignal(window.prediction_shown, timeout=10000):
         drag(window.canvas, VERTICAL)
     assert window.state.prediction.saliency is None  # not computed when not shown
+
+
+def test_where_it_looked_says_so_when_the_answer_is_a_question_mark(qtbot, window) -> None:
+    """Under "?" the map is of the highest score, which was not the answer: the caption says so."""
+    from PySide6.QtCore import QEvent
+    from PySide6.QtWidgets import QApplication
+
+    from model.scribbles import scribble
+    from tools.driver import PredictionCatcher, read_digit
+
+    # The pointer QTest left over the bars in an earlier test would make this a "why not".
+    QApplication.sendEvent(window.probability_view, QEvent(QEvent.Type.Leave))
+    QTest.mouseClick(window.saliency.toggle, Qt.MouseButton.LeftButton)
+    read_digit(window, PredictionCatcher(window), scribble(np.random.default_rng(3), "hatch"), timeout=30)
+    qtbot.waitUntil(lambda: window.state.prediction.saliency is not None, timeout=10000)
+    assert window.prediction_label.text() == "?"
+    top = window.state.prediction.digit
+    assert window.saliency.caption.text().startswith(f"Not a digit it knows, so no answer; for {top}")
