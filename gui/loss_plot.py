@@ -157,6 +157,9 @@ class LossPlot(pg.GraphicsLayoutWidget):  # type: ignore[misc]  # pyqtgraph has 
         self.val_curve.scatter.setBrush(theme.VALIDATION_LOSS)
         for curve in (self.raw_curve, self.smooth_curve, self.val_curve):
             self.legend.addItem(curve, curve.name())
+        # The training batches' accuracy, smoothed like the loss and drawn like it: validation
+        # passes come later and less often.
+        self.batch_accuracy_curve = self.accuracy_plot.plot(pen=pg.mkPen(theme.SMOOTH_LOSS, width=1))
         self.accuracy_curve = self.accuracy_plot.plot(
             pen=pg.mkPen(theme.VALIDATION_ACCURACY, width=2),
             symbol="o",
@@ -173,8 +176,9 @@ class LossPlot(pg.GraphicsLayoutWidget):  # type: ignore[misc]  # pyqtgraph has 
         self.smooth = CurveBuffer()
         self.validation = CurveBuffer(4096)
         self.accuracy = CurveBuffer(4096)
-        self._average = 0.0
-        self._seen = 0
+        self.batch_accuracy = CurveBuffer()
+        self._average = self._accuracy_average = 0.0
+        self._seen = self._accuracy_seen = 0
         self._dirty = False
         self._ranges: dict[tuple[int, str], tuple[float, float]] = {}  # (plot, axis) -> range shown
         self._evaluations_dirty = False  # their scatter symbols are costly to rebuild: only when new
@@ -246,6 +250,7 @@ class LossPlot(pg.GraphicsLayoutWidget):  # type: ignore[misc]  # pyqtgraph has 
         for name, buffer, form in (
             ("loss", self.smooth, "{:.3f}"),
             ("accuracy", self.accuracy, "{:.1%}"),
+            ("on batches", self.batch_accuracy, "{:.1%}"),
             ("rate", self.rates, "{:.2g}"),
         ):
             x, y = buffer.data()
@@ -274,10 +279,18 @@ class LossPlot(pg.GraphicsLayoutWidget):  # type: ignore[misc]  # pyqtgraph has 
     def clear_curves(self) -> None:
         self._archive_run()
         self.readout.setText("")  # it read the curves just archived
-        for buffer in (self.raw, self.smooth, self.validation, self.accuracy, self.rates):
+        for buffer in (
+            self.raw,
+            self.smooth,
+            self.validation,
+            self.accuracy,
+            self.rates,
+            self.batch_accuracy,
+        ):
             buffer.clear()
         self.set_schedule((np.zeros(0), np.zeros(0)))
-        self._average, self._seen = 0.0, 0
+        self._average = self._accuracy_average = 0.0
+        self._seen = self._accuracy_seen = 0
         self._dirty = self._evaluations_dirty = True
         self._show_empty_ranges()
         self.refresh()
@@ -291,6 +304,13 @@ class LossPlot(pg.GraphicsLayoutWidget):  # type: ignore[misc]  # pyqtgraph has 
             smoothed = self._average / (1 - SMOOTHING**self._seen)
             self.smooth.append(message.epoch, smoothed)
             self.rates.append(message.epoch, message.learning_rate)
+            if math.isfinite(message.batch_accuracy):
+                self._accuracy_average = SMOOTHING * self._accuracy_average + (1 - SMOOTHING) * (
+                    message.batch_accuracy
+                )
+                self._accuracy_seen += 1
+                average = self._accuracy_average / (1 - SMOOTHING**self._accuracy_seen)
+                self.batch_accuracy.append(message.epoch, average)
         self._mark_dirty()
 
     def set_schedule(self, planned: tuple[np.ndarray, np.ndarray]) -> None:
@@ -307,7 +327,7 @@ class LossPlot(pg.GraphicsLayoutWidget):  # type: ignore[misc]  # pyqtgraph has 
 
     def point_count(self) -> int:
         """Points held by all curves: bounded however long training runs."""
-        buffers = (self.raw, self.smooth, self.validation, self.accuracy, self.rates)
+        buffers = (self.raw, self.smooth, self.validation, self.accuracy, self.rates, self.batch_accuracy)
         return sum(b.size for b in buffers) + len(self.planned[0])
 
     def _mark_dirty(self) -> None:
@@ -326,6 +346,7 @@ class LossPlot(pg.GraphicsLayoutWidget):  # type: ignore[misc]  # pyqtgraph has 
         self.raw_curve.setData(*self.raw.data())
         self.smooth_curve.setData(*self.smooth.data())
         self.rate_curve.setData(*self.rates.data())
+        self.batch_accuracy_curve.setData(*self.batch_accuracy.data())
         if self._evaluations_dirty:
             self._evaluations_dirty = False
             self.val_curve.setData(*self.validation.data())
@@ -356,7 +377,7 @@ class LossPlot(pg.GraphicsLayoutWidget):  # type: ignore[misc]  # pyqtgraph has 
                 self._set_range(self.loss_plot, "y", decade, math.log10(nice_ceiling(float(positive.max()))))
         elif len(finite):
             self._set_range(self.loss_plot, "y", 0.0, nice_ceiling(float(finite.max())))
-        accuracies = self.accuracy.data()[1]
+        accuracies = np.concatenate([self.accuracy.data()[1], self.batch_accuracy.data()[1]])
         if len(accuracies):
             # Accuracy starts near 0.9 after a fraction of an epoch: zoom to tenths below 1.
             low = math.floor(10 * float(accuracies.min())) / 10

@@ -151,6 +151,9 @@ class TrainProgress:
     samples_per_second: float
     seconds_left: float
     learning_rate: float
+    # Of this batch, the share the network read right before the step's update: free with the
+    # loss, so the accuracy plot has a curve from the first step (validation comes later).
+    batch_accuracy: float = math.nan
 
 
 @dataclass(frozen=True)

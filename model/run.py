@@ -266,6 +266,7 @@ class TrainingRun:
             # The plot shows the plain cross-entropy, as the validation loss is: smoothing
             # raises its floor to about 0.5, which would read as a network that never learns.
             loss_value = plain_loss(logits, y, loss, config.label_smoothing)
+            batch_accuracy = float((logits.detach().argmax(1) == y).float().mean())
             if not math.isfinite(loss_value):
                 net.load_state_dict(snapshot)
                 reason = "diverged"
@@ -296,6 +297,7 @@ class TrainingRun:
                 samples_per_second=self.samples_per_second,
                 seconds_left=(self.total_steps - step) * self.batch_size / max(self.samples_per_second, 1e-9),
                 learning_rate=learning_rate,
+                batch_accuracy=batch_accuracy,
             )
             if self._evaluates_at(step):
                 result = yield from self._evaluate(step)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 from gui_support import pixels_near
 from PySide6.QtCore import QEvent, QPointF
 from PySide6.QtGui import QImage, QPainter
@@ -175,3 +176,24 @@ def test_a_short_plot_of_a_small_loss_still_has_a_value_above_zero(qtbot):
     ((spacing, _),) = axis.tickSpacing(low, high, axis.geometry().height())
     assert 0 < spacing <= high - low
     assert float(axis.tickStrings([spacing], 1.0, spacing)[0]) == spacing  # its label says its value
+
+
+def test_the_accuracy_plot_has_the_batches_curve_from_the_first_step(qtbot):
+    """Validation passes come late in a short run: the training batches' accuracy, smoothed
+    like the loss, shows the rise from chance to almost all right while it happens."""
+    plot = shown_plot(qtbot)
+    plot.add_progress(
+        tuple(
+            TrainProgress(step, 50, step / 100, 2.3 / step, 1000.0, 1.0, 1e-3, min(1.0, 0.1 + step / 40))
+            for step in range(1, 51)
+        )
+    )
+    plot.refresh()
+    epochs, accuracy = plot.batch_accuracy_curve.getData()
+    assert len(epochs) == 50 and epochs[0] == 0.01
+    assert accuracy[0] == pytest.approx(0.125) and 0.7 < accuracy[-1] < 1.0  # smoothed, from the first
+    low, _ = plot.accuracy_plot.getViewBox().viewRange()[1]
+    assert low <= 0.1  # the whole rise is in view
+    box = plot.loss_plot.getViewBox()
+    plot.scene().sigMouseMoved.emit(box.mapViewToScene(QPointF(0.3, 1.0)))
+    assert "on batches" in plot.readout_text

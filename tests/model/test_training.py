@@ -93,6 +93,9 @@ def test_mlp_learns_and_reports_in_order(bar_data):
 
     loss = losses(messages)
     assert np.mean(loss[-5:]) < 0.5 * np.mean(loss[:5])
+    batch_accuracy = [p.batch_accuracy for p in progress]  # from the first step, before validation
+    assert all(0.0 <= a <= 1.0 for a in batch_accuracy)
+    assert batch_accuracy[0] < 0.5 < 0.95 < np.mean(batch_accuracy[-5:])  # from chance to all right
 
     finished = messages[-1]
     assert isinstance(finished, TrainFinished)
