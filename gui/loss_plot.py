@@ -11,7 +11,7 @@ from PySide6.QtCore import QEvent, QRectF, Qt, QTimer
 from PySide6.QtGui import QColor, QFont, QFontMetrics
 from PySide6.QtWidgets import QGraphicsItem, QWidget
 
-from model.messages import EvalResult, TrainProgress
+from model.messages import EvalResult, TrainConfig, TrainProgress
 
 from . import theme
 from .pacing import PACING
@@ -360,7 +360,7 @@ class LossPlot(pg.GraphicsLayoutWidget):  # type: ignore[misc]  # pyqtgraph has 
         else:
             self._set_range(self.loss_plot, "y", 0.0, 2.5)  # an untrained net's loss is ln 10 = 2.3
         self._set_range(self.accuracy_plot, "y", 0.0, 1.0)
-        self._set_range(self.rate_plot, "y", 0.0, 0.005)
+        self._set_range(self.rate_plot, "y", 0.0, nice_ceiling(TrainConfig().learning_rate))  # the button's
 
     def _fit_ranges(self) -> None:
         """Show all points in round ranges: epochs from 0, loss from 0, accuracy up to 1."""

@@ -197,3 +197,12 @@ def test_the_accuracy_plot_has_the_batches_curve_from_the_first_step(qtbot):
     box = plot.loss_plot.getViewBox()
     plot.scene().sigMouseMoved.emit(box.mapViewToScene(QPointF(0.3, 1.0)))
     assert "on batches" in plot.readout_text
+
+
+def test_before_any_run_the_rate_axis_reaches_the_train_buttons_rate(qtbot):
+    from model.messages import TrainConfig
+
+    plot = LossPlot()
+    qtbot.addWidget(plot)
+    low, high = plot.rate_plot.getViewBox().viewRange()[1]
+    assert low <= 0 and TrainConfig().learning_rate <= high < 2 * TrainConfig().learning_rate
