@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPoint, QRect, QSize
+from PySide6.QtCore import QPoint, QRect, QSize, Qt
 from PySide6.QtWidgets import QWidget
 
 
@@ -24,8 +24,13 @@ def beside(window: QRect, size: QSize, screen: QRect) -> QPoint:
 def open_beside_parent(dialog: QWidget) -> None:
     """Show `dialog`; the first time, beside its parent window (later where the user left it)."""
     parent = dialog.parentWidget()
-    if not dialog.isVisible() and not dialog.property("placed") and parent is not None:
-        screen = parent.window().screen().availableGeometry()
-        dialog.move(beside(parent.window().frameGeometry(), dialog.size(), screen))
-        dialog.setProperty("placed", True)
+    if dialog.isVisible() or dialog.property("placed") or parent is None:
+        dialog.show()
+        return
+    main, screen = parent.window().frameGeometry(), parent.window().screen().availableGeometry()
+    if not dialog.testAttribute(Qt.WidgetAttribute.WA_Resized):  # its size comes with show()
+        dialog.adjustSize()
+    dialog.move(beside(main, dialog.size(), screen))
     dialog.show()
+    dialog.move(beside(main, dialog.frameGeometry().size(), screen))  # with its title bar, now known
+    dialog.setProperty("placed", True)

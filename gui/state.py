@@ -47,13 +47,12 @@ class TeachStatus:
     losses: tuple[float, ...] = ()  # the drawing's loss at each learning step so far
     rehearsal: tuple[int, int] = (0, 0)  # once learnt: rehearsal steps done, of how many
     done: bool = False
-    during_run: bool = False  # a training run is under way (its batches take the drawing in)
+    during_run: bool = False  # a training run under way has the drawing in its batches
     gave_up: bool = False  # the step limit came before the drawing read as the taught digit
-    # What the answers shown since the correction was learnt read the drawing as: rehearsal
-    # or a run may bring back the old answer. None until such an answer; kept, not updated,
-    # once another drawing is on the canvas (on_canvas False).
+    # What the network now reads the drawing as: its own readings while it learns and
+    # rehearses; once done, the answers shown for it (a run may bring the old answer back).
     read_as: int | None = None
-    on_canvas: bool = True
+    on_canvas: bool = True  # the taught drawing is still the one on the canvas
 
 
 @dataclass(frozen=True)
@@ -228,6 +227,7 @@ class AppState(QObject):
 
     def _reset_run(self, run: RunStatus) -> None:
         self._run = run
+        self._taught_at_step = None
         self.run_reset.emit()
         self.run_changed.emit(self._run)
 
@@ -237,9 +237,8 @@ class AppState(QObject):
             raise ValueError(f"unknown run state {state!r}")
         self._run = replace(self._run, state=state)
         self.run_changed.emit(self._run)
-        during_run = state in ("running", "paused")
-        if self._teaching.label is not None and self._teaching.during_run != during_run:
-            self._teaching = replace(self._teaching, during_run=during_run)
+        if self._teaching.during_run and state == "idle":  # no run under way any more
+            self._teaching = replace(self._teaching, during_run=False)
             self.teaching_changed.emit(self._teaching)
 
     @Slot(object)
@@ -275,7 +274,8 @@ class AppState(QObject):
         self._prediction = prediction
         self.prediction_changed.emit(prediction)
         teaching, learnt = self._teaching, self._learnt_version
-        if teaching.on_canvas and learnt is not None and prediction.weights_version >= learnt:
+        shows_it = teaching.label is not None and teaching.done and teaching.on_canvas
+        if shows_it and learnt is not None and prediction.weights_version >= learnt:
             read_as = prediction.digit
             if read_as is not None and read_as != teaching.read_as:
                 self._teaching = replace(teaching, read_as=read_as)
@@ -300,28 +300,35 @@ class AppState(QObject):
         if teaching.label is None or (not teaching.on_canvas and not teaching.done):
             return
         self._teaching = TeachStatus() if teaching.done else replace(teaching, before=None, on_canvas=False)
+        if teaching.done:
+            self._learnt_version = None
         self.teaching_changed.emit(self._teaching)
 
     @Slot(str)
     def teaching_not_learnt(self, why: str) -> None:
         """The correction asked for was not learnt (no ink left, say): no "Learning 7…" for good."""
-        self._teaching = TeachStatus()
+        self._teaching, self._learnt_version = TeachStatus(), None
         self.teaching_changed.emit(self._teaching)
         self.post_notice(why)
 
     @Slot(object)
     def add_teach_progress(self, steps: tuple[TeachProgress, ...]) -> None:
-        last = steps[-1]
+        teaching, last = self._teaching, steps[-1]
+        losses = list(teaching.losses)
+        for step in steps:  # the learnt step comes again, marked done, when a run takes over
+            if not step.rehearsed and step.step == len(losses):
+                losses.append(step.loss)
+            if step.just_learnt:
+                teaching = replace(teaching, gave_up=int(np.argmax(step.probabilities)) != step.label)
+        handed_to_run = last.done and last.rehearsed < last.rehearsal_steps  # a starting run took over
         self._teaching = replace(
-            self._teaching,
-            losses=self._teaching.losses + tuple(s.loss for s in steps if not s.rehearsed),
+            teaching,
+            losses=tuple(losses),
             rehearsal=(last.rehearsed, last.rehearsal_steps),
             done=last.done,
+            read_as=int(np.argmax(last.probabilities)) if last.learnt else teaching.read_as,
+            during_run=teaching.during_run or handed_to_run,
         )
-        for step in steps:
-            if step.learnt and not step.rehearsed:
-                gave_up = int(np.argmax(step.probabilities)) != step.label
-                self._teaching = replace(self._teaching, gave_up=gave_up)
         self.teaching_changed.emit(self._teaching)
         if self._run.state in ("running", "paused") and self._run.progress is not None:
             self._taught_at_step = self._run.progress.step

@@ -44,6 +44,7 @@ class TeachingSlots:
         def _publish(self, reread: bool) -> WeightSnapshot: ...
         def _end_run(self) -> object: ...
         def _network_replaced(self) -> None: ...
+        def _report_progress(self) -> None: ...
 
     @Slot(object, int)
     def teach(self, image: object, label: int) -> None:
@@ -76,9 +77,11 @@ class TeachingSlots:
         if session.info != self._announced:  # it now holds unsaved training
             self._announce(session.info, replaced=False)
         snapshot = self._publish(reread=True)  # the bars and layers follow it, live
+        if self._state == "running":  # the window knows the run's step when the weights moved
+            self._report_progress()
         if steps:
             self.teach_progress.emit(tuple(steps))
-        if any(step.learnt and not step.rehearsed for step in steps):  # rehearsal follows
+        if any(step.just_learnt for step in steps):  # rehearsal follows
             self.correction_learnt.emit(steps[-1].label, snapshot.version)
         if session.teaching or self._state == "running":
             self._slice_timer.start(0)

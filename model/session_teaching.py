@@ -140,7 +140,7 @@ class TeachingSession:
             if step.done:
                 self.end_teaching()
                 break
-            if step.learnt and not step.rehearsed:
+            if step.just_learnt:
                 break
         return progress
 

@@ -59,6 +59,11 @@ class TeachProgress:
     rehearsal_steps: int = 0  # ... of this many
     done: bool = False
 
+    @property
+    def just_learnt(self) -> bool:
+        """The step that ended learning (confident, or at the step limit); rehearsal follows."""
+        return self.learnt and not self.rehearsed
+
 
 def teach_steps(
     net: DigitNet,

@@ -100,10 +100,26 @@ def test_the_inspector_opens_beside_the_window_once_then_stays_where_the_user_pu
     from gui.placement import beside
 
     dialog = window.neuron_dialog
-    expected = beside(window.frameGeometry(), dialog.size(), window.screen().availableGeometry())
     dialog.inspect(NeuronRef("conv 1", 0))
+    size = dialog.frameGeometry().size()  # its title bar included
+    expected = beside(window.frameGeometry(), size, window.screen().availableGeometry())
     assert dialog.pos() == expected
     dialog.move(expected + QPoint(-40, 30))  # the user moves it, closes it, opens another neuron
     dialog.close()
     dialog.inspect(NeuronRef("conv 1", 3))
     assert dialog.pos() == expected + QPoint(-40, 30)
+
+
+def test_where_it_fails_and_rewind_open_on_the_screen_beside_the_window(qtbot, window) -> None:
+    """They take their size when first shown: placed by the size they had before, they opened
+    partly off the screen."""
+    screen = window.screen().availableGeometry()
+    for dialog in (window.failures, window.rewind):
+        dialog.open_dialog()
+        qtbot.waitExposed(dialog)
+        placed = dialog.frameGeometry()
+        assert placed.width() > 300
+        assert placed.left() >= screen.left() and (
+            placed.right() <= screen.right() or placed.left() == screen.left()
+        ), (placed, screen)
+        dialog.close()

@@ -122,6 +122,12 @@ def test_a_validation_pass_a_correction_came_in_during_still_says_before_teachin
     state.add_progress(step(120))
     state.add_evaluation(evaluation(120))
     assert not state.run.taught_since
+    state.add_progress(step(130))
+    state.add_teach_progress((TeachProgress(7, 1, 0.5, np.eye(10)[7], learnt=True),))
+    state.begin_run()  # a new run (after Forget teaching, say) counts its steps from 1
+    state.add_progress(step(50))
+    state.add_evaluation(evaluation(50))
+    assert not state.run.taught_since
 
 
 def test_a_drawing_whose_ink_is_all_erased_teaches_nothing_and_says_so(qtbot, window) -> None:
@@ -322,17 +328,44 @@ def test_a_correction_that_reached_its_step_limit_does_not_claim_to_be_learnt() 
     assert teach_sentence(state.teaching, 1).startswith("Learnt 2 in 40 steps · loss")
 
 
-def test_the_line_says_when_the_answers_shown_since_read_the_old_digit_again() -> None:
+def test_the_line_says_when_rehearsal_or_a_run_brought_the_old_digit_back() -> None:
     from gui.teach_view import teach_sentence
+    from model.teaching import TeachProgress
 
     state = taught_2(READS_2, 9)
-    shown(state, READS_4, 4)  # weights from before the correction: not about it
     assert teach_sentence(state.teaching, 1).startswith("Learnt 2 in 9 steps · loss")
-    shown(state, READS_4, 7)  # rehearsal, or a run, brought the 4 back
+    state.add_teach_progress((TeachProgress(2, 10, 0.7, READS_4, True, 1, 250),))  # rehearsal moved it
     assert teach_sentence(state.teaching, 1).startswith("Learnt 2 in 9 steps, but it reads 4 again")
-    state.drawing_changed()
-    shown(state, READS_2, 8)  # another drawing's answer
-    assert state.teaching.read_as == 4
+    state.add_teach_progress((TeachProgress(2, 259, 0.1, READS_2, True, 250, 250, done=True),))
+    assert teach_sentence(state.teaching, 1).startswith("Learnt 2 in 9 steps · loss")
+    shown(state, READS_4, 4)  # an answer from weights before the correction: not about it
+    assert state.teaching.read_as == 2
+    shown(state, READS_4, 7)  # a run went on from these weights and brought the 4 back
+    assert teach_sentence(state.teaching, 1).startswith("Learnt 2 in 9 steps, but it reads 4 again")
+
+
+def test_the_learnt_step_handed_again_to_a_starting_run_is_counted_once() -> None:
+    from gui.teach_view import teach_sentence
+    from model.teaching import TeachProgress
+
+    state = taught_2(READS_2, 3)
+    state.add_teach_progress(
+        (TeachProgress(2, 3, 0.5, READS_2, learnt=True, rehearsal_steps=250, done=True),)
+    )
+    line = teach_sentence(state.teaching, 1)
+    assert line.startswith("Learnt 2 in 3 steps") and "the training run goes on" in line
+
+
+def test_a_run_started_while_a_correction_learns_is_not_said_to_take_it_in() -> None:
+    """A run started mid-learning does not have the drawing in its batches: the line must not
+    say it does; nor, once a run has ended, that it goes on."""
+    from gui.state import AppState
+    from gui.teach_view import teach_sentence
+
+    state = AppState()
+    state.begin_teaching(7)
+    state.set_run_state("running")
+    assert "run" not in teach_sentence(state.teaching, 1)
 
 
 def test_the_line_speaks_of_the_run_only_while_it_is_under_way() -> None:
