@@ -57,6 +57,19 @@ class CurveBuffer:
         return self.x[: self.size], self.y[: self.size]
 
 
+class Smoothed:
+    """An exponential moving average over about the last 20 batches, bias-corrected so that it
+    starts at the first values, not at 0."""
+
+    def __init__(self) -> None:
+        self.average, self.seen = 0.0, 0
+
+    def add(self, value: float) -> float:
+        self.average = SMOOTHING * self.average + (1 - SMOOTHING) * value
+        self.seen += 1
+        return self.average / (1 - SMOOTHING**self.seen)
+
+
 class ReadableAxis(pg.AxisItem):  # type: ignore[misc]  # pyqtgraph has no type information
     """A value axis whose labels never overlap: on a short plot, fewer and rounder ticks."""
 
@@ -177,8 +190,7 @@ class LossPlot(pg.GraphicsLayoutWidget):  # type: ignore[misc]  # pyqtgraph has 
         self.validation = CurveBuffer(4096)
         self.accuracy = CurveBuffer(4096)
         self.batch_accuracy = CurveBuffer()
-        self._average = self._accuracy_average = 0.0
-        self._seen = self._accuracy_seen = 0
+        self._smoothed_loss, self._smoothed_accuracy = Smoothed(), Smoothed()
         self._dirty = False
         self._ranges: dict[tuple[int, str], tuple[float, float]] = {}  # (plot, axis) -> range shown
         self._evaluations_dirty = False  # their scatter symbols are costly to rebuild: only when new
@@ -289,8 +301,7 @@ class LossPlot(pg.GraphicsLayoutWidget):  # type: ignore[misc]  # pyqtgraph has 
         ):
             buffer.clear()
         self.set_schedule((np.zeros(0), np.zeros(0)))
-        self._average = self._accuracy_average = 0.0
-        self._seen = self._accuracy_seen = 0
+        self._smoothed_loss, self._smoothed_accuracy = Smoothed(), Smoothed()
         self._dirty = self._evaluations_dirty = True
         self._show_empty_ranges()
         self.refresh()
@@ -298,19 +309,11 @@ class LossPlot(pg.GraphicsLayoutWidget):  # type: ignore[misc]  # pyqtgraph has 
     def add_progress(self, messages: tuple[TrainProgress, ...]) -> None:
         for message in messages:
             self.raw.append(message.epoch, message.loss)
-            # An exponential moving average, bias-corrected so it starts at the first losses.
-            self._average = SMOOTHING * self._average + (1 - SMOOTHING) * message.loss
-            self._seen += 1
-            smoothed = self._average / (1 - SMOOTHING**self._seen)
-            self.smooth.append(message.epoch, smoothed)
+            self.smooth.append(message.epoch, self._smoothed_loss.add(message.loss))
             self.rates.append(message.epoch, message.learning_rate)
             if math.isfinite(message.batch_accuracy):
-                self._accuracy_average = SMOOTHING * self._accuracy_average + (1 - SMOOTHING) * (
-                    message.batch_accuracy
-                )
-                self._accuracy_seen += 1
-                average = self._accuracy_average / (1 - SMOOTHING**self._accuracy_seen)
-                self.batch_accuracy.append(message.epoch, average)
+                accuracy = self._smoothed_accuracy.add(message.batch_accuracy)
+                self.batch_accuracy.append(message.epoch, accuracy)
         self._mark_dirty()
 
     def set_schedule(self, planned: tuple[np.ndarray, np.ndarray]) -> None:
@@ -379,7 +382,8 @@ class LossPlot(pg.GraphicsLayoutWidget):  # type: ignore[misc]  # pyqtgraph has 
             self._set_range(self.loss_plot, "y", 0.0, nice_ceiling(float(finite.max())))
         accuracies = np.concatenate([self.accuracy.data()[1], self.batch_accuracy.data()[1]])
         if len(accuracies):
-            # Accuracy starts near 0.9 after a fraction of an epoch: zoom to tenths below 1.
+            # The batches' accuracy starts near chance, so the row spans the whole rise; a run
+            # continued from trained weights zooms to tenths below 1.
             low = math.floor(10 * float(accuracies.min())) / 10
             self._set_range(self.accuracy_plot, "y", min(low, 0.9), 1.0)
         rates = np.concatenate([self.rates.data()[1], self.planned[1]])
