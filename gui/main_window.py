@@ -284,14 +284,16 @@ class MainWindow(QMainWindow):
         self.confidence_label.setText(sentence)
         self.confidence_label.setToolTip(why)
         self.probability_view.set_probabilities(prediction.probabilities, answered=not prediction.unknown)
+        self.teach_bar.show_teaching(self.state.teaching, len(self.state.examples), prediction.unknown)
         if prediction.probabilities is None:
             self.activation_view.set_layers(None)
         elif prediction.layers:
             self.activation_view.set_layers(prediction.layers)
 
     def _on_teaching_changed(self) -> None:
-        teaching = self.state.teaching
-        self.teach_bar.show_teaching(teaching, len(self.state.examples))
+        teaching, prediction = self.state.teaching, self.state.prediction
+        unknown = prediction is not None and prediction.unknown
+        self.teach_bar.show_teaching(teaching, len(self.state.examples), unknown)
         self.probability_view.set_before(teaching.before if teaching.label is not None else None)
 
     def show_handwriting(self) -> None:

@@ -10,6 +10,8 @@ from .live_label import ElidedLabel
 from .state import TeachStatus
 
 PROMPT = "Wrong answer? Click the right digit, its bar, or press its key."
+# Under "?": why there is no answer, and what to do if the drawing is a digit after all.
+UNKNOWN_PROMPT = "A second network judged this no digit. If it is one, click it."
 SHOWN_LOSSES = 3  # the drawing's loss at this many moments, first to last
 DIGIT_BUTTON_WIDTH = 28  # ten of them fit the answer column of the smallest window
 
@@ -60,9 +62,11 @@ class TeachBar(QWidget):
         for button in self.buttons:
             button.setEnabled(has_ink)
 
-    def show_teaching(self, teaching: TeachStatus, examples: int) -> None:
-        """What the correction under way (or the last one) did to the drawing's loss."""
-        self.status.set_full_text(PROMPT if teaching.label is None else teach_sentence(teaching, examples))
+    def show_teaching(self, teaching: TeachStatus, examples: int, unknown: bool = False) -> None:
+        """What the correction under way (or the last one) did to the drawing's loss; without one,
+        the prompt (under a "?" answer, why there is none)."""
+        prompt = UNKNOWN_PROMPT if unknown else PROMPT
+        self.status.set_full_text(prompt if teaching.label is None else teach_sentence(teaching, examples))
 
 
 def teach_sentence(teaching: TeachStatus, examples: int) -> str:

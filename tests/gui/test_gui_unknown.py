@@ -7,6 +7,7 @@ from gui_support import SEVEN, pixels_near
 from PySide6.QtWidgets import QWidget
 
 from gui import theme
+from gui.teach_view import PROMPT, UNKNOWN_PROMPT
 from model.scribbles import scribble
 from tools.driver import PredictionCatcher, read_digit
 
@@ -28,7 +29,9 @@ def test_a_scribble_is_answered_with_a_question_mark_and_a_digit_with_itself(qtb
         assert "second, small network" in window.confidence_label.toolTip()
         assert window.state.prediction.unknown and window.probability_view.isVisible()
         assert answer_coloured(window.probability_view) == 0  # no bar is shown as the answer
+        assert window.teach_bar.status.full_text() == UNKNOWN_PROMPT  # why, and what to do
     probabilities = read_digit(window, catcher, [np.array(SEVEN)])
     assert window.prediction_label.text() == "7" == str(int(np.argmax(probabilities)))
+    assert window.teach_bar.status.full_text() == PROMPT
     assert answer_coloured(window.probability_view) > 100  # the 7's bar, in the answer's colour
     assert not window.state.prediction.unknown and window.state.prediction.not_a_digit < 0.5
