@@ -244,7 +244,13 @@ class Trainer(QObject, TeachingSlots, ExportSlots, LabSlots):
             rehearsal = session.stop_rehearsing()  # the run replays everything: it takes over
             if rehearsal is not None:
                 self.teach_progress.emit((rehearsal,))
+            learning = session.teaching  # a correction not learnt yet
             session.start_training(config)
+            if learning and not session.teaching:  # a new network from random weights ended it
+                self.nothing_taught.emit(
+                    "Training from scratch began before your correction was learnt: the new network "
+                    "starts from random weights. Your drawing stays among your examples."
+                )
         except Exception as error:  # data that cannot be read must not take the thread down
             traceback.print_exc()
             self.failed.emit(f"Training could not start: {error}")

@@ -379,3 +379,15 @@ def test_the_line_speaks_of_the_run_only_while_it_is_under_way() -> None:
     assert "the run under way" in teach_sentence(state.teaching, 1)
     state.set_run_state("idle")
     assert "run" not in teach_sentence(state.teaching, 1)
+
+
+def test_training_from_scratch_before_a_correction_is_learnt_says_so(qtbot, window) -> None:
+    """The new network from random weights ends the correction: the line does not stay on
+    "Learning 7…", and a sentence says what happened; the example stays."""
+    draw(qtbot, window, VERTICAL)
+    window.controller.teach(7)
+    window.training_panel.train_button.click()  # served before the correction's first step
+    qtbot.waitUntil(lambda: "before your correction was learnt" in window.notice.text(), timeout=20000)
+    assert window.state.teaching.label is None
+    assert window.teach_bar.status.full_text() in (PROMPT, UNKNOWN_PROMPT)
+    assert [e.label for e in window.state.examples] == [7]
