@@ -280,7 +280,7 @@ class Controller(QObject):
 
     @Slot(int, int)
     def _on_correction_learnt(self, label: int, version: int) -> None:
-        self.state.correction_learnt(version)
+        self.state.correction_learnt(label, version)
         self._awaiting_taught = (label, version)
         self._report_taught()
 

@@ -287,10 +287,11 @@ class AppState(QObject):
         self._learnt_version = None
         self.teaching_changed.emit(self._teaching)
 
-    def correction_learnt(self, version: int) -> None:
+    def correction_learnt(self, label: int, version: int) -> None:
         """The weights of this version learnt the correction: answers from them on say what the
         drawing now reads as."""
-        self._learnt_version = version
+        if label == self._teaching.label:  # not the last correction's, reported late
+            self._learnt_version = version
 
     @Slot()
     def drawing_changed(self) -> None:
@@ -313,6 +314,9 @@ class AppState(QObject):
 
     @Slot(object)
     def add_teach_progress(self, steps: tuple[TeachProgress, ...]) -> None:
+        steps = tuple(step for step in steps if step.label == self._teaching.label)
+        if not steps:  # the last correction's, reported after the user asked for the next
+            return
         teaching, last = self._teaching, steps[-1]
         losses = list(teaching.losses)
         for step in steps:  # the learnt step comes again, marked done, when a run takes over

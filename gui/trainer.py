@@ -251,6 +251,11 @@ class Trainer(QObject, TeachingSlots, ExportSlots, LabSlots):
                     "Training from scratch began before your correction was learnt: the new network "
                     "starts from random weights. Your drawing stays among your examples."
                 )
+            elif rehearsal is not None and config.from_scratch:  # what the line says was another network's
+                self.nothing_taught.emit(
+                    "Training from scratch: the new network starts from random weights, and your "
+                    "drawing joins its batches."
+                )
         except Exception as error:  # data that cannot be read must not take the thread down
             traceback.print_exc()
             self.failed.emit(f"Training could not start: {error}")

@@ -304,7 +304,7 @@ def taught_2(reads_at_the_end: np.ndarray, steps: int):
     learning = tuple(TeachProgress(2, step, 5.0 - step / 10, READS_4) for step in range(steps))
     learnt = TeachProgress(2, steps, 0.5, reads_at_the_end, learnt=True, rehearsal_steps=250)
     state.add_teach_progress((*learning, learnt))
-    state.correction_learnt(5)  # the weights' version
+    state.correction_learnt(2, 5)  # the weights' version
     return state
 
 
@@ -391,3 +391,35 @@ def test_training_from_scratch_before_a_correction_is_learnt_says_so(qtbot, wind
     assert window.state.teaching.label is None
     assert window.teach_bar.status.full_text() in (PROMPT, UNKNOWN_PROMPT)
     assert [e.label for e in window.state.examples] == [7]
+
+
+def test_the_last_corrections_steps_reported_late_leave_the_next_one_alone() -> None:
+    """Teaching 5 then, at once, 2: steps of the 5 still on their way are not the 2's ("Learnt 2
+    in 0 steps, but it reads 5 again")."""
+    from gui.teach_view import teach_sentence
+    from model.teaching import TeachProgress
+
+    state = taught_2(READS_2, 9)
+    state.begin_teaching(4)
+    state.add_teach_progress((TeachProgress(2, 10, 0.7, READS_2, True, 1, 250),))
+    state.correction_learnt(2, 9)
+    assert teach_sentence(state.teaching, 1).startswith("Learning 4…")
+
+
+def test_training_from_scratch_while_a_correction_rehearses_starts_the_line_afresh(
+    qtbot, window, monkeypatch
+) -> None:
+    """What the line said (learnt in so many steps, rehearsing) was about the network now
+    replaced by one from random weights: it goes, and a sentence says what happens instead."""
+    from gui_support import answer_questions
+    from PySide6.QtWidgets import QMessageBox
+
+    answer_questions(monkeypatch, QMessageBox.StandardButton.Discard)  # "start again anyway?"
+    use_network(qtbot, window, "mlp")
+    draw(qtbot, window, VERTICAL)
+    with qtbot.waitSignal(window.taught, timeout=TEACH_TIMEOUT):
+        window.teach_bar.buttons[7].click()
+    assert not window.state.teaching.done  # rehearsing
+    window.training_panel.train_button.click()
+    qtbot.waitUntil(lambda: "your drawing joins its batches" in window.notice.text(), timeout=20000)
+    assert window.state.teaching.label is None and window.probability_view.before() is None
