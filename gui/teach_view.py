@@ -66,10 +66,12 @@ class TeachBar(QWidget):
         """What the correction under way (or the last one) did to the drawing's loss; without one,
         the prompt (under a "?" answer, why there is none)."""
         prompt = UNKNOWN_PROMPT if unknown else PROMPT
-        self.status.set_full_text(prompt if teaching.label is None else teach_sentence(teaching, examples))
+        self.status.set_full_text(
+            prompt if teaching.label is None else teach_sentence(teaching, examples, unknown)
+        )
 
 
-def teach_sentence(teaching: TeachStatus, examples: int) -> str:
+def teach_sentence(teaching: TeachStatus, examples: int, unknown: bool = False) -> str:
     """'Learning 7 · loss 4.21 → 1.30 → 0.35' (the loss of the drawing itself), then how it ended,
     as the answers shown since then read the drawing; the most telling words first, since the
     line is cut to fit."""
@@ -88,6 +90,9 @@ def teach_sentence(teaching: TeachStatus, examples: int) -> str:
         learnt = f"Still read as {read_as} after {steps} steps{loss_text}"
     elif misread:  # rehearsal or a run brought the old answer back
         learnt = f"Learnt {label} in {steps} steps, but it reads {read_as} again{loss_text}"
+    elif unknown:  # the digit network learnt it; the digit detector, which does not learn, still says no
+        learnt = f"Learnt {label} in {steps} steps; the answer stays ?: the second network judges it no digit"
+        learnt += loss_text
     else:
         learnt = f"Learnt {label} in {steps} steps{loss_text}"
     if not teaching.done:

@@ -423,3 +423,15 @@ def test_training_from_scratch_while_a_correction_rehearses_starts_the_line_afre
     window.training_panel.train_button.click()
     qtbot.waitUntil(lambda: "your drawing joins its batches" in window.notice.text(), timeout=20000)
     assert window.state.teaching.label is None and window.probability_view.before() is None
+
+
+def test_a_drawing_taught_a_digit_that_still_answers_a_question_mark_says_why() -> None:
+    """The digit network learns the correction; the second network, which judges "no digit",
+    does not learn: the line says why the answer stays "?"."""
+    from gui.teach_view import teach_sentence
+
+    state = taught_2(READS_2, 9)
+    assert teach_sentence(state.teaching, 1, unknown=True).startswith(
+        "Learnt 2 in 9 steps; the answer stays ?: the second network judges it no digit · loss"
+    )
+    assert "stays ?" not in teach_sentence(state.teaching, 1, unknown=False)
