@@ -87,18 +87,18 @@ def teach_sentence(teaching: TeachStatus, examples: int, unknown: bool = False) 
     read_as = teaching.read_as
     misread = read_as is not None and read_as != label
     if misread and teaching.gave_up:  # the step limit came first
-        learnt = f"Still read as {read_as} after {steps} steps{loss_text}"
+        learnt = f"Still read as {read_as} after {steps} steps"
     elif misread:  # rehearsal or a run brought the old answer back
-        learnt = f"Learnt {label} in {steps} steps, but it reads {read_as} again{loss_text}"
+        learnt = f"Learnt {label} in {steps} steps, but it reads {read_as} again"
     elif unknown:  # the digit network learnt it; the digit detector, which does not learn, still says no
         learnt = f"Learnt {label} in {steps} steps; the answer stays ?: the second network judges it no digit"
-        learnt += loss_text
     else:
-        learnt = f"Learnt {label} in {steps} steps{loss_text}"
-    if not teaching.done:
+        learnt = f"Learnt {label} in {steps} steps"
+    if not teaching.done:  # how far the rehearsal is comes before the loss: the line is cut to fit
         share = rehearsed / rehearsal_steps
         doing = f"it goes on learning {label} while it rehearses" if misread else "rehearsing"
-        return f"{learnt} · {doing} with training digits, so the others stay right: {share:.0%}"
+        return f"{learnt} · {doing}: {share:.0%}{loss_text} · with training digits, so the others stay right"
+    learnt += loss_text
     kept = f"{examples} example{'s' * (examples != 1)} of yours kept"
     if rehearsed < rehearsal_steps and teaching.during_run:  # a run took over, with this example in it
         joins = " · the training run goes on, with this drawing in its batches"

@@ -326,7 +326,8 @@ def test_a_correction_that_reached_its_step_limit_does_not_claim_to_be_learnt() 
     assert line.startswith("Still read as 4 after 40 steps") and "it goes on learning 2" in line
     state.add_teach_progress((TeachProgress(2, 41, 0.6, READS_2, True, 1, 250),))
     shown(state, READS_2, 6)
-    assert teach_sentence(state.teaching, 1).startswith("Learnt 2 in 40 steps · loss")
+    # How far the rehearsal is comes first: the line is cut to fit at the window's default size.
+    assert teach_sentence(state.teaching, 1).startswith("Learnt 2 in 40 steps · rehearsing: 0% · loss")
 
 
 def test_the_line_says_when_rehearsal_or_a_run_brought_the_old_digit_back() -> None:
@@ -334,7 +335,7 @@ def test_the_line_says_when_rehearsal_or_a_run_brought_the_old_digit_back() -> N
     from model.teaching import TeachProgress
 
     state = taught_2(READS_2, 9)
-    assert teach_sentence(state.teaching, 1).startswith("Learnt 2 in 9 steps · loss")
+    assert teach_sentence(state.teaching, 1).startswith("Learnt 2 in 9 steps · rehearsing: 0% · loss")
     state.add_teach_progress((TeachProgress(2, 10, 0.7, READS_4, True, 1, 250),))  # rehearsal moved it
     assert teach_sentence(state.teaching, 1).startswith("Learnt 2 in 9 steps, but it reads 4 again")
     state.add_teach_progress((TeachProgress(2, 259, 0.1, READS_2, True, 250, 250, done=True),))
@@ -432,6 +433,6 @@ def test_a_drawing_taught_a_digit_that_still_answers_a_question_mark_says_why() 
 
     state = taught_2(READS_2, 9)
     assert teach_sentence(state.teaching, 1, unknown=True).startswith(
-        "Learnt 2 in 9 steps; the answer stays ?: the second network judges it no digit · loss"
+        "Learnt 2 in 9 steps; the answer stays ?: the second network judges it no digit · rehearsing"
     )
     assert "stays ?" not in teach_sentence(state.teaching, 1, unknown=False)
