@@ -55,6 +55,8 @@ class ElidedLabel(QLabel):
         return self._full
 
     def set_full_text(self, text: str) -> None:
+        if text == self._full:  # set at every answer: no tooltip event, no elision, when the same
+            return
         self._full = text
         self.setToolTip(text)
         self._elide()

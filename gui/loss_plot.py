@@ -291,14 +291,7 @@ class LossPlot(pg.GraphicsLayoutWidget):  # type: ignore[misc]  # pyqtgraph has 
     def clear_curves(self) -> None:
         self._archive_run()
         self.readout.setText("")  # it read the curves just archived
-        for buffer in (
-            self.raw,
-            self.smooth,
-            self.validation,
-            self.accuracy,
-            self.rates,
-            self.batch_accuracy,
-        ):
+        for buffer in self._buffers():
             buffer.clear()
         self.set_schedule((np.zeros(0), np.zeros(0)))
         self._smoothed_loss, self._smoothed_accuracy = Smoothed(), Smoothed()
@@ -330,8 +323,10 @@ class LossPlot(pg.GraphicsLayoutWidget):  # type: ignore[misc]  # pyqtgraph has 
 
     def point_count(self) -> int:
         """Points held by all curves: bounded however long training runs."""
-        buffers = (self.raw, self.smooth, self.validation, self.accuracy, self.rates, self.batch_accuracy)
-        return sum(b.size for b in buffers) + len(self.planned[0])
+        return sum(b.size for b in self._buffers()) + len(self.planned[0])
+
+    def _buffers(self) -> tuple[CurveBuffer, ...]:
+        return (self.raw, self.smooth, self.validation, self.accuracy, self.rates, self.batch_accuracy)
 
     def _mark_dirty(self) -> None:
         """Refresh now if the last refresh is old enough, else when it is: the new points are
