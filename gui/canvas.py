@@ -116,6 +116,14 @@ class DrawingCanvas(QWidget):
     def stroke_count(self) -> int:
         return len(self._strokes)
 
+    def pen_strokes(self) -> tuple[np.ndarray, ...] | None:
+        """The pen's path, stroke by stroke ((k, 2) canvas-relative points, copies), the one
+        in progress included; None when the ink is not only that (erased, or a picture)."""
+        strokes = [*self._strokes, *([self._current] if self._current is not None else [])]
+        if not strokes or any(stroke.erase or stroke.picture is not None for stroke in strokes):
+            return None
+        return tuple(np.array(stroke.points, np.float64) for stroke in strokes)
+
     def image_array(self) -> np.ndarray:
         """A uint8 copy of the ink (side x side), safe to hand to another thread."""
         image = self._image

@@ -338,7 +338,14 @@ class Controller(QObject):
         self._canvas_changed = False
         self._awaiting_answer = True
         image = None if self._canvas.is_empty() else self._canvas.image_array()
-        request = PredictRequest(self._request_id, image, with_layers, self._with_saliency, self._inspected)
+        request = PredictRequest(
+            self._request_id,
+            image,
+            with_layers,
+            self._with_saliency,
+            self._inspected,
+            self._canvas.pen_strokes(),
+        )
         self.prediction_requested.emit(request)
         self._last_request_at = time.monotonic()
 

@@ -91,6 +91,7 @@ class Predictor(QObject):
                     request.with_saliency,
                     request.inspect,
                     self._detector,
+                    request.strokes,
                 ),
                 weights_version=self._version,
             )

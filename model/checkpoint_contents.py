@@ -62,16 +62,11 @@ def check_statistics(net: nn.Module) -> None:
 
 
 @torch.inference_mode()
-def check_answers(net: nn.Module) -> None:
+def check_answers(net: nn.Module, shape: tuple[int, ...] = (1, IMAGE_SIZE, IMAGE_SIZE)) -> None:
     """Finite weights can still overflow on the way through (1e38 times 784 pixels): the
-    network must give numbers for a blank, a full and a noisy picture."""
-    probes = torch.stack(
-        [
-            torch.zeros(1, IMAGE_SIZE, IMAGE_SIZE),
-            torch.ones(1, IMAGE_SIZE, IMAGE_SIZE),
-            torch.rand(1, IMAGE_SIZE, IMAGE_SIZE, generator=torch.Generator().manual_seed(0)),
-        ]
-    )
+    network must give numbers for a blank, a full and a noisy input of `shape`."""
+    noise = torch.rand(shape, generator=torch.Generator().manual_seed(0))
+    probes = torch.stack([torch.zeros(shape), torch.ones(shape), noise])
     was_training = net.training
     net.eval()
     try:
@@ -83,8 +78,11 @@ def check_answers(net: nn.Module) -> None:
         raise UnusableWeights("holds weights so large that the network's answers are not numbers")
 
 
-def load_weights(state: Any, net: nn.Module) -> None:
-    """Copy `state` into `net` after every check; UnusableWeights says what is wrong."""
+def load_weights(
+    state: Any, net: nn.Module, input_shape: tuple[int, ...] = (1, IMAGE_SIZE, IMAGE_SIZE)
+) -> None:
+    """Copy `state` into `net` after every check; UnusableWeights says what is wrong. The
+    network reads inputs of `input_shape` (one picture unless said)."""
     checked = check_tensors(state, net)
     check_finite(checked, "")
     try:
@@ -93,4 +91,4 @@ def load_weights(state: Any, net: nn.Module) -> None:
         raise UnusableWeights("does not match its network: its weights have other shapes or names") from error
     check_finite(net.state_dict(), " once stored as the network's 32-bit numbers (they are too large)")
     check_statistics(net)
-    check_answers(net)
+    check_answers(net, input_shape)

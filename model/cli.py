@@ -10,7 +10,6 @@ import argparse
 import json
 import sys
 import time
-import zipfile
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, replace
@@ -30,16 +29,14 @@ from .checkpoint import (
 from .cli_checks import (
     SentenceParser,
     UsageError,
-    check_detector,
     check_evaluate,
     check_train,
     os_error_sentence,
     pen_digits_to_train_on,
 )
+from .cli_detector import add_detector_command
 from .cli_export import add_export_command
-from .data import DataError, Dataset, find_mnist, load_dataset
-from .detector import DETECTOR_WEIGHTS
-from .detector_training import DETECTOR_EPOCHS
+from .data import DataError, Dataset, load_dataset
 from .messages import (
     ARCHITECTURES,
     OPTIMIZERS,
@@ -242,34 +239,6 @@ def command_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-def command_detector(args: argparse.Namespace) -> int:
-    """Train the digit detector that lets the window answer "I don't know"."""
-    from .detector import save_detector
-    from .detector_training import choose_threshold, load_sets, train_detector
-
-    check_detector(args)
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    mnist = find_mnist(args.data_dir)
-    if mnist is None:
-        raise DataError("MNIST was not found: give --data-dir")
-    print("rendering the training writers' digits, letters, symbols and scribbles...", file=sys.stderr)
-    try:
-        fit, held = load_sets(mnist, Path(args.strokes_dir), args.seed)
-    except (KeyError, ValueError, EOFError, zipfile.BadZipFile) as error:
-        raise DataError(f"the UNIPEN files in {args.strokes_dir} cannot be read ({error})") from error
-    if any(len(images) == 0 for images in held.values()):
-        raise DataError(f"the UNIPEN files in {args.strokes_dir} hold too few writers to train on")
-    print(f"fitting on {len(fit[1]):,} images ({int(fit[1].sum()):,} not digits)", file=sys.stderr)
-    net = train_detector(fit, epochs=args.epochs, seed=args.seed)
-    threshold, held_back = choose_threshold(net, held)
-    metadata = {"seed": args.seed, "epochs": args.epochs, "fit images": len(fit[1]), **held_back}
-    save_detector(args.out, net, threshold, metadata)
-    refused = ", ".join(f"{name} {share:.2%}" for name, share in held_back.items())
-    print(f"threshold {threshold:.3f} (held-back training writers: {refused}); saved {args.out}")
-    return 0
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = SentenceParser(prog="python -m model", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -334,16 +303,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--practice", action="store_true", help="fall back to the embedded practice set"
     )
     evaluate_parser.set_defaults(run=command_evaluate)
-    detector = sub.add_parser("detector", help='train the digit detector behind "I don\'t know"')
-    detector.add_argument("--data-dir", help="folder holding MNIST")
-    detector.add_argument("--strokes-dir", required=True, help="folder of the UNIPEN dev .npz files")
-    detector.add_argument(
-        "--epochs", type=float, default=DETECTOR_EPOCHS, help="passes over the rendered images"
-    )
-    detector.add_argument("--seed", type=int, default=0)
-    detector.add_argument("--threads", type=int, default=0, help="torch threads (default: torch's choice)")
-    detector.add_argument("--out", type=Path, default=DETECTOR_WEIGHTS)
-    detector.set_defaults(run=command_detector)
+    add_detector_command(sub)
     add_export_command(sub)
     return parser
 

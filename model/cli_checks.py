@@ -90,6 +90,7 @@ def check_evaluate(args: argparse.Namespace) -> None:
 def check_detector(args: argparse.Namespace) -> None:
     check_threads(args.threads)
     real_in_range("--epochs", args.epochs, 0.1, MAX_EPOCHS)
+    real_in_range("--path-epochs", args.path_epochs, 0.1, MAX_EPOCHS)
     whole_in_range("--seed", args.seed, 0, MAX_SEED)
     if not Path(args.strokes_dir).is_dir():
         raise ValueError(f"--strokes-dir: the folder {args.strokes_dir} does not exist")

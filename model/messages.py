@@ -257,6 +257,9 @@ class PredictRequest:
     with_layers: bool = True  # False: the activation view would not show them yet
     with_saliency: bool = False  # also where it looked (with the layers only): the overlay is on
     inspect: NeuronRef | None = None  # also inside this neuron: the inspector shows it
+    # The pen's path, when the ink is all strokes drawn on the canvas (no eraser, no picture):
+    # each stroke's points in writing order, canvas-relative; the digit detector reads it.
+    strokes: tuple[np.ndarray, ...] | None = None
 
 
 @dataclass(frozen=True)

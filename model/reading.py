@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -23,17 +24,19 @@ def read_drawing(
     with_saliency: bool = False,
     inspect: NeuronRef | None = None,
     detector: Detector | None = None,
+    strokes: Sequence[np.ndarray] | None = None,
 ) -> Prediction:
     """Preprocess a canvas image (uint8, ink bright) and run `net` on it; every layer's output
     comes with the answer unless `with_layers` is False (half the work), and with them where
     it looked when `with_saliency` is True and inside the neuron `inspect`. With a `detector`,
-    the answer says whether the drawing is a digit at all."""
+    the answer says whether the drawing is a digit at all, from the picture and, when given,
+    the `strokes` that drew it."""
     placed = None if image is None else preprocess_placed(image)
     if placed is None:
         return Prediction(request_id, None, inspection=_inspection(net, inspect, None))
     pixels, placement = placed
     tensor = torch.from_numpy(pixels)
-    judged = _judged(detector, pixels)
+    judged = _judged(detector, pixels, strokes)
     if not with_layers:
         return Prediction(request_id, net.probabilities(tensor), pixels, placement=placement, **judged)
     probabilities, layers = net.forward_with_activations(tensor)
@@ -50,11 +53,13 @@ def read_drawing(
     )
 
 
-def _judged(detector: Detector | None, pixels: np.ndarray) -> dict[str, Any]:
+def _judged(
+    detector: Detector | None, pixels: np.ndarray, strokes: Sequence[np.ndarray] | None
+) -> dict[str, Any]:
     if detector is None:
         return {}
-    not_a_digit = float(detector.not_a_digit(pixels)[0])
-    return {"not_a_digit": not_a_digit, "unknown": not_a_digit >= detector.threshold}
+    not_a_digit, unknown = detector.judge(pixels, strokes)
+    return {"not_a_digit": not_a_digit, "unknown": unknown}
 
 
 def _inspection(net: DigitNet, ref: NeuronRef | None, pixels: np.ndarray | None) -> NeuronInspection | None:

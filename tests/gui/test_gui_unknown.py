@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
-from gui_support import SEVEN, pixels_near
+import pytest
+from gui_support import SEVEN, drag_with, pixels_near
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
 from gui import theme
@@ -35,3 +37,28 @@ def test_a_scribble_is_answered_with_a_question_mark_and_a_digit_with_itself(qtb
     assert window.teach_bar.status.full_text() == PROMPT
     assert answer_coloured(window.probability_view) > 100  # the 7's bar, in the answer's colour
     assert not window.state.prediction.unknown and window.state.prediction.not_a_digit < 0.5
+
+
+def test_the_detector_reads_the_pen_path_of_what_was_drawn_and_only_that(qtbot, window) -> None:
+    """The strokes on the canvas go with the drawing to the detector, which judges from the
+    picture and the path together; once erased over (or a picture), from the picture alone."""
+    from model.detector import load_detector
+
+    detector = load_detector()
+    assert detector is not None and detector.joint is not None  # the shipped one reads paths
+    catcher = PredictionCatcher(window)
+    read_digit(window, catcher, [np.array(SEVEN), np.array([[0.3, 0.55], [0.7, 0.55]])])
+    strokes = window.canvas.pen_strokes()
+    assert strokes is not None and [len(s) > 1 for s in strokes] == [True, True]
+    assert all(((s >= 0) & (s <= 1)).all() for s in strokes)  # canvas-relative, in writing order
+    assert strokes[1][0, 0] < strokes[1][-1, 0]  # the bar, left to right as it was drawn
+    prediction = window.state.prediction
+    assert prediction.pixels is not None and prediction.not_a_digit is not None
+    joint = detector.judge(prediction.pixels, strokes)[0]
+    assert prediction.not_a_digit == pytest.approx(joint, abs=1e-5)
+    assert joint != pytest.approx(detector.judge(prediction.pixels, None)[0], rel=0.1)  # the path counts
+    drag_with(window.canvas, Qt.MouseButton.RightButton, [(0.05, 0.05), (0.1, 0.05)])  # erases
+    assert window.canvas.pen_strokes() is None
+    catcher.wait_for(window.controller.request_id, 5)
+    prediction = window.state.prediction
+    assert prediction.not_a_digit == pytest.approx(detector.judge(prediction.pixels, None)[0], abs=1e-5)

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from model.checkpoint import DEFAULT_WEIGHTS, load_checkpoint
-from model.detector import DETECTOR_WEIGHTS, DetectorNet, load_detector, save_detector
+from model.detector import DETECTOR_WEIGHTS, Detector, DetectorNet, load_detector, save_detector
 from model.detector_training import (
     MIRRORED,
     ON_ITS_SIDE,
@@ -40,7 +40,7 @@ def test_the_answer_is_unknown_only_over_the_threshold(tmp_path) -> None:
     image[40:240, 130:150] = 255
     for refuses in (True, False):
         path = tmp_path / f"{refuses}.pt"
-        save_detector(path, sure(DetectorNet(), refuses), 0.5, {"note": "test"})
+        save_detector(path, Detector(sure(DetectorNet(), refuses), 0.5, {"note": "test"}))
         detector = load_detector(path)
         assert detector is not None and detector.metadata == {"note": "test"}
         answer = read_drawing(digit_net, 1, image, with_layers=False, detector=detector)
@@ -55,12 +55,12 @@ def test_a_missing_damaged_or_foreign_detector_is_none(tmp_path) -> None:
     assert load_detector(tmp_path / "damaged.pt") is None
     torch.save({"format": "something else"}, tmp_path / "foreign.pt")
     assert load_detector(tmp_path / "foreign.pt") is None
-    save_detector(tmp_path / "bad-threshold.pt", DetectorNet(), 1.5, {})
+    save_detector(tmp_path / "bad-threshold.pt", Detector(DetectorNet(), 1.5, {}))
     assert load_detector(tmp_path / "bad-threshold.pt") is None
     net = DetectorNet()
     with torch.no_grad():
         net.layers[-1].bias.fill_(float("nan"))
-    save_detector(tmp_path / "nan.pt", net, 0.5, {})
+    save_detector(tmp_path / "nan.pt", Detector(net, 0.5, {}))
     assert load_detector(tmp_path / "nan.pt") is None
 
 
