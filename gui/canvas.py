@@ -28,6 +28,7 @@ INK = 255
 BACKGROUND = theme.CANVAS_MARGIN
 # The user's pen-width scale, relative to the pen the network was trained with (1.0).
 PEN_SCALE_MIN, PEN_SCALE_MAX, PEN_SCALE_DEFAULT = 0.5, 2.0, 1.0
+MAX_PATH_STROKES = 64  # more than any digit is written with: beyond, the picture judges alone
 
 
 @dataclass
@@ -118,9 +119,12 @@ class DrawingCanvas(QWidget):
 
     def pen_strokes(self) -> tuple[np.ndarray, ...] | None:
         """The pen's path, stroke by stroke ((k, 2) canvas-relative points, copies), the one
-        in progress included; None when the ink is not only that (erased, or a picture)."""
+        in progress included; None when the ink is not only that (erased, or a picture), or
+        has more strokes than any digit (copying thousands at each answer would cost)."""
         strokes = [*self._strokes, *([self._current] if self._current is not None else [])]
-        if not strokes or any(stroke.erase or stroke.picture is not None for stroke in strokes):
+        if not 0 < len(strokes) <= MAX_PATH_STROKES:
+            return None
+        if any(stroke.erase or stroke.picture is not None for stroke in strokes):
             return None
         return tuple(np.array(stroke.points, np.float64) for stroke in strokes)
 

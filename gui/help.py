@@ -21,8 +21,10 @@ neuron or a feature map to look inside it (<i>Ctrl+I</i>: the first layer): its 
 value for your drawing as the sum it is, <code>z = W·x + b</code>, then <code>relu</code>.</p>
 <p><b>Output: the network's answer</b> is the <b>output layer</b>: 10 neurons, one per digit,
 turned into probabilities by softmax. The ten always share out all the certainty, even for a
-letter; so a second, small network, trained on digits against letters, symbols and scribbles,
-judges first whether your drawing is a digit at all, and answers <b>?</b> when it is not.</p>
+letter; so two small networks, trained on digits against letters, symbols and scribbles,
+judge first whether your drawing is a digit at all, and the answer is <b>?</b> when it is not.
+One looks at the picture, the other follows the path your pen took: a 9 and an a can leave
+the same pixels, but the pen goes round them differently.</p>
 <h2>Learning</h2>
 <p>The <b>loss</b> (cross-entropy) measures how far the output is from the right answer.
 <b>Train</b> shows the network thousands of MNIST digits; after each batch it adjusts every

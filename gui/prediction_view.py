@@ -260,10 +260,11 @@ def saliency_image(saliency: np.ndarray) -> QImage:
 
 
 DETECTOR_HELP = (
-    "Is it a digit at all? A second, small network, trained on digits against letters, symbols "
-    "and scribbles, judges that; when it says no, the answer is ? (the bars still show what the "
-    "digit network would say, none of them as the answer). The digit network alone always picks "
-    "one of the ten digits."
+    "Is it a digit at all? Two small networks, trained on digits against letters, symbols and "
+    "scribbles, judge that together: one looks at the picture, the other follows the path the "
+    "pen took (a 9 and an a can leave the same pixels, but the pen goes round them differently). "
+    "When they say no, the answer is ? (the bars still show what the digit network would say, "
+    "none of them as the answer). The digit network alone always picks one of the ten digits."
 )
 
 

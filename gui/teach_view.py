@@ -11,7 +11,7 @@ from .state import TeachStatus
 
 PROMPT = "Wrong answer? Click the right digit, its bar, or press its key."
 # Under "?": why there is no answer, and what to do if the drawing is a digit after all.
-UNKNOWN_PROMPT = "A second network judged this no digit. If it is one, click it."
+UNKNOWN_PROMPT = "The digit detector judged this no digit. If it is one, click it."
 SHOWN_LOSSES = 3  # the drawing's loss at this many moments, first to last
 DIGIT_BUTTON_WIDTH = 28  # ten of them fit the answer column of the smallest window
 
@@ -91,7 +91,7 @@ def teach_sentence(teaching: TeachStatus, examples: int, unknown: bool = False) 
     elif misread:  # rehearsal or a run brought the old answer back
         learnt = f"Learnt {label} in {steps} steps, but it reads {read_as} again"
     elif unknown:  # the digit network learnt it; the digit detector, which does not learn, still says no
-        learnt = f"Learnt {label} in {steps} steps; the answer stays ?: the second network judges it no digit"
+        learnt = f"Learnt {label} in {steps} steps; the answer stays ?: the digit detector judges it no digit"
     else:
         learnt = f"Learnt {label} in {steps} steps"
     if not teaching.done:  # how far the rehearsal is comes before the loss: the line is cut to fit

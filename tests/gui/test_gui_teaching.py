@@ -433,6 +433,6 @@ def test_a_drawing_taught_a_digit_that_still_answers_a_question_mark_says_why() 
 
     state = taught_2(READS_2, 9)
     assert teach_sentence(state.teaching, 1, unknown=True).startswith(
-        "Learnt 2 in 9 steps; the answer stays ?: the second network judges it no digit · rehearsing"
+        "Learnt 2 in 9 steps; the answer stays ?: the digit detector judges it no digit · rehearsing"
     )
     assert "stays ?" not in teach_sentence(state.teaching, 1, unknown=False)

@@ -28,7 +28,7 @@ def test_a_scribble_is_answered_with_a_question_mark_and_a_digit_with_itself(qtb
         assert probabilities is not None and probabilities.shape == (10,)  # prediction_shown: the 10 still
         assert np.isclose(probabilities.sum(), 1.0)
         assert window.confidence_label.text() == "Not a digit I know"
-        assert "second, small network" in window.confidence_label.toolTip()
+        assert "path the pen took" in window.confidence_label.toolTip()
         assert window.state.prediction.unknown and window.probability_view.isVisible()
         assert answer_coloured(window.probability_view) == 0  # no bar is shown as the answer
         assert window.teach_bar.status.full_text() == UNKNOWN_PROMPT  # why, and what to do
@@ -62,3 +62,15 @@ def test_the_detector_reads_the_pen_path_of_what_was_drawn_and_only_that(qtbot, 
     catcher.wait_for(window.controller.request_id, 5)
     prediction = window.state.prediction
     assert prediction.not_a_digit == pytest.approx(detector.judge(prediction.pixels, None)[0], abs=1e-5)
+
+
+def test_more_strokes_than_any_digit_are_judged_from_the_picture(qtbot, window) -> None:
+    from gui.canvas import MAX_PATH_STROKES
+
+    for i in range(MAX_PATH_STROKES):
+        drag_with(window.canvas, Qt.MouseButton.LeftButton, [(0.1 + i / 100, 0.5), (0.1 + i / 100, 0.6)])
+    assert window.canvas.pen_strokes() is not None and len(window.canvas.pen_strokes()) == MAX_PATH_STROKES
+    drag_with(window.canvas, Qt.MouseButton.LeftButton, [(0.9, 0.5), (0.9, 0.6)])
+    assert window.canvas.pen_strokes() is None
+    window.canvas.undo()
+    assert window.canvas.pen_strokes() is not None
