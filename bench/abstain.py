@@ -11,6 +11,8 @@ predictionLabel) among:
   scribbles    the GUI fuzz test's drags through 8 random points, and model.scribbles' dots,
                dashes, specks and hatching (other seeds than training): at least 90%
 
+The window judges each drawing from its picture and the pen's path the canvas recorded.
+
 and the calibration of the digit network's probabilities on the 10,000 MNIST test digits
 (expected calibration error, 15 equal-width bins: at most 1%).
 
@@ -73,8 +75,13 @@ def main() -> int:
         probabilities = torch.softmax(net(images), dim=1).numpy()
     ece = calibration_error(probabilities, mnist.test_labels.astype(np.int64))
     refused_mnist = (detector.not_a_digit(images.numpy()[:, 0]) >= detector.threshold).mean()
-    print(f"MNIST test: expected calibration error {ece:.2%} (target <= 1%); refused {refused_mnist:.2%}")
-    print(f"detector threshold {detector.threshold:.3f}; trained with {detector.metadata}")
+    print(
+        f"MNIST test: expected calibration error {ece:.2%} (target <= 1%); "
+        f"refused {refused_mnist:.2%} (pictures without a pen's path: the picture's network alone)"
+    )
+    joint = "none" if detector.joint is None else f"{detector.joint.threshold:.3f}"
+    print(f"detector thresholds: picture alone {detector.threshold:.3f}, with the pen's path {joint}")
+    print(f"trained with {detector.metadata}")
 
     digits = load_unipen(args.strokes_dir / "unipen_digits_dev.npz")
     digits = digits.subset(digits.strict & ~np.array([is_training_writer(str(w)) for w in digits.writers]))
