@@ -11,10 +11,10 @@ predictionLabel) among:
   scribbles    the GUI fuzz test's drags through 8 random points, and model.scribbles' dots,
                dashes, specks and hatching (other seeds than training): at least 90%
 
-The window judges each drawing from its picture and the pen's path the canvas recorded.
-
 and the calibration of the digit network's probabilities on the 10,000 MNIST test digits
 (expected calibration error, 15 equal-width bins: at most 1%).
+
+The window judges each drawing from its picture and the pen's path the canvas recorded.
 
     python bench/abstain.py [--data-dir DIR] [--strokes-dir DIR] [--limit N] [--scribbles N]
 """

@@ -39,11 +39,19 @@ class Stroke:
     points: list[tuple[float, float]] = field(default_factory=list)
     pen_scale: float = PEN_SCALE_DEFAULT  # each stroke keeps its width through undo and resizing
     picture: QImage | None = None  # a digit put on the canvas: grey ink over the whole square
+    path: np.ndarray | None = None  # the points as a read-only array, once the stroke is finished
 
 
 # Grey ink in a 32-bit image: QPainter's fast path (anti-aliased strokes into 8-bit grey take
 # about 5 times longer) and the screen's own format (no conversion when it is shown).
 IMAGE_FORMAT = QImage.Format.Format_RGB32
+
+
+def points_array(stroke: Stroke) -> np.ndarray:
+    """A stroke's points as a read-only (k, 2) array, safe to hand to another thread."""
+    array = np.array(stroke.points, np.float64).reshape(-1, 2)
+    array.setflags(write=False)
+    return array
 
 
 def grey_image(pixels: np.ndarray) -> QImage:
@@ -126,7 +134,9 @@ class DrawingCanvas(QWidget):
             return None
         if any(stroke.erase or stroke.picture is not None for stroke in strokes):
             return None
-        return tuple(np.array(stroke.points, np.float64) for stroke in strokes)
+        paths = tuple(stroke.path if stroke.path is not None else points_array(stroke) for stroke in strokes)
+        # Ink beyond the edge is not in the picture: the path would judge another drawing.
+        return None if any(((path < 0) | (path > 1)).any() for path in paths) else paths
 
     def image_array(self) -> np.ndarray:
         """A uint8 copy of the ink (side x side), safe to hand to another thread."""
@@ -366,6 +376,7 @@ class DrawingCanvas(QWidget):
 
     def _finish(self) -> None:
         assert self._current is not None
+        self._current.path = points_array(self._current)  # shared with every request from now on
         self._strokes.append(self._current)
         self._current = None
         self._redo.clear()

@@ -273,8 +273,10 @@ def describe_answer(prediction: Prediction) -> tuple[str, str, str]:
     if prediction.probabilities is None:
         return "", "Draw a digit", ""
     digit, confidence = prediction.digit, prediction.confidence
-    judged = prediction.not_a_digit
-    why = "" if judged is None else f"{DETECTOR_HELP}\n\nThis drawing: {judged:.0%} likely not a digit."
+    judged, threshold = prediction.not_a_digit, prediction.unknown_from
+    why = "" if judged is None else f"{DETECTOR_HELP}\n\nThis drawing: {judged:.0%} likely not a digit"
+    if why and threshold is not None:  # chosen so that almost no real digit is refused
+        why += f" (the answer is ? from {threshold:.0%} on)."
     if prediction.unknown:
         return "?", "Not a digit I know", why
     return str(digit), f"{confidence:.0%} sure it is a {digit}", why

@@ -91,6 +91,8 @@ def check_detector(args: argparse.Namespace) -> None:
     check_threads(args.threads)
     real_in_range("--epochs", args.epochs, 0.1, MAX_EPOCHS)
     real_in_range("--path-epochs", args.path_epochs, 0.1, MAX_EPOCHS)
+    if args.picture_from is not None and not Path(args.picture_from).is_file():
+        raise ValueError(f"--picture-from: the file {args.picture_from} does not exist")
     whole_in_range("--seed", args.seed, 0, MAX_SEED)
     if not Path(args.strokes_dir).is_dir():
         raise ValueError(f"--strokes-dir: the folder {args.strokes_dir} does not exist")

@@ -30,13 +30,14 @@ def command_detector(args: argparse.Namespace) -> int:
     check_detector(args)
     if args.threads:
         torch.set_num_threads(args.threads)
+    made = None if args.picture_from is None else picture_made_before(args.picture_from)
     strokes_dir = Path(args.strokes_dir)
     try:
         digits = load_unipen(strokes_dir / "unipen_digits_dev.npz")
         characters = load_unipen(strokes_dir / "unipen_nondigits_dev.npz")
     except (KeyError, ValueError, EOFError, zipfile.BadZipFile) as error:
         raise DataError(f"the UNIPEN files in {strokes_dir} cannot be read ({error})") from error
-    picture = picture_network(args, digits, characters)
+    picture = made or picture_network(args, digits, characters)
     print(f"picture: threshold {picture.threshold:.3f}", file=sys.stderr)
     detector = with_pen_path(picture, digits, characters, args.seed, args.path_epochs)
     assert detector.joint is not None
@@ -48,16 +49,18 @@ def command_detector(args: argparse.Namespace) -> int:
     return 0
 
 
+def picture_made_before(path: Path) -> Detector:
+    """The picture's network of a detector file, with its threshold and what it was made with."""
+    made = load_detector(path)
+    if made is None:
+        raise DataError(f"{path} is not a digit detector digitpad can read")
+    picture_only = {name: value for name, value in made.metadata.items() if "joint" not in name}
+    return Detector(made.net, made.threshold, picture_only)
+
+
 def picture_network(args: argparse.Namespace, digits: StrokeDigits, characters: StrokeDigits) -> Detector:
     from .detector_training import choose_threshold, detector_sets, one_thread, train_detector
 
-    if args.picture_from is not None:
-        made = load_detector(args.picture_from)
-        if made is None:
-            raise DataError(f"{args.picture_from} is not a digit detector digitpad can read")
-        return Detector(
-            made.net, made.threshold, {k: v for k, v in made.metadata.items() if "joint" not in k}
-        )
     mnist = find_mnist(args.data_dir)
     if mnist is None:
         raise DataError("MNIST was not found: give --data-dir")
@@ -101,6 +104,8 @@ def with_pen_path(
         (image_logits(picture.net, images[0] / 255), image_logits(picture.net, images[1] / 255)),
         (path_logits(path_net, held_digits), path_logits(path_net, held_letters)),
     )
+    if not joint.is_usable():
+        raise DataError("the held-back writers are too few to join the two networks")
     metadata = {**picture.metadata, "path seed": seed, "path epochs": epochs, **figures}
     return Detector(picture.net, picture.threshold, metadata, path_net, joint)
 

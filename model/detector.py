@@ -5,7 +5,7 @@ shares out certainty among the digits whatever the input. So a second network, t
 digits (MNIST and real pen digits) against letters, symbols, made-up scribbles and digits
 mirrored or turned into no digit, gives the probability that the drawing is *not* a digit;
 from a threshold chosen on held-back writers (so that almost no real digit is refused), the
-window answers "?" instead of a digit. When the drawing was written on the canvas, a third
+window answers "?" instead of a digit. When the drawing was written on the canvas, another
 network reads the pen's path (model.pen_path) and the two judge together (Joint). Neither
 learns while the digit network trains: what a digit looks like does not change.
 """
@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Sequence
-from dataclasses import astuple, dataclass
+from dataclasses import asdict, astuple, dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -88,6 +88,9 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
     return np.asarray(0.5 * (1.0 + np.tanh(0.5 * np.asarray(x, np.float64))))
 
 
+JOINT_BOUND = 1e6  # no joint's number is larger, nor a spread or slope smaller than its inverse
+
+
 @dataclass(frozen=True)
 class Joint:
     """How the picture's and the path's logits judge together: each on the scale of the
@@ -112,12 +115,12 @@ class Joint:
         return sigmoid(self.slope * self.score(image, path) + self.intercept)
 
     def is_usable(self) -> bool:
-        values = astuple(self)
+        """Plain numbers of a sane size: a file's joint never makes a NaN or a flipped judge."""
         return (
-            all(type(v) is float and math.isfinite(v) for v in values)
-            and self.image_spread > 0
-            and self.path_spread > 0
-            and self.slope > 0
+            all(type(v) is float and math.isfinite(v) and abs(v) <= JOINT_BOUND for v in astuple(self))
+            and self.image_spread >= 1 / JOINT_BOUND
+            and self.path_spread >= 1 / JOINT_BOUND
+            and self.slope >= 1 / JOINT_BOUND
             and 0.0 < self.threshold < 1.0
         )
 
@@ -137,15 +140,28 @@ class Detector:
         """P(not a digit) of (N, 28, 28) or one (28, 28) image(s) in 0-1, from the picture."""
         return not_a_digit(self.net, pixels)
 
-    def judge(self, pixels: np.ndarray, strokes: Sequence[np.ndarray] | None = None) -> tuple[float, bool]:
-        """P(not a digit) of one drawing, and whether the answer is "?": from its picture and,
-        when the strokes that drew it are given, the pen's path."""
+    def judge(self, pixels: np.ndarray, strokes: Sequence[np.ndarray] | None = None) -> Judgement:
+        """How likely one drawing is no digit, from its picture and, when the strokes that
+        drew it are given, the pen's path."""
         image = image_logits(self.net, pixels)
         if self.path_net is None or self.joint is None or not strokes:
-            probability = float(sigmoid(image)[0])
-            return probability, probability >= self.threshold
-        probability = float(self.joint.probability(image, path_logits(self.path_net, [strokes]))[0])
-        return probability, probability >= self.joint.threshold
+            return Judgement(float(sigmoid(image)[0]), self.threshold, with_path=False)
+        joint = self.joint.probability(image, path_logits(self.path_net, [strokes]))
+        return Judgement(float(joint[0]), self.joint.threshold, with_path=True)
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """P(not a digit) of a drawing, and the probability from which the answer is "?" (the
+    picture alone and the picture with the path each have their own)."""
+
+    not_a_digit: float
+    threshold: float
+    with_path: bool
+
+    @property
+    def unknown(self) -> bool:
+        return self.not_a_digit >= self.threshold
 
 
 def save_detector(path: str | os.PathLike[str], detector: Detector) -> None:
@@ -158,7 +174,7 @@ def save_detector(path: str | os.PathLike[str], detector: Detector) -> None:
     }
     if detector.path_net is not None and detector.joint is not None:
         payload["path state"] = _state(detector.path_net)
-        payload["joint"] = dict(zip(Joint.__dataclass_fields__, astuple(detector.joint), strict=True))
+        payload["joint"] = asdict(detector.joint)
     write_atomically(path, lambda file: torch.save(payload, file))
 
 
@@ -196,10 +212,10 @@ def load_detector(path: str | os.PathLike[str] = DETECTOR_WEIGHTS) -> Detector |
     return None if joint is None else Detector(net.eval(), threshold, metadata, path_net.eval(), joint)
 
 
-def _joint(fields: object) -> Joint | None:
-    if not isinstance(fields, dict) or set(fields) != set(Joint.__dataclass_fields__):
+def _joint(stored: object) -> Joint | None:
+    if not isinstance(stored, dict) or set(stored) != {field.name for field in fields(Joint)}:
         return None
-    joint = Joint(**fields)
+    joint = Joint(**stored)
     return joint if joint.is_usable() else None
 
 

@@ -15,7 +15,6 @@ import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -26,7 +25,7 @@ from .detector import DetectorNet, not_a_digit
 from .preprocess import preprocess, to_uint8
 from .rasterise import render_strokes
 from .scribbles import scribble
-from .strokes import PEN_WIDTH_FRACTION, StrokeDigits, fit_to_canvas, is_training_writer, load_unipen
+from .strokes import PEN_WIDTH_FRACTION, StrokeDigits, fit_to_canvas, is_training_writer
 from .training import random_affine
 
 RENDER_SIZE = 112  # pixels, as for the pen digits the digit network trains on (model.rasterise)
@@ -184,12 +183,3 @@ def one_thread() -> Iterator[None]:
         yield
     finally:
         torch.set_num_threads(before)
-
-
-def load_sets(
-    mnist: Dataset, strokes_dir: Path, seed: int
-) -> tuple[tuple[np.ndarray, np.ndarray], dict[str, np.ndarray]]:
-    digits = load_unipen(strokes_dir / "unipen_digits_dev.npz")
-    characters = load_unipen(strokes_dir / "unipen_nondigits_dev.npz")
-    with one_thread():
-        return detector_sets(mnist, digits.subset(digits.strict), characters, seed)

@@ -276,6 +276,7 @@ class Prediction:
     inspection: NeuronInspection | None = None  # the neuron asked for (weights only without a drawing)
     not_a_digit: float | None = None  # the digit detector's probability that the drawing is no digit
     unknown: bool = False  # ... over its threshold: the answer is "I don't know"
+    unknown_from: float | None = None  # that threshold (the picture alone, or with the pen's path)
 
     @property
     def digit(self) -> int | None:

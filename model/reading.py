@@ -58,8 +58,8 @@ def _judged(
 ) -> dict[str, Any]:
     if detector is None:
         return {}
-    not_a_digit, unknown = detector.judge(pixels, strokes)
-    return {"not_a_digit": not_a_digit, "unknown": unknown}
+    judged = detector.judge(pixels, strokes)
+    return {"not_a_digit": judged.not_a_digit, "unknown": judged.unknown, "unknown_from": judged.threshold}
 
 
 def _inspection(net: DigitNet, ref: NeuronRef | None, pixels: np.ndarray | None) -> NeuronInspection | None:

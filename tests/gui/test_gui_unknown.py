@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from gui_support import SEVEN, drag_with, pixels_near
 from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QWidget
 
 from gui import theme
@@ -54,14 +55,46 @@ def test_the_detector_reads_the_pen_path_of_what_was_drawn_and_only_that(qtbot, 
     assert strokes[1][0, 0] < strokes[1][-1, 0]  # the bar, left to right as it was drawn
     prediction = window.state.prediction
     assert prediction.pixels is not None and prediction.not_a_digit is not None
-    joint = detector.judge(prediction.pixels, strokes)[0]
+    joint = detector.judge(prediction.pixels, strokes).not_a_digit
     assert prediction.not_a_digit == pytest.approx(joint, abs=1e-5)
-    assert joint != pytest.approx(detector.judge(prediction.pixels, None)[0], rel=0.1)  # the path counts
+    assert joint != pytest.approx(detector.judge(prediction.pixels, None).not_a_digit, rel=0.1)  # path counts
+    assert f"? from {detector.joint.threshold:.0%} on" in window.confidence_label.toolTip()
     drag_with(window.canvas, Qt.MouseButton.RightButton, [(0.05, 0.05), (0.1, 0.05)])  # erases
     assert window.canvas.pen_strokes() is None
     catcher.wait_for(window.controller.request_id, 5)
     prediction = window.state.prediction
-    assert prediction.not_a_digit == pytest.approx(detector.judge(prediction.pixels, None)[0], abs=1e-5)
+    assert prediction.not_a_digit == pytest.approx(
+        detector.judge(prediction.pixels, None).not_a_digit, abs=1e-5
+    )
+    assert f"? from {detector.threshold:.0%} on" in window.confidence_label.toolTip()  # the picture's own
+
+
+def test_the_path_is_only_of_pen_strokes_inside_the_canvas(qtbot, window) -> None:
+    canvas = window.canvas
+    QTest.mousePress(
+        canvas,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+        canvas.widget_point(0.2, 0.2).toPoint(),
+    )
+    QTest.mouseMove(canvas, canvas.widget_point(0.5, 0.5).toPoint())
+    in_progress = canvas.pen_strokes()
+    assert (
+        in_progress is not None and len(in_progress) == 1 and len(in_progress[0]) == 2
+    )  # the stroke under way
+    QTest.mouseMove(canvas, canvas.widget_point(1.5, 0.5).toPoint())  # on, past the edge
+    QTest.mouseRelease(
+        canvas,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+        canvas.widget_point(1.5, 0.5).toPoint(),
+    )
+    assert canvas.pen_strokes() is None  # ink past the edge is not in the picture
+    canvas.clear()
+    drag_with(canvas, Qt.MouseButton.LeftButton, [(0.3, 0.3), (0.6, 0.6)])
+    assert canvas.pen_strokes() is not None
+    canvas.show_digit(np.zeros((28, 28), np.uint8))  # a digit from Where it fails
+    assert canvas.pen_strokes() is None
 
 
 def test_more_strokes_than_any_digit_are_judged_from_the_picture(qtbot, window) -> None:

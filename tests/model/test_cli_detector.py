@@ -30,16 +30,19 @@ def test_the_path_network_joins_a_picture_network_made_before(tmp_path, capsys) 
     # The threshold refuses 1% of the held-back writers' digits, whatever this briefly trained
     # network is worth.
     assert detector.metadata["joint: pen digits refused"] == pytest.approx(0.01, abs=0.005)
-    p, unknown = detector.judge(np.zeros((28, 28), np.float32), [np.array([[0.1, 0.1], [0.9, 0.9]])])
-    assert 0 <= p <= 1 and unknown == (p >= detector.joint.threshold)
+    judged = detector.judge(np.zeros((28, 28), np.float32), [np.array([[0.1, 0.1], [0.9, 0.9]])])
+    assert 0 <= judged.not_a_digit <= 1 and judged.threshold == detector.joint.threshold
 
 
-def test_a_picture_network_that_cannot_be_read_is_one_line(tmp_path, capsys) -> None:
-    (tmp_path / "picture.pt").write_bytes(b"not a detector")
-    for name in ("unipen_digits_dev.npz", "unipen_nondigits_dev.npz"):
-        if STROKES.is_dir():
-            (tmp_path / name).symlink_to(STROKES / name)
-    picture, out = str(tmp_path / "picture.pt"), str(tmp_path / "out.pt")
-    code = main(["detector", "--strokes-dir", str(tmp_path), "--picture-from", picture, "--out", out])
+@pytest.mark.parametrize("content", [b"not a detector", None])
+def test_a_picture_network_that_cannot_be_read_or_is_missing_is_one_line(tmp_path, capsys, content) -> None:
+    picture, out = tmp_path / "picture.pt", tmp_path / "out.pt"
+    if content is not None:
+        picture.write_bytes(content)
+    code = main(
+        ["detector", "--strokes-dir", str(tmp_path), "--picture-from", str(picture), "--out", str(out)]
+    )
     lines = capsys.readouterr().err.strip().splitlines()
-    assert code == 2 and len(lines) == 1 and lines[0].startswith("error: ")
+    assert code == 2 and len(lines) == 1 and lines[0].startswith("error: ") and not out.exists()
+    assert "picture.pt" in lines[0]  # before the strokes are read: this folder holds none
+    assert ("does not exist" in lines[0]) is (content is None)

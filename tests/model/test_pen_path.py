@@ -70,12 +70,14 @@ def test_augmented_strokes_are_the_same_drawing_turned_slanted_and_stretched_a_l
         assert 0 < np.abs(other[0] - SEVEN[0]).max() < 0.5
 
 
-def test_logistic_fit_recovers_a_known_curve() -> None:
+def test_logistic_fit_recovers_a_known_curve_as_if_both_labels_were_equally_common() -> None:
+    """Scores of label 0 ~ N(-1, 1), of label 1 ~ N(1, 1): with equal shares, P(1 | score) is
+    sigmoid(2 * score). Three times as many 1s change nothing: the shares are evened out."""
     rng = np.random.default_rng(1)
-    scores = rng.normal(size=20000)
-    labels = (rng.random(20000) < 1 / (1 + np.exp(-(2.0 * scores - 1.0)))).astype(np.float64)
+    scores = np.r_[rng.normal(-1, 1, 5000), rng.normal(1, 1, 15000)]
+    labels = np.repeat([0.0, 1.0], [5000, 15000])
     slope, intercept = logistic_fit(scores, labels)
-    assert slope == pytest.approx(2.0, abs=0.15) and intercept == pytest.approx(-1.0, abs=0.1)
+    assert slope == pytest.approx(2.0, abs=0.1) and intercept == pytest.approx(0.0, abs=0.06)
 
 
 def test_the_joint_threshold_refuses_one_percent_of_the_held_back_digits() -> None:
@@ -107,15 +109,17 @@ def test_the_path_joins_the_picture_only_when_there_are_strokes(tmp_path) -> Non
     detector = Detector(picture, 0.5, {"note": "test"}, path, joint)  # type: ignore[arg-type]
     pixels = np.zeros((28, 28), np.float32)
     # The picture alone: sigmoid(-2) = 0.12, a digit.
-    p, unknown = detector.judge(pixels, None)
-    assert p == pytest.approx(1 / (1 + np.exp(2.0))) and not unknown
+    judged = detector.judge(pixels, None)
+    assert judged.not_a_digit == pytest.approx(1 / (1 + np.exp(2.0))) and not judged.unknown
+    assert judged.threshold == 0.5 and not judged.with_path
     # With the path: score 0.5 * 0 + 0.5 * 6 / 2 = 1.5, sigmoid 0.82 >= 0.7: not a digit.
-    p, unknown = detector.judge(pixels, SEVEN)
-    assert p == pytest.approx(1 / (1 + np.exp(-1.5))) and unknown
+    judged = detector.judge(pixels, SEVEN)
+    assert judged.not_a_digit == pytest.approx(1 / (1 + np.exp(-1.5))) and judged.unknown
+    assert judged.threshold == 0.7 and judged.with_path
     save_detector(tmp_path / "joint.pt", detector)
     again = load_detector(tmp_path / "joint.pt")
     assert again is not None and again.joint == joint and again.metadata == {"note": "test"}
-    assert again.judge(pixels, SEVEN) == pytest.approx((p, True))
+    assert again.judge(pixels, SEVEN) == judged
 
 
 def test_a_damaged_joint_or_path_network_makes_the_file_unreadable(tmp_path) -> None:
@@ -124,6 +128,9 @@ def test_a_damaged_joint_or_path_network_makes_the_file_unreadable(tmp_path) -> 
     payload = torch.load(tmp_path / "good.pt", weights_only=True)
     for name, damage in {
         "nan": {"joint": {**payload["joint"], "image_spread": float("nan")}},
+        "huge": {"joint": {**payload["joint"], "image_mean": 1e300, "path_mean": -1e300}},
+        "tiny spread": {"joint": {**payload["joint"], "image_spread": 1e-308}},
+        "flipped": {"joint": {**payload["joint"], "slope": -1.0}},
         "zero-spread": {"joint": {**payload["joint"], "path_spread": 0.0}},
         "threshold": {"joint": {**payload["joint"], "threshold": 1.0}},
         "missing field": {"joint": {k: v for k, v in payload["joint"].items() if k != "slope"}},
