@@ -22,9 +22,11 @@ value for your drawing as the sum it is, <code>z = W·x + b</code>, then <code>r
 <p><b>Output: the network's answer</b> is the <b>output layer</b>: 10 neurons, one per digit,
 turned into probabilities by softmax. The ten always share out all the certainty, even for a
 letter; so two small networks, trained on digits against letters, symbols and scribbles,
-judge first whether your drawing is a digit at all, and the answer is <b>?</b> when it is not.
+judge first whether your drawing is a digit at all (the <b>digit detector</b>), and the
+answer is <b>?</b> when it is not; the bars then still show what the digit network would say.
 One looks at the picture, the other follows the path your pen took: a 9 and an a can leave
-the same pixels, but the pen goes round them differently.</p>
+the same pixels, but the pen goes round them differently. The detector does not learn: if
+your drawing is a digit, click it, and the digit network answers it from then on.</p>
 <h2>Learning</h2>
 <p>The <b>loss</b> (cross-entropy) measures how far the output is from the right answer.
 <b>Train</b> shows the network thousands of MNIST digits; after each batch it adjusts every

@@ -281,6 +281,7 @@ class MainWindow(QMainWindow):
         self.neuron_dialog.set_prediction(prediction)
         answer, sentence, why = describe_answer(prediction)
         self.prediction_label.setText(answer)
+        self.prediction_label.setToolTip(why)
         self.confidence_label.setText(sentence)
         self.confidence_label.setToolTip(why)
         self.probability_view.set_probabilities(prediction.probabilities, answered=not prediction.unknown)

@@ -260,11 +260,12 @@ def saliency_image(saliency: np.ndarray) -> QImage:
 
 
 DETECTOR_HELP = (
-    "Is it a digit at all? Two small networks, trained on digits against letters, symbols and "
-    "scribbles, judge that together: one looks at the picture, the other follows the path the "
-    "pen took (a 9 and an a can leave the same pixels, but the pen goes round them differently). "
-    "When they say no, the answer is ? (the bars still show what the digit network would say, "
-    "none of them as the answer). The digit network alone always picks one of the ten digits."
+    "Is it a digit at all? The digit detector judges that: two small networks trained on digits "
+    "against letters, symbols and scribbles, one looking at the picture, the other following the "
+    "path the pen took (a 9 and an a can leave the same pixels, but the pen goes round them "
+    "differently). When it says no, the answer is ?, and the bars show what the digit network, "
+    "the one you train, would say, none of them taken as the answer: alone it always picks one "
+    "of the ten digits."
 )
 
 
@@ -279,4 +280,6 @@ def describe_answer(prediction: Prediction) -> tuple[str, str, str]:
         why += f" (the answer is ? from {threshold:.0%} on)."
     if prediction.unknown:
         return "?", "Not a digit I know", why
+    if prediction.vouched:
+        why += "\n\nYou taught this drawing a digit, so its ? is set aside: the digit network answers."
     return str(digit), f"{confidence:.0%} sure it is a {digit}", why

@@ -271,6 +271,10 @@ class AppState(QObject):
         self.download_changed.emit(status)
 
     def set_prediction(self, prediction: Prediction) -> None:
+        """The answer shown; for the drawing the user taught a digit, never "?" (they said it is one)."""
+        teaching = self._teaching
+        if prediction.unknown and teaching.label is not None and teaching.on_canvas:
+            prediction = replace(prediction, unknown=False, vouched=True)
         self._prediction = prediction
         self.prediction_changed.emit(prediction)
         teaching, learnt = self._teaching, self._learnt_version
@@ -285,6 +289,8 @@ class AppState(QObject):
         before = None if self._prediction is None else self._prediction.probabilities
         self._teaching = TeachStatus(label, before, during_run=self._run.state in ("running", "paused"))
         self._learnt_version = None
+        if self._prediction is not None and self._prediction.unknown:
+            self.set_prediction(self._prediction)  # the user said it is a digit
         self.teaching_changed.emit(self._teaching)
 
     def correction_learnt(self, label: int, version: int) -> None:

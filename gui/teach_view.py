@@ -11,7 +11,7 @@ from .state import TeachStatus
 
 PROMPT = "Wrong answer? Click the right digit, its bar, or press its key."
 # Under "?": why there is no answer, and what to do if the drawing is a digit after all.
-UNKNOWN_PROMPT = "The digit detector judged this no digit. If it is one, click it."
+UNKNOWN_PROMPT = "The digit detector says this is no digit. If it is one, click it."
 SHOWN_LOSSES = 3  # the drawing's loss at this many moments, first to last
 DIGIT_BUTTON_WIDTH = 28  # ten of them fit the answer column of the smallest window
 
@@ -66,12 +66,10 @@ class TeachBar(QWidget):
         """What the correction under way (or the last one) did to the drawing's loss; without one,
         the prompt (under a "?" answer, why there is none)."""
         prompt = UNKNOWN_PROMPT if unknown else PROMPT
-        self.status.set_full_text(
-            prompt if teaching.label is None else teach_sentence(teaching, examples, unknown)
-        )
+        self.status.set_full_text(prompt if teaching.label is None else teach_sentence(teaching, examples))
 
 
-def teach_sentence(teaching: TeachStatus, examples: int, unknown: bool = False) -> str:
+def teach_sentence(teaching: TeachStatus, examples: int) -> str:
     """'Learning 7 · loss 4.21 → 1.30 → 0.35' (the loss of the drawing itself), then how it ended,
     as the answers shown since then read the drawing; the most telling words first, since the
     line is cut to fit."""
@@ -90,8 +88,6 @@ def teach_sentence(teaching: TeachStatus, examples: int, unknown: bool = False) 
         learnt = f"Still read as {read_as} after {steps} steps"
     elif misread:  # rehearsal or a run brought the old answer back
         learnt = f"Learnt {label} in {steps} steps, but it reads {read_as} again"
-    elif unknown:  # the digit network learnt it; the digit detector, which does not learn, still says no
-        learnt = f"Learnt {label} in {steps} steps; the answer stays ?: the digit detector judges it no digit"
     else:
         learnt = f"Learnt {label} in {steps} steps"
     if not teaching.done:  # how far the rehearsal is comes before the loss: the line is cut to fit

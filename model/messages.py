@@ -277,6 +277,7 @@ class Prediction:
     not_a_digit: float | None = None  # the digit detector's probability that the drawing is no digit
     unknown: bool = False  # ... over its threshold: the answer is "I don't know"
     unknown_from: float | None = None  # that threshold (the picture alone, or with the pen's path)
+    vouched: bool = False  # the user taught this drawing a digit: the detector's "?" is set aside
 
     @property
     def digit(self) -> int | None:

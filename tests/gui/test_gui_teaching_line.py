@@ -145,13 +145,19 @@ def test_the_last_corrections_steps_reported_late_leave_the_next_one_alone() -> 
     assert teach_sentence(state.teaching, 1).startswith("Learning 4…")
 
 
-def test_a_drawing_taught_a_digit_that_still_answers_a_question_mark_says_why() -> None:
-    """The digit network learns the correction; the second network, which judges "no digit",
-    does not learn: the line says why the answer stays "?"."""
-    from gui.teach_view import teach_sentence
+def test_a_drawing_taught_a_digit_is_answered_though_the_detector_says_no() -> None:
+    """ "If it is one, click it": once the user says the drawing is a digit, its "?" is set
+    aside (the detector does not learn) and the digit network answers, until another drawing."""
+    from gui.state import AppState
+    from model.messages import Prediction
 
-    state = taught_2(READS_2, 9)
-    assert teach_sentence(state.teaching, 1, unknown=True).startswith(
-        "Learnt 2 in 9 steps; the answer stays ?: the digit detector judges it no digit · rehearsing"
-    )
-    assert "stays ?" not in teach_sentence(state.teaching, 1, unknown=False)
+    state = AppState()
+    state.set_prediction(Prediction(1, READS_4, not_a_digit=0.9, unknown=True, unknown_from=0.75))
+    assert state.prediction.unknown and not state.prediction.vouched
+    state.begin_teaching(2)
+    assert not state.prediction.unknown and state.prediction.vouched  # at once, before any step
+    state.set_prediction(Prediction(2, READS_2, not_a_digit=0.9, unknown=True, unknown_from=0.75))
+    assert not state.prediction.unknown and state.prediction.digit == 2
+    state.drawing_changed()
+    state.set_prediction(Prediction(3, READS_4, not_a_digit=0.9, unknown=True, unknown_from=0.75))
+    assert state.prediction.unknown and not state.prediction.vouched  # another drawing: the detector again

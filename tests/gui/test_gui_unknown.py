@@ -107,3 +107,14 @@ def test_more_strokes_than_any_digit_are_judged_from_the_picture(qtbot, window) 
     assert window.canvas.pen_strokes() is None
     window.canvas.undo()
     assert window.canvas.pen_strokes() is not None
+
+
+def test_clicking_a_digit_under_a_question_mark_answers_with_the_digit_network(qtbot, window) -> None:
+    catcher = PredictionCatcher(window)
+    read_digit(window, catcher, scribble(np.random.default_rng(3), "hatch"), timeout=30)
+    assert window.prediction_label.text() == "?"
+    window.teach_bar.buttons[7].click()
+    assert window.prediction_label.text() != "?"  # at once: the user said it is a digit
+    assert "set aside" in window.confidence_label.toolTip()
+    assert answer_coloured(window.probability_view) > 100  # a bar is the answer again
+    qtbot.waitUntil(lambda: window.prediction_label.text() == "7", timeout=60000)  # once learnt
