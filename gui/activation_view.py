@@ -47,6 +47,11 @@ DETAIL_WRAP.setWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
 LENS_SCALE = 6  # a hovered feature map is shown this many times larger than its pixels
 
 
+def digit_label_step(cell_height: float, text_height: float) -> int:
+    """Label every n-th output neuron, so that labels never overlap in a short window."""
+    return max(1, math.ceil(0.9 * text_height / max(cell_height, 1e-6)))
+
+
 @dataclass(frozen=True)
 class UnitUnderPointer:
     column: int
@@ -331,7 +336,8 @@ class ActivationView(QWidget):
     @staticmethod
     def _draw_digit_labels(painter: QPainter, pic: LayerPicture, target: QRectF) -> None:
         cell = target.height() / pic.image.height()
-        for digit in range(pic.image.height()):
+        step = digit_label_step(cell, painter.fontMetrics().height())
+        for digit in range(0, pic.image.height(), step):
             painter.drawText(
                 QRectF(target.right() + 2, target.top() + digit * cell, 14, cell),
                 Qt.AlignmentFlag.AlignVCenter,

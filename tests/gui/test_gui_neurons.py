@@ -123,3 +123,12 @@ def test_where_it_fails_and_rewind_open_on_the_screen_beside_the_window(qtbot, w
             placed.right() <= screen.right() or placed.left() == screen.left()
         ), (placed, screen)
         dialog.close()
+
+
+def test_output_labels_thin_out_when_the_window_is_short() -> None:
+    from gui.activation_view import digit_label_step
+
+    assert digit_label_step(cell_height=16, text_height=14) == 1  # every digit
+    assert digit_label_step(cell_height=5, text_height=14) == 3  # 0, 3, 6, 9: never overlapping
+    assert all(digit_label_step(cell, 14) * cell >= 0.9 * 14 for cell in (1, 2.5, 4, 7, 9))
+    assert digit_label_step(cell_height=0, text_height=14) >= 10  # no room: the first label only
