@@ -81,8 +81,8 @@ def with_pen_path(
     picture: Detector, digits: StrokeDigits, characters: StrokeDigits, seed: int, epochs: float
 ) -> Detector:
     """The picture's detector with the pen path's network, joined on the held-back writers."""
-    from .detector_training import one_thread, render
-    from .pen_path_training import fit_joint, path_sets, train_pen_path, training_strokes
+    from .detector_training import one_thread, render, training_strokes
+    from .pen_path_training import fit_joint, path_sets, train_pen_path
 
     fit = path_sets(digits, characters, seed)
     if len(fit[1]) == 0 or not (fit[1] == 0).any():

@@ -15,6 +15,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from typing import TypeVar
 
 import numpy as np
 import torch
@@ -27,6 +28,8 @@ from .rasterise import render_strokes
 from .scribbles import scribble
 from .strokes import PEN_WIDTH_FRACTION, StrokeDigits, fit_to_canvas, is_training_writer
 from .training import random_affine
+
+NetT = TypeVar("NetT", bound=torch.nn.Module)
 
 RENDER_SIZE = 112  # pixels, as for the pen digits the digit network trains on (model.rasterise)
 PEN_DIGIT_RENDERS = 8  # renderings of each training pen digit: few writers, so vary them more
@@ -94,21 +97,31 @@ def turned_digits(images: np.ndarray, labels: np.ndarray, count: int, rng: np.ra
     return np.ascontiguousarray(np.stack(out)) if out else np.zeros((0, 28, 28), np.uint8)
 
 
+def training_strokes(
+    digits: StrokeDigits, characters: StrokeDigits, held: bool
+) -> tuple[list[Sequence[np.ndarray]], list[Sequence[np.ndarray]]]:
+    """The strict digits and letters of the training writers: those held back, or the others."""
+
+    def chosen(data: StrokeDigits) -> list[Sequence[np.ndarray]]:
+        mask = data.strict & np.array(
+            [is_training_writer(str(w)) and held_back(str(w)) == held for w in data.writers]
+        )
+        return [data.strokes[i] for i in np.flatnonzero(mask)]
+
+    return chosen(digits), chosen(characters)
+
+
 def detector_sets(
     mnist: Dataset, digits: StrokeDigits, characters: StrokeDigits, seed: int = 0
 ) -> tuple[tuple[np.ndarray, np.ndarray], dict[str, np.ndarray]]:
     """(images, is-not-a-digit labels) to fit on; and the held-back writers' images (and MNIST
     digits left out of the fit) to choose the threshold on, by kind."""
     rng = np.random.default_rng(seed)
-    mine = np.array([is_training_writer(str(w)) for w in digits.writers])
-    back = np.array([held_back(str(w)) for w in digits.writers])
-    mine_chars = np.array([is_training_writer(str(w)) for w in characters.writers]) & characters.strict
-    back_chars = np.array([held_back(str(w)) for w in characters.writers])
+    pen_digits, not_digits = training_strokes(digits, characters, held=False)
+    held_digits, held_characters = training_strokes(digits, characters, held=True)
     mnist_back = rng.choice(len(mnist.train_images), 5000, replace=False)
     keep = np.ones(len(mnist.train_images), bool)
     keep[mnist_back] = False
-    pen_digits = [digits.strokes[i] for i in np.flatnonzero(mine & ~back)]
-    not_digits = [characters.strokes[i] for i in np.flatnonzero(mine_chars & ~back_chars)]
     yes = [mnist.train_images[keep], *(render(pen_digits, rng) for _ in range(PEN_DIGIT_RENDERS))]
     no = [
         *(render(not_digits, rng) for _ in range(CHARACTER_RENDERS)),
@@ -123,10 +136,8 @@ def detector_sets(
     fit = (np.concatenate([fit_yes, fit_no]), labels)
     held = {
         "MNIST digits": mnist.train_images[mnist_back],
-        "pen digits": render([digits.strokes[i] for i in np.flatnonzero(mine & back)], rng),
-        "letters and symbols": render(
-            [characters.strokes[i] for i in np.flatnonzero(mine_chars & back_chars)], rng
-        ),
+        "pen digits": render(held_digits, rng),
+        "letters and symbols": render(held_characters, rng),
         "scribbles": scribbles(2000, rng),
         "polylines": polylines(1000, rng),
     }
@@ -136,13 +147,34 @@ def detector_sets(
 def train_detector(
     fit: tuple[np.ndarray, np.ndarray], epochs: float = DETECTOR_EPOCHS, batch_size: int = 256, seed: int = 0
 ) -> DetectorNet:
-    """Adam under a one-cycle schedule; digits and not-digits weigh the same in the loss."""
+    """The picture's network, each batch turned, scaled and shifted a little (fit_not_a_digit)."""
     torch.manual_seed(seed)
     generator = torch.Generator().manual_seed(seed)
     x = torch.from_numpy(fit[0]).float().div_(255).unsqueeze(1)
-    y = torch.from_numpy(fit[1])
-    positive_weight = float((y == 0).sum() / max(1, int((y == 1).sum())))
-    net = DetectorNet()
+    return fit_not_a_digit(
+        DetectorNet(),
+        x,
+        torch.from_numpy(fit[1]),
+        epochs,
+        batch_size,
+        generator,
+        lambda batch: random_affine(batch, generator),
+    )
+
+
+def fit_not_a_digit(
+    net: NetT,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    epochs: float,
+    batch_size: int,
+    generator: torch.Generator | None = None,
+    augment: Callable[[torch.Tensor], torch.Tensor] | None = None,
+) -> NetT:
+    """Fit `net`'s logits of "not a digit" (y = 1) to random batches of `x`, `augment`ed, by
+    Adam under a one-cycle schedule; digits and not-digits weigh the same in the loss. Batches
+    are drawn from `generator` (torch's own when None). The detector's two networks train so."""
+    positive_weight = torch.tensor(float((y == 0).sum() / max(1, int((y == 1).sum()))))
     steps = int(epochs * len(y) / batch_size)
     optimizer = torch.optim.Adam(net.parameters(), lr=3e-3)
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=3e-3, total_steps=steps)
@@ -150,8 +182,8 @@ def train_detector(
     started = time.perf_counter()
     for step in range(steps):
         pick = torch.randint(len(y), (batch_size,), generator=generator)
-        logits = net(random_affine(x[pick], generator))
-        loss = F.binary_cross_entropy_with_logits(logits, y[pick], pos_weight=torch.tensor(positive_weight))
+        batch = x[pick] if augment is None else augment(x[pick])
+        loss = F.binary_cross_entropy_with_logits(net(batch), y[pick], pos_weight=positive_weight)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()  # type: ignore[no-untyped-call]
         optimizer.step()

@@ -7,9 +7,6 @@ choose the threshold. Only recorded strokes have a path, so MNIST is not used he
 
 from __future__ import annotations
 
-import sys
-import time
-from collections.abc import Sequence
 from dataclasses import replace
 
 import numpy as np
@@ -17,10 +14,10 @@ import torch
 import torch.nn.functional as F
 
 from .detector import Joint
-from .detector_training import held_back
+from .detector_training import fit_not_a_digit, training_strokes
 from .pen_path import PenPathNet, augmented, pen_path
 from .scribbles import scribble
-from .strokes import StrokeDigits, is_training_writer
+from .strokes import StrokeDigits
 
 PEN_DIGIT_COPIES = 12  # each training pen digit, turned, slanted and stretched differently
 CHARACTER_COPIES = 3  # each letter and symbol: there are about nine of them to each digit
@@ -28,20 +25,6 @@ PATH_SCRIBBLES = 8000
 PATH_POLYLINES = 4000
 PATH_EPOCHS = 8.0
 JOINT_DIGIT_REFUSALS = 0.01  # of the held-back pen digits: sets the threshold
-
-
-def training_strokes(
-    digits: StrokeDigits, characters: StrokeDigits, held: bool
-) -> tuple[list[Sequence[np.ndarray]], list[Sequence[np.ndarray]]]:
-    """The strict digits and letters of the training writers: those held back, or the others."""
-
-    def chosen(data: StrokeDigits) -> list[Sequence[np.ndarray]]:
-        mask = data.strict & np.array(
-            [is_training_writer(str(w)) and held_back(str(w)) == held for w in data.writers]
-        )
-        return [data.strokes[i] for i in np.flatnonzero(mask)]
-
-    return chosen(digits), chosen(characters)
 
 
 def path_sets(digits: StrokeDigits, characters: StrokeDigits, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -59,29 +42,12 @@ def path_sets(digits: StrokeDigits, characters: StrokeDigits, seed: int = 0) -> 
 def train_pen_path(
     fit: tuple[np.ndarray, np.ndarray], epochs: float = PATH_EPOCHS, batch_size: int = 256, seed: int = 0
 ) -> PenPathNet:
-    """Adam under a one-cycle schedule; digits and not-digits weigh the same in the loss."""
+    """The path's network, its batches as they are (fit_not_a_digit): they were turned,
+    slanted and stretched when the paths were made (path_sets)."""
     torch.manual_seed(seed)
-    x, y = torch.from_numpy(fit[0]), torch.from_numpy(fit[1])
-    positive_weight = torch.tensor(float((y == 0).sum() / max(1, int((y == 1).sum()))))
-    net = PenPathNet()
-    steps = int(epochs * len(y) / batch_size)
-    optimizer = torch.optim.Adam(net.parameters(), lr=3e-3)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=3e-3, total_steps=steps)
-    net.train()
-    started = time.perf_counter()
-    for step in range(steps):
-        pick = torch.randint(len(y), (batch_size,))
-        loss = F.binary_cross_entropy_with_logits(net(x[pick]), y[pick], pos_weight=positive_weight)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()  # type: ignore[no-untyped-call]
-        optimizer.step()
-        schedule.step()
-        if (step + 1) % 200 == 0:
-            print(
-                f"  step {step + 1}/{steps}  loss {loss.item():.4f}  {time.perf_counter() - started:.0f} s",
-                file=sys.stderr,
-            )
-    return net.eval()
+    return fit_not_a_digit(
+        PenPathNet(), torch.from_numpy(fit[0]), torch.from_numpy(fit[1]), epochs, batch_size
+    )
 
 
 def fit_joint(
