@@ -8,6 +8,7 @@ training slice old. Of the drawings queued meanwhile only the newest is read.
 from __future__ import annotations
 
 import traceback
+from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -16,7 +17,9 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from model.messages import PredictRequest
 
 if TYPE_CHECKING:  # torch loads in this thread, after the window is up
-    from model.detector import Detector
+    import numpy as np
+
+    from model.detector import Detector, Judgement
     from model.networks import DigitNet
     from model.snapshot import WeightSnapshot
 
@@ -34,6 +37,7 @@ class Predictor(QObject):
         self._unanswered = False  # the latest request has not been answered yet
         self._answer_scheduled = False
         self._detector: Detector | None = None  # says when a drawing is no digit at all
+        self._judged: tuple[int, Judgement] | None = None  # its verdict on a request's drawing
 
     @Slot()
     def start(self) -> None:
@@ -90,8 +94,7 @@ class Predictor(QObject):
                     with_layers,
                     request.with_saliency,
                     request.inspect,
-                    self._detector,
-                    request.strokes,
+                    self._judge(request),
                 ),
                 weights_version=self._version,
             )
@@ -99,3 +102,17 @@ class Predictor(QObject):
             traceback.print_exception(error)
             prediction = Prediction(request.request_id, None)
         self.prediction_ready.emit(prediction)
+
+    def _judge(self, request: PredictRequest) -> Callable[[np.ndarray], Judgement] | None:
+        """The detector's verdict on the request's drawing, made once: it does not change
+        with the weights, so reading the drawing again while training does not judge again."""
+        detector = self._detector
+        if detector is None:
+            return None
+
+        def judge(pixels: np.ndarray) -> Judgement:
+            if self._judged is None or self._judged[0] != request.request_id:
+                self._judged = (request.request_id, detector.judge(pixels, request.strokes))
+            return self._judged[1]
+
+        return judge

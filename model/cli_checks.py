@@ -12,7 +12,7 @@ import errno
 import os
 import tempfile
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn, Protocol
 
 import numpy as np
 
@@ -34,6 +34,12 @@ class SentenceParser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         raise UsageError(f"{message} (see {self.prog} --help)")
+
+
+class AddsCommands(Protocol):
+    """What `add_subparsers()` returns, as far as a module adding its own command needs it."""
+
+    def add_parser(self, name: str, **kwargs: Any) -> SentenceParser: ...
 
 
 def check_threads(threads: int) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .cli_checks import SentenceParser, check_detector
+from .cli_checks import AddsCommands, check_detector
 from .data import DataError, find_mnist
 from .detector import DETECTOR_WEIGHTS, Detector, DetectorNet, image_logits, load_detector, path_logits
 from .detector_training import DETECTOR_EPOCHS
@@ -110,7 +110,7 @@ def with_pen_path(
     return Detector(picture.net, picture.threshold, metadata, path_net, joint)
 
 
-def add_detector_command(sub: argparse._SubParsersAction[SentenceParser]) -> None:
+def add_detector_command(sub: AddsCommands) -> None:
     detector = sub.add_parser("detector", help='train the digit detector behind "I don\'t know"')
     detector.add_argument("--data-dir", help="folder holding MNIST")
     detector.add_argument("--strokes-dir", required=True, help="folder of the UNIPEN dev .npz files")

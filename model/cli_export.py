@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from .checkpoint import DEFAULT_WEIGHTS, load_checkpoint
-from .cli_checks import SentenceParser
+from .cli_checks import AddsCommands
 from .messages import TrainConfig
 
 DEFAULT_RECIPE = "digitpad's default recipe"
@@ -43,7 +43,7 @@ def command_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_export_command(sub: argparse._SubParsersAction[SentenceParser]) -> None:
+def add_export_command(sub: AddsCommands) -> None:
     export = sub.add_parser(
         "export", help="write a checkpoint as ONNX and/or as a standalone training script"
     )

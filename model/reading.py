@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import torch
 
-from .detector import Detector
+from .detector import Judgement
 from .inspection import inspect_neuron
 from .messages import NeuronInspection, NeuronRef, Prediction
 from .networks import DigitNet
@@ -23,20 +23,19 @@ def read_drawing(
     with_layers: bool = True,
     with_saliency: bool = False,
     inspect: NeuronRef | None = None,
-    detector: Detector | None = None,
-    strokes: Sequence[np.ndarray] | None = None,
+    judge: Callable[[np.ndarray], Judgement] | None = None,
 ) -> Prediction:
     """Preprocess a canvas image (uint8, ink bright) and run `net` on it; every layer's output
     comes with the answer unless `with_layers` is False (half the work), and with them where
-    it looked when `with_saliency` is True and inside the neuron `inspect`. With a `detector`,
-    the answer says whether the drawing is a digit at all, from the picture and, when given,
-    the `strokes` that drew it."""
+    it looked when `with_saliency` is True and inside the neuron `inspect`. With a `judge` (the
+    digit detector's, e.g. `partial(detector.judge, strokes=...)`), the answer says whether
+    the network's 28x28 input is a digit at all."""
     placed = None if image is None else preprocess_placed(image)
     if placed is None:
         return Prediction(request_id, None, inspection=_inspection(net, inspect, None))
     pixels, placement = placed
     tensor = torch.from_numpy(pixels)
-    judged = _judged(detector, pixels, strokes)
+    judged = _judged(judge, pixels)
     if not with_layers:
         return Prediction(request_id, net.probabilities(tensor), pixels, placement=placement, **judged)
     probabilities, layers = net.forward_with_activations(tensor)
@@ -53,12 +52,10 @@ def read_drawing(
     )
 
 
-def _judged(
-    detector: Detector | None, pixels: np.ndarray, strokes: Sequence[np.ndarray] | None
-) -> dict[str, Any]:
-    if detector is None:
+def _judged(judge: Callable[[np.ndarray], Judgement] | None, pixels: np.ndarray) -> dict[str, Any]:
+    if judge is None:
         return {}
-    judged = detector.judge(pixels, strokes)
+    judged = judge(pixels)
     return {"not_a_digit": judged.not_a_digit, "unknown": judged.unknown, "unknown_from": judged.threshold}
 
 

@@ -229,11 +229,12 @@ def calibrate(net: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
     for _ in range(50):
         middle = (low + high) / 2
         low, high = (middle, high) if slope(middle) < 0 else (low, middle)
+    temperature = math.exp((low + high) / 2)
     output = [module for module in net.modules() if isinstance(module, nn.Linear)][-1]
     with torch.no_grad():
         for tensor in (output.weight, output.bias):
-            tensor.div_(math.exp((low + high) / 2))
-    return math.exp((low + high) / 2)
+            tensor.div_(temperature)
+    return temperature
 
 
 def main() -> None:

@@ -118,3 +118,30 @@ def test_clicking_a_digit_under_a_question_mark_answers_with_the_digit_network(q
     assert "set aside" in window.confidence_label.toolTip()
     assert answer_coloured(window.probability_view) > 100  # a bar is the answer again
     qtbot.waitUntil(lambda: window.prediction_label.text() == "7", timeout=60000)  # once learnt
+
+
+def test_a_drawing_read_again_with_new_weights_is_not_judged_again(
+    qtbot, window, tmp_path, monkeypatch
+) -> None:
+    """The detector does not change while the network does: its verdict on a drawing is kept
+    when the drawing is read again (as after each training slice), and made anew for new ink."""
+    from model.checkpoint import save_checkpoint
+    from model.detector import Detector
+    from model.networks import build_network
+
+    judged: list[int] = []
+    judge = Detector.judge
+    monkeypatch.setattr(Detector, "judge", lambda self, *args: judged.append(1) or judge(self, *args))
+    catcher = PredictionCatcher(window)
+    read_digit(window, catcher, [np.array(SEVEN)])
+    verdict, judged_before = window.state.prediction.not_a_digit, len(judged)
+    assert verdict is not None and judged_before >= 1
+    path = tmp_path / "other.pt"
+    save_checkpoint(path, build_network("mlp", seed=3), {})
+    with qtbot.waitSignal(window.prediction_shown, timeout=10000):
+        window.controller.open_network(str(path))  # the same drawing, read with other weights
+    qtbot.waitUntil(lambda: window.state.network.arch == "mlp", timeout=5000)
+    assert len(judged) == judged_before and window.state.prediction.not_a_digit == verdict
+    drag_with(window.canvas, Qt.MouseButton.LeftButton, [(0.3, 0.8), (0.7, 0.8)])
+    catcher.wait_for(window.controller.request_id, 5)
+    assert len(judged) > judged_before and window.state.prediction.not_a_digit != verdict

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -43,7 +44,9 @@ def test_the_answer_is_unknown_only_over_the_threshold(tmp_path) -> None:
         save_detector(path, Detector(sure(DetectorNet(), refuses), 0.5, {"note": "test"}))
         detector = load_detector(path)
         assert detector is not None and detector.metadata == {"note": "test"}
-        answer = read_drawing(digit_net, 1, image, with_layers=False, detector=detector)
+        answer = read_drawing(
+            digit_net, 1, image, with_layers=False, judge=partial(detector.judge, strokes=None)
+        )
         assert answer.unknown is refuses and answer.not_a_digit == pytest.approx(float(refuses), abs=1e-6)
         assert answer.probabilities is not None and answer.digit == 1  # the bars still show
     assert read_drawing(digit_net, 2, image).not_a_digit is None  # no detector: always a digit
