@@ -138,6 +138,11 @@ class DrawingCanvas(QWidget):
         # Ink beyond the edge is not in the picture: the path would judge another drawing.
         return None if any(((path < 0) | (path > 1)).any() for path in paths) else paths
 
+    def widest_pen(self) -> float | None:
+        """The widest pen of the strokes on the canvas, a fraction of its side (None: no ink)."""
+        scales = [stroke.pen_scale for stroke in (*self._strokes, self._current) if stroke is not None]
+        return max(self.pen_width(scale) for scale in scales) / self._side() if scales else None
+
     def image_array(self) -> np.ndarray:
         """A uint8 copy of the ink (side x side), safe to hand to another thread."""
         image = self._image

@@ -345,6 +345,7 @@ class Controller(QObject):
             self._with_saliency,
             self._inspected,
             self._canvas.pen_strokes(),
+            self._canvas.widest_pen(),
         )
         self.prediction_requested.emit(request)
         self._last_request_at = time.monotonic()

@@ -35,7 +35,7 @@ from .loss_plot import LossPlot
 from .network_files import NetworkFiles
 from .neuron_view import NeuronDialog
 from .notice import NoticeBar
-from .prediction_view import InputPreview, ProbabilityView, describe_answer
+from .prediction_view import InputPreview, ProbabilityView, describe_answer, describe_input
 from .rewind_view import RewindDialog
 from .saliency_view import SaliencyView
 from .state import AppState, DownloadStatus, RunStatus
@@ -118,20 +118,18 @@ class MainWindow(QMainWindow):
         answer.addWidget(self.confidence_label)
         answer.addStretch(1)
         self.input_preview.setFixedSize(112, 112)
-        seen_note = QLabel(
-            "28×28 = 784 input neurons: your drawing cropped, fitted in 20×20 and centred, like MNIST."
-        )
-        seen_note.setWordWrap(True)
+        self.seen_note = QLabel(describe_input(1.0))
+        self.seen_note.setWordWrap(True)
         seen_heading = QHBoxLayout()
         seen_heading.addWidget(theme.heading("What the network sees"))
         seen_heading.addStretch(1)
         seen_heading.addWidget(self.saliency.toggle)
         seen_text = QVBoxLayout()
         seen_text.addLayout(seen_heading)
-        seen_text.addWidget(seen_note)
+        seen_text.addWidget(self.seen_note)
         seen_text.addWidget(self.saliency.caption)  # in the note's place while it is shown
         seen_text.addWidget(self.pixel_label)
-        self.saliency.toggled.connect(seen_note.setHidden)
+        self.saliency.toggled.connect(self.seen_note.setHidden)
         seen_text.addStretch(1)
         seen = QHBoxLayout()
         seen.addWidget(self.input_preview, 0, Qt.AlignmentFlag.AlignTop)
@@ -277,6 +275,7 @@ class MainWindow(QMainWindow):
 
     def _on_prediction_changed(self, prediction: Prediction) -> None:
         self.input_preview.set_pixels(prediction.pixels)
+        self.seen_note.setText(describe_input(prediction.magnified))
         self.saliency.set_prediction(prediction)
         self.neuron_dialog.set_prediction(prediction)
         answer, sentence, why = describe_answer(prediction)

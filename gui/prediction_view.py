@@ -134,6 +134,17 @@ class ProbabilityView(QWidget):
         painter.end()
 
 
+def describe_input(magnified: float) -> str:
+    """What the input layer receives, said for this drawing: a small one was drawn bigger."""
+    steps = "cropped, fitted in 20×20 and centred, like MNIST."
+    if magnified > 1:
+        return (
+            f"28×28 = 784 input neurons: your drawing, small for the pen, drawn {magnified:.1f}× "
+            f"bigger with the same pen, then {steps}"
+        )
+    return f"28×28 = 784 input neurons: your drawing {steps}"
+
+
 class InputPreview(QWidget):
     """The 28x28 image the input layer receives; hovering a pixel shows its value."""
 

@@ -21,6 +21,7 @@ if TYPE_CHECKING:  # torch loads in this thread, after the window is up
 
     from model.detector import Detector, Judgement
     from model.networks import DigitNet
+    from model.small_drawings import Redrawn
     from model.snapshot import WeightSnapshot
 
 
@@ -38,6 +39,7 @@ class Predictor(QObject):
         self._answer_scheduled = False
         self._detector: Detector | None = None  # says when a drawing is no digit at all
         self._judged: tuple[int, Judgement] | None = None  # its verdict on a request's drawing
+        self._redrawn_for: tuple[int, Redrawn | None] | None = None  # a small drawing, made bigger
 
     @Slot()
     def start(self) -> None:
@@ -86,11 +88,12 @@ class Predictor(QObject):
         assert self._net is not None
         self._unanswered = False
         try:
+            redrawn = self._redrawn(request)
             prediction = replace(
                 read_drawing(
                     self._net,
                     request.request_id,
-                    request.image,
+                    request.image if redrawn is None else redrawn.image,
                     with_layers,
                     request.with_saliency,
                     request.inspect,
@@ -98,6 +101,12 @@ class Predictor(QObject):
                 ),
                 weights_version=self._version,
             )
+            if redrawn is not None and prediction.placement is not None:
+                prediction = replace(
+                    prediction,
+                    placement=redrawn.placement_on_canvas(prediction.placement),
+                    magnified=redrawn.magnification,
+                )
         except Exception as error:  # a bug must not leave the window waiting for an answer
             traceback.print_exception(error)
             prediction = Prediction(request.request_id, None)
@@ -116,3 +125,16 @@ class Predictor(QObject):
             return self._judged[1]
 
         return judge
+
+    def _redrawn(self, request: PredictRequest) -> Redrawn | None:
+        """A small drawing drawn bigger, as the network reads it (None: read the ink as it is);
+        made once per drawing, like the verdict."""
+        from model.small_drawings import redrawn_bigger
+
+        if self._redrawn_for is None or self._redrawn_for[0] != request.request_id:
+            image, strokes = request.image, request.strokes
+            redrawn = None
+            if image is not None and strokes is not None and request.pen_width is not None:
+                redrawn = redrawn_bigger(image.shape[0], strokes, request.pen_width)
+            self._redrawn_for = (request.request_id, redrawn)
+        return self._redrawn_for[1]

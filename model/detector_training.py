@@ -24,14 +24,13 @@ import torch.nn.functional as F
 from .data import Dataset
 from .detector import DetectorNet, not_a_digit
 from .preprocess import preprocess, to_uint8
-from .rasterise import render_strokes
+from .rasterise import RENDER_SIZE, render_strokes
 from .scribbles import scribble
 from .strokes import PEN_WIDTH_FRACTION, StrokeDigits, fit_to_canvas, is_training_writer
 from .training import random_affine
 
 NetT = TypeVar("NetT", bound=torch.nn.Module)
 
-RENDER_SIZE = 112  # pixels, as for the pen digits the digit network trains on (model.rasterise)
 PEN_DIGIT_RENDERS = 8  # renderings of each training pen digit: few writers, so vary them more
 CHARACTER_RENDERS = 4  # renderings of each letter and symbol
 SCRIBBLES = 30000  # model.scribbles' made-up drawings

@@ -260,6 +260,7 @@ class PredictRequest:
     # The pen's path, when the ink is all strokes drawn on the canvas (no eraser, no picture):
     # each stroke's points in writing order, canvas-relative; the digit detector reads it.
     strokes: tuple[np.ndarray, ...] | None = None
+    pen_width: float | None = None  # the widest pen of those strokes, a fraction of the canvas side
 
 
 @dataclass(frozen=True)
@@ -273,6 +274,7 @@ class Prediction:
     weights_version: int = 0  # the WeightSnapshot.version of the network that answered
     saliency: np.ndarray | None = None  # (10, 28, 28): each pixel's share in each digit's score
     placement: tuple[float, float, float, float] | None = None  # the 28x28 field on the canvas image
+    magnified: float = 1.0  # a small drawing is read drawn this many times bigger (small_drawings)
     inspection: NeuronInspection | None = None  # the neuron asked for (weights only without a drawing)
     not_a_digit: float | None = None  # the digit detector's probability that the drawing is no digit
     unknown: bool = False  # ... over its threshold: the answer is "I don't know"

@@ -14,6 +14,8 @@ import torch
 from .preprocess import preprocess, to_uint8
 from .strokes import PEN_WIDTH_FRACTION, StrokeDigits, fit_to_canvas
 
+RENDER_SIZE = 112  # pixels: the canvas the networks' pen digits are rendered on for training
+
 
 def render_strokes(strokes: Sequence[np.ndarray], size: int, pen_width: float) -> np.ndarray:
     """Anti-aliased round-pen rendering of strokes (canvas pixel coordinates) to uint8 ink.
@@ -60,7 +62,7 @@ def render_strokes(strokes: Sequence[np.ndarray], size: int, pen_width: float) -
 def rasterise(
     digits: StrokeDigits,
     copies: int = 1,
-    size: int = 112,
+    size: int = RENDER_SIZE,
     seed: int = 0,
     width_range: tuple[float, float] = (0.8, 1.25),
     fill_range: tuple[float, float] = (0.5, 0.9),

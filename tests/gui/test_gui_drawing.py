@@ -234,3 +234,26 @@ def test_shipped_weights_recognise_a_drawn_one_and_seven(window, draw_and_wait):
     seven = draw_and_wait(SEVEN)
     assert int(np.argmax(seven)) == 7, f"a 7 read as {np.round(seven, 3)}"
     assert window.findChild(QLabel, "predictionLabel").text() == "7"
+
+
+def test_a_small_drawing_is_read_as_if_drawn_bigger_with_the_same_pen(qtbot, window, draw_and_wait):
+    """A 1 a tenth of the canvas high, under a pen almost as wide: read from its path drawn
+    bigger (a 1), not as the blob its ink is; the 28x28 field still lies over it on the canvas."""
+    probabilities = draw_and_wait(polyline((0.5, 0.45), (0.5, 0.55)))
+    assert probabilities is not None and int(np.argmax(probabilities)) == 1
+    assert window.prediction_label.text() == "1"
+    assert "small for the pen, drawn" in window.seen_note.text()  # says why the input looks thinner
+    assert window.state.prediction.magnified > 2
+    side = window.canvas.image_array().shape[0]
+    assert window.canvas.widest_pen() == pytest.approx(window.canvas.pen_width() / side)
+    prediction = window.state.prediction
+    assert prediction.pixels is not None and prediction.placement is not None
+    x, y, width, height = prediction.placement
+    assert x < 0.5 * side < x + width and y < 0.45 * side and 0.55 * side < y + height < 0.62 * side
+    window.canvas.set_pen_scale(2.0)
+    drag(window.canvas, polyline((0.1, 0.1), (0.12, 0.1)))
+    assert window.canvas.widest_pen() == pytest.approx(window.canvas.pen_width(2.0) / side)
+    window.canvas.clear()
+    window.canvas.set_pen_scale(1.0)
+    draw_and_wait(VERTICAL)  # big enough for the pen: read as drawn, and said so
+    assert window.state.prediction.magnified == 1.0 and "small" not in window.seen_note.text()

@@ -1,0 +1,69 @@
+"""A small drawing is read as if it had been drawn bigger with the same pen.
+
+The pen is as wide for a digit drawn a tenth of the canvas high as for one that fills it.
+Scaled to MNIST's 20-pixel box, the small drawing's strokes grow as thick as its loops are
+wide: a small 1 becomes a blob read as 0. MNIST's writers wrote at about one size, so a
+drawing less than MIN_EXTENT_IN_PENS pen widths across is drawn again from its pen path,
+magnified to that size, with the pen's own width, on a canvas as big as the one the networks'
+pen digits were rendered on for training (bench/small_drawings.py measures it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .rasterise import RENDER_SIZE, render_strokes
+
+# Below about five pen widths across the shipped network's accuracy falls (bench/small_drawings.py).
+MIN_EXTENT_IN_PENS = 6.0
+
+Placement = tuple[float, float, float, float]
+
+
+@dataclass(frozen=True)
+class Redrawn:
+    """A small drawing drawn again bigger, and how to find its places on the canvas."""
+
+    image: np.ndarray  # uint8 ink, RENDER_SIZE square
+    magnification: float  # how many times bigger than on the canvas, relative to the pen
+    centre: tuple[float, float]  # the drawing's centre on the canvas image, in its pixels
+    scale: float  # pixels of `image` per pixel of the canvas image
+
+    def placement_on_canvas(self, placement: Placement) -> Placement:
+        """Where a region (x, y, width, height) of the redrawn image lies on the canvas."""
+        x, y, width, height = placement
+        middle = self.image.shape[0] / 2
+        return (
+            self.centre[0] + (x - middle) / self.scale,
+            self.centre[1] + (y - middle) / self.scale,
+            width / self.scale,
+            height / self.scale,
+        )
+
+
+def redrawn_bigger(size: int, strokes: Sequence[np.ndarray], pen_width: float) -> Redrawn | None:
+    """The drawing made of `strokes` (points relative to a size x size canvas) with a pen
+    `pen_width` wide (a fraction of the side), drawn again MIN_EXTENT_IN_PENS pens across;
+    None when it is that big already, or a dot (a dot magnified stays a dot)."""
+    if not strokes or not pen_width > 0:
+        return None
+    points = np.concatenate([np.asarray(stroke, np.float64).reshape(-1, 2) for stroke in strokes])
+    low, high = points.min(axis=0), points.max(axis=0)
+    extent = float((high - low).max())
+    if extent < pen_width / 2 or extent >= MIN_EXTENT_IN_PENS * pen_width:
+        return None
+    magnification = MIN_EXTENT_IN_PENS * pen_width / extent
+    centre = (low + high) / 2
+    moved = [
+        (np.asarray(s, np.float64) - centre) * magnification * RENDER_SIZE + RENDER_SIZE / 2 for s in strokes
+    ]
+    image = render_strokes(moved, RENDER_SIZE, pen_width * RENDER_SIZE)
+    return Redrawn(
+        image,
+        magnification,
+        (float(centre[0] * size), float(centre[1] * size)),
+        magnification * RENDER_SIZE / size,
+    )
