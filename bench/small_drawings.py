@@ -4,7 +4,8 @@ Each digit of the strict subset by the writers of the held-out half (model.strok
 is_training_writer) is written on the real canvas as mouse drags, scaled so its bounding box
 is `fill` of the canvas side, and the answer the window shows is read. The same canvas ink is
 also read as it is, without drawing a small drawing bigger (model.small_drawings), by the
-same network: the difference is what the redrawing gains at each size.
+same network: the difference is what the redrawing gains at each size. With the digit detector
+shipped, the share of digits answered "?" at each size is printed too.
 
     python bench/small_drawings.py [--strokes FILE] [--checkpoint FILE] [--limit N]
 """
@@ -58,17 +59,19 @@ def main() -> int:
     try:
         read_digit(window, catcher, digits.strokes[pick[0]], timeout=60)  # the worker may be warming up
         for fill in FILLS:
-            shown, as_inked = [], []
+            shown, as_inked, unknown = [], [], 0
             for i in pick:
                 probabilities = read_digit(window, catcher, digits.strokes[i], fill)
                 shown.append(-1 if probabilities is None else int(np.argmax(probabilities)))
+                unknown += window.prediction_label.text() == "?"
                 ink = read_drawing(net, 0, window.canvas.image_array(), with_layers=False)
                 as_inked.append(-1 if ink.probabilities is None else int(np.argmax(ink.probabilities)))
             truth = digits.labels[pick]
             print(
                 f"drawing {fill:.0%} of the canvas ({fill / PEN_WIDTH_FRACTION:4.1f} pens): "
                 f"read right {np.mean(np.array(shown) == truth):.2%} "
-                f"(the ink as it is: {np.mean(np.array(as_inked) == truth):.2%})",
+                f"(the ink as it is: {np.mean(np.array(as_inked) == truth):.2%}); "
+                f'answered "?" {unknown / len(pick):.2%}',
                 flush=True,
             )
     finally:
