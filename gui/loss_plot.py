@@ -7,17 +7,17 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QRectF, Qt, QTimer
-from PySide6.QtGui import QColor, QFont, QFontMetrics
+from PySide6.QtCore import QEvent, Qt, QTimer
+from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import QGraphicsItem, QWidget
 
 from model.messages import EvalResult, TrainConfig, TrainProgress
 
 from . import theme
 from .pacing import PACING
+from .plot_axes import PercentAxis, ReadableAxis
 from .round_numbers import nice_ceiling
 
-SMALL = {"font-size": "8pt"}  # axis names: three short plots stacked must not run into each other
 RUNS_KEPT = 3  # earlier runs drawn faded under the current one, to compare
 MAX_POINTS = 20_000  # past this the raw curves are halved: memory stays bounded on long runs
 SMOOTHING = 0.95  # the smoothed curve averages about the last 20 batches
@@ -70,43 +70,6 @@ class Smoothed:
         return self.average / (1 - SMOOTHING**self.seen)
 
 
-class ReadableAxis(pg.AxisItem):  # type: ignore[misc]  # pyqtgraph has no type information
-    """A value axis whose labels never overlap: on a short plot, fewer and rounder ticks."""
-
-    def boundingRect(self) -> QRectF:
-        """With a grid, pyqtgraph keeps labels inside the plot's height and so hides the labels
-        at both ends, all a plot a few lines tall has: let them reach half a line beyond."""
-        half_line = QFontMetrics(self.font()).height() / 2
-        rect: QRectF = super().boundingRect()
-        return rect.adjusted(0, -half_line, 0, half_line)
-
-    def tickSpacing(self, low: float, high: float, size: float) -> list[tuple[float, float]]:
-        levels = super().tickSpacing(low, high, size)
-        if not levels or high <= low:
-            return levels  # type: ignore[no-any-return]
-        line = QFontMetrics(self.font()).height()
-        room = 1.8 * line  # pixels each label needs
-        spacing = levels[0][0]
-        while size * spacing / (high - low) < room:
-            power = 10.0 ** math.floor(math.log10(spacing) + 1e-9)
-            spacing = next(m * power for m in (2.0, 2.5, 5.0, 10.0) if m * power > spacing * (1 + 1e-9))
-        if spacing > high - low:  # only the tick at 0 would be left: one above it, if two fit
-            power = 10.0 ** math.floor(math.log10(high - low))
-            below = max(m * power for m in (1.0, 2.0, 5.0) if m * power <= high - low)  # one decimal
-            if size * below / (high - low) >= 1.2 * line:
-                spacing = below
-        return [(spacing, 0.0)]
-
-
-class PercentAxis(ReadableAxis):
-    """Accuracy as the panel and the status bar say it: 99%, not 0.99."""
-
-    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
-        step = 100 * spacing * scale
-        decimals = next((d for d in range(4) if abs(round(step, d) - step) < 1e-6 * step), 4)
-        return [f"{100 * value * scale:.{decimals}f}%" for value in values]
-
-
 class LossPlot(pg.GraphicsLayoutWidget):  # type: ignore[misc]  # pyqtgraph has no type information
     """Three stacked plots sharing the epoch axis: loss, validation accuracy, learning rate."""
 
@@ -120,16 +83,19 @@ class LossPlot(pg.GraphicsLayoutWidget):  # type: ignore[misc]  # pyqtgraph has 
         self.legend = pg.LegendItem(colCount=3, labelTextSize="8pt", horSpacing=14)
         self.addItem(self.legend, row=0, col=0)
         self.loss_plot = self.addPlot(row=1, col=0, axisItems={"left": ReadableAxis("left")})
-        self.loss_plot.setLabel("left", "loss", **SMALL)
+        self.loss_plot.getAxis("left").set_names("loss", "loss")
         self.loss_plot.showGrid(x=True, y=True, alpha=0.15)
         self.loss_plot.setClipToView(True)
         self.loss_plot.setDownsampling(auto=True, mode="peak")
         self.accuracy_plot = self.addPlot(row=2, col=0, axisItems={"left": PercentAxis("left")})
-        self.accuracy_plot.setLabel("left", "accuracy", **SMALL)
+        self.accuracy_plot.getAxis("left").set_names("accuracy", "acc.")
+        self.accuracy_plot.getAxis("left").setToolTip(
+            "Validation accuracy: the share of the validation digits the network reads right."
+        )
         self.accuracy_plot.showGrid(x=True, y=True, alpha=0.15)
         self.accuracy_plot.setXLink(self.loss_plot)
         self.rate_plot = self.addPlot(row=3, col=0, axisItems={"left": ReadableAxis("left")})
-        self.rate_plot.setLabel("left", "rate", **SMALL)
+        self.rate_plot.getAxis("left").set_names("rate", "rate")
         self.rate_plot.setLabel("bottom", "epoch")
         self.rate_plot.showGrid(x=True, y=True, alpha=0.15)
         self.rate_plot.setXLink(self.loss_plot)

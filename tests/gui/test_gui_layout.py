@@ -3,6 +3,7 @@ below the size it needs, and the default size fits a 1366x768 laptop screen."""
 
 from __future__ import annotations
 
+import itertools
 import os
 import subprocess
 import sys
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 from gui_support import SEVEN
 from PySide6.QtCore import QRect, QSize, Qt
+from PySide6.QtGui import QFontMetricsF
 from PySide6.QtWidgets import QAbstractScrollArea, QSplitterHandle, QWidget
 
 from gui.theme import DEFAULT_SIZE, MIN_WINDOW_SIZE, default_size
@@ -60,6 +62,20 @@ def layout_problems(root: QWidget) -> list[str]:
     return problems
 
 
+def plot_name_spans(window) -> list[tuple[float, float, str]]:
+    """Where each of the loss plot's rows has its name along the left edge: (top, bottom, text)
+    in scene coordinates, measured on the text itself (its item has margins around it)."""
+    spans = []
+    plots = window.loss_plot
+    for row in (plots.loss_plot, plots.accuracy_plot, plots.rate_plot):
+        label = row.getAxis("left").label
+        middle = label.sceneBoundingRect().center().y()
+        text = label.toPlainText().strip()  # pyqtgraph leaves a space for the units
+        length = QFontMetricsF(label.font()).horizontalAdvance(text)
+        spans.append((middle - length / 2, middle + length / 2, text))
+    return spans
+
+
 def name(widget: QWidget) -> str:
     text = getattr(widget, "text", None)
     label = f" {text()!r}" if callable(text) and isinstance(text(), str) and text() else ""
@@ -76,6 +92,12 @@ def test_nothing_overlaps_or_is_squeezed(qtbot, window, draw_and_wait, size, sal
     qtbot.waitUntil(lambda: window.size().toTuple() == size, timeout=3000)
     qtbot.wait(50)
     assert layout_problems(window) == []
+    spans = plot_name_spans(window)  # top to bottom: loss, accuracy, rate
+    assert all(upper[1] < lower[0] for upper, lower in itertools.pairwise(spans)), spans
+    if size[1] >= DEFAULT_SIZE[1]:
+        assert spans[1][2] == "accuracy"  # room for the whole word
+    if size == MIN_WINDOW_SIZE:
+        assert spans[1][2] == "acc."
     panel = window.training_panel
     for widget in (panel.train_button, panel.stop_button, panel.accuracy_label, window.canvas):
         assert widget.visibleRegion().boundingRect().size() == widget.size(), f"{name(widget)} is cut"
