@@ -33,7 +33,7 @@ from common import mnist_dir, open_window
 from PySide6.QtCore import QEventLoop, QObject, QTimer, Slot
 from PySide6.QtWidgets import QApplication
 
-from gui.controller import training_threads
+from gui.pacing import training_threads
 from model.data import load_dataset
 from model.messages import TrainConfig, TrainProgress
 from model.networks import build_network

@@ -77,7 +77,7 @@ def run_child(args: argparse.Namespace) -> int:
     from PySide6.QtWidgets import QApplication
 
     from gui.app import create_main_window
-    from gui.controller import training_threads
+    from gui.pacing import training_threads
     from model.paths import user_data_dir
     from model.strokes import load_unipen
     from tools.driver import PredictionCatcher, read_digit, wait_until_ready

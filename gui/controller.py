@@ -30,18 +30,10 @@ from model.timeline import TimelinePoint
 from .canvas import DrawingCanvas
 from .download import Downloads
 from .kept_network import KeptTraining
-from .pacing import PACING, Pacing
+from .pacing import PACING, Pacing, training_threads
 from .predictor import Predictor
 from .state import AppState
 from .trainer import Trainer
-
-
-def training_threads() -> int:
-    """All the cores this process may use: training computes in parallel."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # macOS, Windows
-        return max(1, os.cpu_count() or 1)
 
 
 class Controller(QObject):
@@ -269,8 +261,12 @@ class Controller(QObject):
         if self._canvas.is_empty():
             self.state.post_status("Draw a digit first, then say which digit it is.", 5000)
             return
+        from model.small_drawings import redrawn_if_small  # torch: loaded by now, not at start-up
+
         self.state.begin_teaching(label)
-        self._ask_trainer(self._teach, self._canvas.image_array(), label)
+        image = self._canvas.image_array()  # learnt as it is read: a small drawing made bigger
+        small = redrawn_if_small(image, self._canvas.pen_strokes(), self._canvas.widest_pen())
+        self._ask_trainer(self._teach, image if small is None else small.image, label)
 
     def forget_teaching(self, keep_examples: bool) -> None:
         self._ask_trainer(self._forget, keep_examples)

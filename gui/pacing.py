@@ -6,6 +6,7 @@ number below trades one against the others and was measured (README, Performance
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -60,3 +61,11 @@ class ProgressReports:
     def clear(self) -> None:
         """A run ended or was replaced: its unsent steps are stale."""
         self._steps.clear()
+
+
+def training_threads() -> int:
+    """All the cores this process may use: training computes in parallel."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # macOS, Windows
+        return max(1, os.cpu_count() or 1)

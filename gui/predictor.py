@@ -129,12 +129,9 @@ class Predictor(QObject):
     def _redrawn(self, request: PredictRequest) -> Redrawn | None:
         """A small drawing drawn bigger, as the network reads it (None: read the ink as it is);
         made once per drawing, like the verdict."""
-        from model.small_drawings import redrawn_bigger
+        from model.small_drawings import redrawn_if_small
 
         if self._redrawn_for is None or self._redrawn_for[0] != request.request_id:
-            image, strokes = request.image, request.strokes
-            redrawn = None
-            if image is not None and strokes is not None and request.pen_width is not None:
-                redrawn = redrawn_bigger(image.shape[0], strokes, request.pen_width)
+            redrawn = redrawn_if_small(request.image, request.strokes, request.pen_width)
             self._redrawn_for = (request.request_id, redrawn)
         return self._redrawn_for[1]

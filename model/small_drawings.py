@@ -67,3 +67,13 @@ def redrawn_bigger(size: int, strokes: Sequence[np.ndarray], pen_width: float) -
         (float(centre[0] * size), float(centre[1] * size)),
         magnification * RENDER_SIZE / size,
     )
+
+
+def redrawn_if_small(
+    image: np.ndarray | None, strokes: Sequence[np.ndarray] | None, pen_width: float | None
+) -> Redrawn | None:
+    """redrawn_bigger() for a canvas image (square) drawn with these strokes and pen, when the
+    ink is only pen strokes (else it is read as it is)."""
+    if image is None or strokes is None or pen_width is None:
+        return None
+    return redrawn_bigger(image.shape[0], strokes, pen_width)

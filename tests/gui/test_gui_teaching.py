@@ -285,3 +285,23 @@ def test_training_from_scratch_while_a_correction_rehearses_starts_the_line_afre
     window.training_panel.train_button.click()
     qtbot.waitUntil(lambda: "your drawing joins its batches" in window.notice.text(), timeout=20000)
     assert window.state.teaching.label is None and window.probability_view.before() is None
+
+
+def test_a_small_drawing_is_learnt_as_it_is_read(qtbot, window) -> None:
+    """The example taught is the picture the network reads: a small drawing drawn bigger with
+    the same pen (thin strokes), not the blob its ink is on the canvas."""
+    from model.preprocess import preprocess
+
+    draw(qtbot, window, [(0.5, 0.42), (0.5, 0.5), (0.55, 0.56)])
+    read = window.state.prediction.pixels
+    assert read is not None and window.state.prediction.magnified > 1
+    blob = preprocess(window.canvas.image_array())  # what teaching the ink as it is would learn
+    assert blob is not None
+    window.teach_bar.buttons[4].click()
+    qtbot.waitUntil(lambda: len(window.state.examples) == 1, timeout=10000)
+    learnt = window.state.examples[0].pixels / 255
+
+    def inked(pixels: np.ndarray) -> int:
+        return int((pixels > 0.5).sum())
+
+    assert abs(inked(learnt) - inked(read)) <= 0.15 * inked(read) < inked(blob) - inked(read)
