@@ -1,11 +1,12 @@
 """Are small drawings read as well as big ones? Replays UNIPEN digits at several sizes.
 
 Each digit of the strict subset by the writers of the held-out half (model.strokes:
-is_training_writer) is written on the real canvas as mouse drags, scaled so its bounding box
-is `fill` of the canvas side, and the answer the window shows is read. The same canvas ink is
-also read as it is, without drawing a small drawing bigger (model.small_drawings), by the
-same network: the difference is what the redrawing gains at each size. With the digit detector
-shipped, the share of digits answered "?" at each size is printed too.
+is_training_writer; the digit detector never saw them, the shipped digit network did, at
+50-90% of its canvas) is written on the real canvas as mouse drags, scaled so its bounding box
+is `fill` of the canvas side. "Read right" counts the digit whose bar is highest, as the window
+shows it (also under a "?", which is counted apart). The same canvas ink is also read as it
+is, without drawing a small drawing bigger (model.small_drawings), by the same network: the
+difference is what the redrawing gains at each size.
 
     python bench/small_drawings.py [--strokes FILE] [--checkpoint FILE] [--limit N]
 """

@@ -136,10 +136,10 @@ class DrawingCanvas(QWidget):
             return None
         paths = tuple(stroke.path if stroke.path is not None else points_array(stroke) for stroke in strokes)
         # Ink beyond the edge is not in the picture: the path would judge another drawing.
-        return None if any(((path < 0) | (path > 1)).any() for path in paths) else paths
+        return paths if all(((path >= 0) & (path <= 1)).all() for path in paths) else None  # NaN too
 
     def widest_pen(self) -> float | None:
-        """The widest pen of the strokes on the canvas, a fraction of its side (None: no ink)."""
+        """The widest pen of all strokes (erasing ones too), a fraction of the side; None: no ink."""
         scales = [stroke.pen_scale for stroke in (*self._strokes, self._current) if stroke is not None]
         return max(self.pen_width(scale) for scale in scales) / self._side() if scales else None
 

@@ -54,7 +54,7 @@ class Controller(QObject):
     _save_first = Signal(str)
     _new_network = Signal(object)
     _data_dir = Signal(str)
-    _teach = Signal(object, int)
+    _teach = Signal(object, object, object, int)  # canvas ink, pen strokes, pen width, digit
     _forget = Signal(bool)
     _edit = Signal(object)
     _share_validation = Signal()
@@ -261,12 +261,9 @@ class Controller(QObject):
         if self._canvas.is_empty():
             self.state.post_status("Draw a digit first, then say which digit it is.", 5000)
             return
-        from model.small_drawings import redrawn_if_small  # torch: loaded by now, not at start-up
-
         self.state.begin_teaching(label)
-        image = self._canvas.image_array()  # learnt as it is read: a small drawing made bigger
-        small = redrawn_if_small(image, self._canvas.pen_strokes(), self._canvas.widest_pen())
-        self._ask_trainer(self._teach, image if small is None else small.image, label)
+        canvas = self._canvas  # the path and pen too: a small drawing is learnt as it is read
+        self._ask_trainer(self._teach, canvas.image_array(), canvas.pen_strokes(), canvas.widest_pen(), label)
 
     def forget_teaching(self, keep_examples: bool) -> None:
         self._ask_trainer(self._forget, keep_examples)

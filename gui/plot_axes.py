@@ -17,25 +17,27 @@ class ReadableAxis(pg.AxisItem):  # type: ignore[misc]  # pyqtgraph has no type 
     """A value axis whose labels never overlap: on a short plot, fewer and rounder ticks, and
     a shorter name when the plot is not as tall as its name is long."""
 
-    def set_names(self, name: str, short_name: str) -> None:
+    names: tuple[str, str] | None = None  # set_names(): pyqtgraph resizes the axis before
+
+    def set_names(self, name: str, short_name: str | None = None) -> None:
         """The axis's name, and the one it shows on a plot too short for `name`."""
-        self._names = (name, short_name)
+        self.names = (name, short_name or name)
         self._fit_name()
 
-    def resizeEvent(self, event: QGraphicsSceneResizeEvent) -> None:
+    def resizeEvent(self, event: QGraphicsSceneResizeEvent | None = None) -> None:
         super().resizeEvent(event)
         self._fit_name()
 
     def _fit_name(self) -> None:
-        names = getattr(self, "_names", None)  # pyqtgraph resizes the axis while building it
-        if names is None:
+        if self.names is None:
             return
         font = QFont(self.font())
         font.setPointSizeF(NAME_POINT_SIZE)
-        room = QFontMetrics(font).horizontalAdvance(names[0]) - 12  # along the axis; 6 px spill
-        name = names[0] if self.size().height() >= room else names[1]
+        room = QFontMetrics(font).horizontalAdvance(self.names[0]) - 12  # along the axis; 6 px spill
+        name = self.names[0] if self.size().height() >= room else self.names[1]
         if name != self.labelText:
             self.setLabel(name, **SMALL)
+            super().resizeEvent(None)  # pyqtgraph centres the name only as it resizes
 
     def boundingRect(self) -> QRectF:
         """With a grid, pyqtgraph keeps labels inside the plot's height and so hides the labels

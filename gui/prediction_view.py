@@ -138,8 +138,9 @@ def describe_input(magnified: float) -> str:
     """What the input layer receives, said for this drawing: a small one was drawn bigger."""
     steps = "cropped, fitted in 20×20 and centred, like MNIST."
     if magnified > 1:
+        times = f"{magnified:.1f}×" if magnified >= 1.05 else "a little"
         return (
-            f"28×28 = 784 input neurons: your drawing, small for the pen, drawn {magnified:.1f}× "
+            f"28×28 = 784 input neurons: your drawing, small for the pen, drawn {times} "
             f"bigger with the same pen, then {steps}"
         )
     return f"28×28 = 784 input neurons: your drawing {steps}"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import traceback
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
@@ -25,6 +25,15 @@ if TYPE_CHECKING:  # torch loads in this thread, after the window is up
     from model.snapshot import WeightSnapshot
 
 
+@dataclass
+class KeptForDrawing:
+    """The predictor's memory of one request's drawing (its thread alone uses it)."""
+
+    request_id: int
+    redrawn: Redrawn | None
+    judgement: Judgement | None = None
+
+
 class Predictor(QObject):
     """Owns the network that reads drawings; every slot runs in the predictor's thread."""
 
@@ -38,8 +47,7 @@ class Predictor(QObject):
         self._unanswered = False  # the latest request has not been answered yet
         self._answer_scheduled = False
         self._detector: Detector | None = None  # says when a drawing is no digit at all
-        self._judged: tuple[int, Judgement] | None = None  # its verdict on a request's drawing
-        self._redrawn_for: tuple[int, Redrawn | None] | None = None  # a small drawing, made bigger
+        self._kept: KeptForDrawing | None = None  # for the latest request's drawing
 
     @Slot()
     def start(self) -> None:
@@ -53,7 +61,7 @@ class Predictor(QObject):
         from model.training import compute_on_threads
 
         compute_on_threads(1)
-        self._detector = load_detector()
+        self._detector, self._kept = load_detector(), None
 
     @Slot(object, bool)
     def set_weights(self, snapshot: WeightSnapshot, reread: bool) -> None:
@@ -88,7 +96,7 @@ class Predictor(QObject):
         assert self._net is not None
         self._unanswered = False
         try:
-            redrawn = self._redrawn(request)
+            redrawn, judge = self._kept_for(request)
             prediction = replace(
                 read_drawing(
                     self._net,
@@ -97,7 +105,7 @@ class Predictor(QObject):
                     with_layers,
                     request.with_saliency,
                     request.inspect,
-                    self._judge(request),
+                    judge,
                 ),
                 weights_version=self._version,
             )
@@ -112,26 +120,24 @@ class Predictor(QObject):
             prediction = Prediction(request.request_id, None)
         self.prediction_ready.emit(prediction)
 
-    def _judge(self, request: PredictRequest) -> Callable[[np.ndarray], Judgement] | None:
-        """The detector's verdict on the request's drawing, made once: it does not change
-        with the weights, so reading the drawing again while training does not judge again."""
-        detector = self._detector
-        if detector is None:
-            return None
-
-        def judge(pixels: np.ndarray) -> Judgement:
-            if self._judged is None or self._judged[0] != request.request_id:
-                self._judged = (request.request_id, detector.judge(pixels, request.strokes))
-            return self._judged[1]
-
-        return judge
-
-    def _redrawn(self, request: PredictRequest) -> Redrawn | None:
-        """A small drawing drawn bigger, as the network reads it (None: read the ink as it is);
-        made once per drawing, like the verdict."""
+    def _kept_for(
+        self, request: PredictRequest
+    ) -> tuple[Redrawn | None, Callable[[np.ndarray], Judgement] | None]:
+        """What does not change with the weights, made once per drawing: the drawing drawn
+        bigger if it is small (None: its ink is read as it is), and a judge whose verdict is
+        kept. Reading the drawing again while training does neither again."""
         from model.small_drawings import redrawn_if_small
 
-        if self._redrawn_for is None or self._redrawn_for[0] != request.request_id:
+        if self._kept is None or self._kept.request_id != request.request_id:
             redrawn = redrawn_if_small(request.image, request.strokes, request.pen_width)
-            self._redrawn_for = (request.request_id, redrawn)
-        return self._redrawn_for[1]
+            self._kept = KeptForDrawing(request.request_id, redrawn)
+        kept, detector = self._kept, self._detector
+        if detector is None:
+            return kept.redrawn, None
+
+        def judge(pixels: np.ndarray) -> Judgement:
+            if kept.judgement is None:
+                kept.judgement = detector.judge(pixels, request.strokes)
+            return kept.judgement
+
+        return kept.redrawn, judge

@@ -16,6 +16,8 @@ from PySide6.QtCore import QTimer, SignalInstance, Slot
 from model.messages import HandwritingEdit, ModelInfo
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from model.session import ModelSession
     from model.snapshot import WeightSnapshot
 
@@ -46,13 +48,20 @@ class TeachingSlots:
         def _network_replaced(self) -> None: ...
         def _report_progress(self) -> None: ...
 
-    @Slot(object, int)
-    def teach(self, image: object, label: int) -> None:
-        """Learn that the drawing `image` (the canvas's ink) is `label`, in slices like training."""
+    @Slot(object, object, object, int)
+    def teach(
+        self, image: np.ndarray, strokes: tuple[np.ndarray, ...] | None, pen_width: float | None, label: int
+    ) -> None:
+        """Learn that the drawing is `label`, in slices like training: the canvas's ink `image`,
+        or, when it is small for the pen, the drawing drawn bigger from its `strokes`, as the
+        predictor reads it (model.small_drawings)."""
+        from model.small_drawings import redrawn_if_small
+
         self._served()
         session = self._session_or_fail()
         try:
-            example, warning = session.teach(image, label)  # type: ignore[arg-type]  # an ndarray
+            small = redrawn_if_small(image, strokes, pen_width)
+            example, warning = session.teach(image if small is None else small.image, label)
         except Exception as error:  # data that cannot be read, say: the network stays as it was
             traceback.print_exc()
             self.nothing_taught.emit(f"The network could not learn from your drawing: {error}")

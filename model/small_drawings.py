@@ -4,18 +4,21 @@ The pen is as wide for a digit drawn a tenth of the canvas high as for one that 
 Scaled to MNIST's 20-pixel box, the small drawing's strokes grow as thick as its loops are
 wide: a small 1 becomes a blob read as 0. MNIST's writers wrote at about one size, so a
 drawing less than MIN_EXTENT_IN_PENS pen widths across is drawn again from its pen path,
-magnified to that size, with the pen's own width, on a canvas as big as the one the networks'
-pen digits were rendered on for training (bench/small_drawings.py measures it).
+magnified to that size, with the pen's own width, as the networks' pen digits were rendered
+for training (model.rasterise; bench/small_drawings.py measures it). Only drawings made of pen
+strokes alone have a path to draw again: once erased into, or on a picture, the ink is read.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from .rasterise import RENDER_SIZE, render_strokes
+from .strokes import fit_to_canvas
 
 # Below about five pen widths across the shipped network's accuracy falls (bench/small_drawings.py).
 MIN_EXTENT_IN_PENS = 6.0
@@ -27,8 +30,8 @@ Placement = tuple[float, float, float, float]
 class Redrawn:
     """A small drawing drawn again bigger, and how to find its places on the canvas."""
 
-    image: np.ndarray  # uint8 ink, RENDER_SIZE square
-    magnification: float  # how many times bigger than on the canvas, relative to the pen
+    image: np.ndarray  # uint8 ink, square: RENDER_SIZE, or more for a very wide pen
+    magnification: float  # the drawing is this many times bigger than on the canvas
     centre: tuple[float, float]  # the drawing's centre on the canvas image, in its pixels
     scale: float  # pixels of `image` per pixel of the canvas image
 
@@ -51,21 +54,21 @@ def redrawn_bigger(size: int, strokes: Sequence[np.ndarray], pen_width: float) -
     if not strokes or not pen_width > 0:
         return None
     points = np.concatenate([np.asarray(stroke, np.float64).reshape(-1, 2) for stroke in strokes])
+    if not len(points) or not np.isfinite(points).all():
+        return None
     low, high = points.min(axis=0), points.max(axis=0)
     extent = float((high - low).max())
     if extent < pen_width / 2 or extent >= MIN_EXTENT_IN_PENS * pen_width:
         return None
-    magnification = MIN_EXTENT_IN_PENS * pen_width / extent
-    centre = (low + high) / 2
-    moved = [
-        (np.asarray(s, np.float64) - centre) * magnification * RENDER_SIZE + RENDER_SIZE / 2 for s in strokes
-    ]
-    image = render_strokes(moved, RENDER_SIZE, pen_width * RENDER_SIZE)
+    fill = MIN_EXTENT_IN_PENS * pen_width  # of the side: the pen keeps its share of it
+    side = max(RENDER_SIZE, math.ceil((fill + 2 * pen_width) * RENDER_SIZE))  # a wide pen: room
+    image = render_strokes(
+        fit_to_canvas(strokes, side, fill * RENDER_SIZE / side), side, pen_width * RENDER_SIZE
+    )
+    centre = (low + high) / 2 * size
+    magnification = fill / extent
     return Redrawn(
-        image,
-        magnification,
-        (float(centre[0] * size), float(centre[1] * size)),
-        magnification * RENDER_SIZE / size,
+        image, magnification, (float(centre[0]), float(centre[1])), magnification * RENDER_SIZE / size
     )
 
 

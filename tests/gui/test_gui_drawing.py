@@ -250,6 +250,10 @@ def test_a_small_drawing_is_read_as_if_drawn_bigger_with_the_same_pen(qtbot, win
     assert prediction.pixels is not None and prediction.placement is not None
     x, y, width, height = prediction.placement
     assert x < 0.5 * side < x + width and y < 0.45 * side and 0.55 * side < y + height < 0.62 * side
+    # Erased into, the drawing has no path that draws it: its ink is read as it is.
+    with qtbot.waitSignal(window.prediction_shown, timeout=5000):
+        drag_with(window.canvas, Qt.MouseButton.RightButton, [(0.9, 0.9), (0.95, 0.9)])
+    assert window.state.prediction.magnified == 1.0 and "small" not in window.seen_note.text()
     window.canvas.set_pen_scale(2.0)
     drag(window.canvas, polyline((0.1, 0.1), (0.12, 0.1)))
     assert window.canvas.widest_pen() == pytest.approx(window.canvas.pen_width(2.0) / side)

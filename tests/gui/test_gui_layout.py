@@ -68,8 +68,10 @@ def plot_name_spans(window) -> list[tuple[float, float, str]]:
     spans = []
     plots = window.loss_plot
     for row in (plots.loss_plot, plots.accuracy_plot, plots.rate_plot):
-        label = row.getAxis("left").label
+        axis = row.getAxis("left")
+        label = axis.label
         middle = label.sceneBoundingRect().center().y()
+        assert abs(middle - axis.sceneBoundingRect().center().y()) <= 4, "the name is off the row's middle"
         text = label.toPlainText().strip()  # pyqtgraph leaves a space for the units
         length = QFontMetricsF(label.font()).horizontalAdvance(text)
         spans.append((middle - length / 2, middle + length / 2, text))
