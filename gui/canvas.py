@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
@@ -20,45 +18,24 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from model.messages import InkStroke
 from model.strokes import PEN_WIDTH_FRACTION
 
 from . import theme
+from .ink import (
+    ERASER_WIDTH,
+    IMAGE_FORMAT,
+    PEN_SCALE_DEFAULT,
+    PEN_SCALE_MAX,
+    PEN_SCALE_MIN,
+    Stroke,
+    grey_image,
+    points_array,
+)
 
 INK = 255
 BACKGROUND = theme.CANVAS_MARGIN
-# The user's pen-width scale, relative to the pen the network was trained with (1.0).
-PEN_SCALE_MIN, PEN_SCALE_MAX, PEN_SCALE_DEFAULT = 0.5, 2.0, 1.0
 MAX_PATH_STROKES = 64  # more than any digit is written with: beyond, the picture judges alone
-
-
-@dataclass
-class Stroke:
-    """One press-drag-release, in canvas-relative coordinates (0-1) so it survives resizing."""
-
-    erase: bool
-    points: list[tuple[float, float]] = field(default_factory=list)
-    pen_scale: float = PEN_SCALE_DEFAULT  # each stroke keeps its width through undo and resizing
-    picture: QImage | None = None  # a digit put on the canvas: grey ink over the whole square
-    path: np.ndarray | None = None  # the points as a read-only array, once the stroke is finished
-
-
-# Grey ink in a 32-bit image: QPainter's fast path (anti-aliased strokes into 8-bit grey take
-# about 5 times longer) and the screen's own format (no conversion when it is shown).
-IMAGE_FORMAT = QImage.Format.Format_RGB32
-
-
-def points_array(stroke: Stroke) -> np.ndarray:
-    """A stroke's points as a read-only (k, 2) array, safe to hand to another thread."""
-    array = np.array(stroke.points, np.float64).reshape(-1, 2)
-    array.setflags(write=False)
-    return array
-
-
-def grey_image(pixels: np.ndarray) -> QImage:
-    """A (height, width) uint8 array as a greyscale QImage of its own (no view on the array)."""
-    grey = np.ascontiguousarray(pixels, np.uint8)
-    height, width = grey.shape
-    return QImage(grey.data, width, height, width, QImage.Format.Format_Grayscale8).copy()
 
 
 class DrawingCanvas(QWidget):
@@ -125,23 +102,31 @@ class DrawingCanvas(QWidget):
     def stroke_count(self) -> int:
         return len(self._strokes)
 
-    def pen_strokes(self) -> tuple[np.ndarray, ...] | None:
-        """The pen's path, stroke by stroke ((k, 2) canvas-relative points, copies), the one
-        in progress included; None when the ink is not only that (erased, or a picture), or
-        has more strokes than any digit (copying thousands at each answer would cost)."""
+    def ink_strokes(self) -> tuple[InkStroke, ...] | None:
+        """Every stroke in the order drawn, erasing ones too, the one in progress included:
+        its points (canvas-relative, read-only) and width (of the side). None with a picture
+        on the canvas, or more strokes than any digit has (copying thousands would cost)."""
         strokes = [*self._strokes, *([self._current] if self._current is not None else [])]
-        if not 0 < len(strokes) <= MAX_PATH_STROKES:
+        if not 0 < len(strokes) <= MAX_PATH_STROKES or any(s.picture is not None for s in strokes):
             return None
-        if any(stroke.erase or stroke.picture is not None for stroke in strokes):
-            return None
-        paths = tuple(stroke.path if stroke.path is not None else points_array(stroke) for stroke in strokes)
-        # Ink beyond the edge is not in the picture: the path would judge another drawing.
-        return paths if all(((path >= 0) & (path <= 1)).all() for path in paths) else None  # NaN too
+        side = self._side()
+        return tuple(
+            InkStroke(
+                s.path if s.path is not None else points_array(s),
+                self._pen(s.erase, s.pen_scale).widthF() / side,
+                s.erase,
+            )
+            for s in strokes
+        )
 
-    def widest_pen(self) -> float | None:
-        """The widest pen of all strokes (erasing ones too), a fraction of the side; None: no ink."""
-        scales = [stroke.pen_scale for stroke in (*self._strokes, self._current) if stroke is not None]
-        return max(self.pen_width(scale) for scale in scales) / self._side() if scales else None
+    def pen_strokes(self) -> tuple[np.ndarray, ...] | None:
+        """The pen's path, stroke by stroke, when the ink is only that: no eraser, no picture,
+        nothing past the edge (that ink is not in the picture: the path would judge another)."""
+        ink = self.ink_strokes()
+        if ink is None or any(stroke.erase for stroke in ink):
+            return None
+        paths = tuple(stroke.points for stroke in ink)
+        return paths if all(((path >= 0) & (path <= 1)).all() for path in paths) else None  # NaN too
 
     def image_array(self) -> np.ndarray:
         """A uint8 copy of the ink (side x side), safe to hand to another thread."""
@@ -314,7 +299,7 @@ class DrawingCanvas(QWidget):
 
     def _pen(self, erase: bool, scale: float) -> QPen:
         pen = QPen(QColor(0, 0, 0) if erase else QColor(INK, INK, INK))
-        pen.setWidthF(self.pen_width(scale) * (1.6 if erase else 1.0))
+        pen.setWidthF(self.pen_width(scale) * (ERASER_WIDTH if erase else 1.0))
         pen.setCapStyle(Qt.PenCapStyle.RoundCap)
         pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
         return pen

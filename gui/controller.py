@@ -54,7 +54,7 @@ class Controller(QObject):
     _save_first = Signal(str)
     _new_network = Signal(object)
     _data_dir = Signal(str)
-    _teach = Signal(object, object, object, int)  # canvas ink, pen strokes, pen width, digit
+    _teach = Signal(object, object, int)  # the canvas's ink, its strokes, the digit
     _forget = Signal(bool)
     _edit = Signal(object)
     _share_validation = Signal()
@@ -262,8 +262,8 @@ class Controller(QObject):
             self.state.post_status("Draw a digit first, then say which digit it is.", 5000)
             return
         self.state.begin_teaching(label)
-        canvas = self._canvas  # the path and pen too: a small drawing is learnt as it is read
-        self._ask_trainer(self._teach, canvas.image_array(), canvas.pen_strokes(), canvas.widest_pen(), label)
+        # The strokes too: a small drawing is learnt as it is read, drawn bigger.
+        self._ask_trainer(self._teach, self._canvas.image_array(), self._canvas.ink_strokes(), label)
 
     def forget_teaching(self, keep_examples: bool) -> None:
         self._ask_trainer(self._forget, keep_examples)
@@ -338,7 +338,7 @@ class Controller(QObject):
             self._with_saliency,
             self._inspected,
             self._canvas.pen_strokes(),
-            self._canvas.widest_pen(),
+            self._canvas.ink_strokes(),
         )
         self.prediction_requested.emit(request)
         self._last_request_at = time.monotonic()

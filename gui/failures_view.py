@@ -23,8 +23,9 @@ from model.confusion import ValidationSet, cell_members, confusion_matrix, per_d
 from model.messages import EvalResult
 
 from . import theme
-from .canvas import DrawingCanvas, grey_image
+from .canvas import DrawingCanvas
 from .controller import Controller
+from .ink import grey_image
 from .placement import open_beside_parent
 from .state import AppState, RunStatus
 

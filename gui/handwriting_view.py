@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 
 from model.messages import HandwritingEdit
 
-from .canvas import grey_image
+from .ink import grey_image
 
 if TYPE_CHECKING:
     from model.handwriting import Example

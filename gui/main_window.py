@@ -26,10 +26,11 @@ from . import settings as prefs
 from . import theme
 from .actions import build_menus
 from .activation_view import ActivationView
-from .canvas import PEN_SCALE_DEFAULT, PEN_SCALE_MAX, PEN_SCALE_MIN, DrawingCanvas
+from .canvas import DrawingCanvas
 from .controller import Controller
 from .failures_view import FailuresDialog
 from .handwriting_view import HandwritingDialog, ask_forget
+from .ink import PEN_SCALE_DEFAULT, PEN_SCALE_MAX, PEN_SCALE_MIN
 from .live_label import LiveLabel
 from .loss_plot import LossPlot
 from .network_files import NetworkFiles
@@ -276,6 +277,7 @@ class MainWindow(QMainWindow):
     def _on_prediction_changed(self, prediction: Prediction) -> None:
         self.input_preview.set_pixels(prediction.pixels)
         self.seen_note.setText(describe_input(prediction.magnified))
+        self.input_preview.set_magnified(prediction.magnified)
         self.saliency.set_prediction(prediction)
         self.neuron_dialog.set_prediction(prediction)
         answer, sentence, why = describe_answer(prediction)

@@ -138,9 +138,8 @@ def describe_input(magnified: float) -> str:
     """What the input layer receives, said for this drawing: a small one was drawn bigger."""
     steps = "cropped, fitted in 20×20 and centred, like MNIST."
     if magnified > 1:
-        times = f"{magnified:.1f}×" if magnified >= 1.05 else "a little"
         return (
-            f"28×28 = 784 input neurons: your drawing, small for the pen, drawn {times} "
+            f"28×28 = 784 input neurons: your drawing, small for the pen, drawn {magnified:.1f}× "
             f"bigger with the same pen, then {steps}"
         )
     return f"28×28 = 784 input neurons: your drawing {steps}"
@@ -162,10 +161,7 @@ class InputPreview(QWidget):
         self._overlay: np.ndarray | None = None  # (28, 28) saliency, painted over the pixels
         self._overlay_image = QImage()
         self._hover: tuple[int, int] | None = None
-        self.setToolTip(
-            "What the network sees: your drawing cropped, fitted into 20x20 and centred by its\n"
-            "centre of mass in 28x28, like MNIST. 784 input neurons, each a pixel from 0 to 1."
-        )
+        self.set_magnified(1.0)
 
     def sizeHint(self) -> QSize:
         return QSize(168, 168)
@@ -175,6 +171,18 @@ class InputPreview(QWidget):
 
     def heightForWidth(self, width: int) -> int:
         return width
+
+    def set_magnified(self, magnified: float) -> None:
+        """Say in the tooltip when the drawing was small and drawn again bigger to be read."""
+        bigger = (
+            f"your drawing, small for the pen, drawn again {magnified:.1f}× bigger with the same pen,\n"
+            if magnified > 1
+            else "your drawing "
+        )
+        self.setToolTip(
+            f"What the network sees: {bigger}cropped, fitted into 20x20 and centred by its\n"
+            "centre of mass in 28x28, like MNIST. 784 input neurons, each a pixel from 0 to 1."
+        )
 
     def set_pixels(self, pixels: np.ndarray | None) -> None:
         self._pixels = None if pixels is None else np.asarray(pixels, dtype=np.float32).copy()

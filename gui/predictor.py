@@ -129,7 +129,7 @@ class Predictor(QObject):
         from model.small_drawings import redrawn_if_small
 
         if self._kept is None or self._kept.request_id != request.request_id:
-            redrawn = redrawn_if_small(request.image, request.strokes, request.pen_width)
+            redrawn = redrawn_if_small(request.image, request.ink)
             self._kept = KeptForDrawing(request.request_id, redrawn)
         kept, detector = self._kept, self._detector
         if detector is None:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer, SignalInstance, Slot
 
-from model.messages import HandwritingEdit, ModelInfo
+from model.messages import HandwritingEdit, InkStroke, ModelInfo
 
 if TYPE_CHECKING:
     import numpy as np
@@ -48,19 +48,17 @@ class TeachingSlots:
         def _network_replaced(self) -> None: ...
         def _report_progress(self) -> None: ...
 
-    @Slot(object, object, object, int)
-    def teach(
-        self, image: np.ndarray, strokes: tuple[np.ndarray, ...] | None, pen_width: float | None, label: int
-    ) -> None:
+    @Slot(object, object, int)
+    def teach(self, image: np.ndarray, ink: tuple[InkStroke, ...] | None, label: int) -> None:
         """Learn that the drawing is `label`, in slices like training: the canvas's ink `image`,
-        or, when it is small for the pen, the drawing drawn bigger from its `strokes`, as the
-        predictor reads it (model.small_drawings)."""
+        or, when it is small for the pen, the drawing drawn bigger from its strokes `ink`, as
+        the predictor reads it (model.small_drawings)."""
         from model.small_drawings import redrawn_if_small
 
         self._served()
         session = self._session_or_fail()
         try:
-            small = redrawn_if_small(image, strokes, pen_width)
+            small = redrawn_if_small(image, ink)
             example, warning = session.teach(image if small is None else small.image, label)
         except Exception as error:  # data that cannot be read, say: the network stays as it was
             traceback.print_exc()

@@ -249,6 +249,16 @@ class NeuronInspection:
 
 
 @dataclass(frozen=True)
+class InkStroke:
+    """One stroke on the canvas as it was drawn: its points in order (canvas-relative, a
+    read-only (k, 2) array), its width as a fraction of the canvas side, and whether it erased."""
+
+    points: np.ndarray
+    width: float
+    erase: bool = False
+
+
+@dataclass(frozen=True)
 class PredictRequest:
     """A drawing to read: the canvas ink at one moment, tagged so stale answers can be dropped."""
 
@@ -260,7 +270,9 @@ class PredictRequest:
     # The pen's path, when the ink is all strokes drawn on the canvas (no eraser, no picture):
     # each stroke's points in writing order, canvas-relative; the digit detector reads it.
     strokes: tuple[np.ndarray, ...] | None = None
-    pen_width: float | None = None  # the widest pen of those strokes, a fraction of the canvas side
+    # Every stroke, erasing ones too (None with a picture on the canvas): a drawing small for
+    # the pen is drawn again bigger from them before it is read (model.small_drawings).
+    ink: tuple[InkStroke, ...] | None = None
 
 
 @dataclass(frozen=True)

@@ -5,23 +5,26 @@ Scaled to MNIST's 20-pixel box, the small drawing's strokes grow as thick as its
 wide: a small 1 becomes a blob read as 0. MNIST's writers wrote at about one size, so a
 drawing less than MIN_EXTENT_IN_PENS pen widths across is drawn again from its pen path,
 magnified to that size, with the pen's own width, as the networks' pen digits were rendered
-for training (model.rasterise; bench/small_drawings.py measures it). Only drawings made of pen
-strokes alone have a path to draw again: once erased into, or on a picture, the ink is read.
+for training (model.rasterise; bench/small_drawings.py measures it). Erasing strokes are
+drawn again too, after the pen's they followed; a picture put on the canvas is read as it is.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from .messages import InkStroke
+from .preprocess import ink_bounds, to_uint8
 from .rasterise import RENDER_SIZE, render_strokes
-from .strokes import fit_to_canvas
 
 # Below about five pen widths across the shipped network's accuracy falls (bench/small_drawings.py).
 MIN_EXTENT_IN_PENS = 6.0
+LEAST_MAGNIFICATION = 1.05  # less would not show: the ink's box, to a pixel, would decide it
 
 Placement = tuple[float, float, float, float]
 
@@ -47,36 +50,48 @@ class Redrawn:
         )
 
 
-def redrawn_bigger(size: int, strokes: Sequence[np.ndarray], pen_width: float) -> Redrawn | None:
-    """The drawing made of `strokes` (points relative to a size x size canvas) with a pen
-    `pen_width` wide (a fraction of the side), drawn again MIN_EXTENT_IN_PENS pens across;
-    None when it is that big already, or a dot (a dot magnified stays a dot)."""
-    if not strokes or not pen_width > 0:
+def redrawn_bigger(image: np.ndarray, ink: Sequence[InkStroke]) -> Redrawn | None:
+    """The drawing on `image` (the canvas's square ink) drawn again from its strokes `ink`,
+    erasing ones too, MIN_EXTENT_IN_PENS pens across: each stroke with its own width, cut at
+    the canvas's edges as on the canvas. None when the drawing is (nearly) that big already,
+    or no longer than the pen is wide (a dot magnified would be a line), or has no pen stroke."""
+    pen_width = max((stroke.width for stroke in ink if not stroke.erase), default=0.0)
+    bounds = ink_bounds(image)
+    if not pen_width > 0 or bounds is None:
         return None
-    points = np.concatenate([np.asarray(stroke, np.float64).reshape(-1, 2) for stroke in strokes])
-    if not len(points) or not np.isfinite(points).all():
+    size = image.shape[0]
+    top, bottom, left, right = bounds
+    extent = (max(bottom - top, right - left) - 1) / size - pen_width  # the path's: less pen, soft edge
+    magnification = MIN_EXTENT_IN_PENS * pen_width / max(extent, 1e-9)
+    if extent < pen_width or magnification < LEAST_MAGNIFICATION:
         return None
-    low, high = points.min(axis=0), points.max(axis=0)
-    extent = float((high - low).max())
-    if extent < pen_width / 2 or extent >= MIN_EXTENT_IN_PENS * pen_width:
+    side = max(RENDER_SIZE, math.ceil((MIN_EXTENT_IN_PENS + 2) * pen_width * RENDER_SIZE))  # a wide pen: room
+    centre = np.array([left + right, top + bottom]) / 2 / size
+    per_unit = magnification * RENDER_SIZE  # pixels of the new image per canvas side
+
+    def placed(points: np.ndarray) -> np.ndarray:
+        return np.asarray((points - centre) * per_unit + side / 2)
+
+    if not all(len(stroke.points) and np.isfinite(stroke.points).all() for stroke in ink):
         return None
-    fill = MIN_EXTENT_IN_PENS * pen_width  # of the side: the pen keeps its share of it
-    side = max(RENDER_SIZE, math.ceil((fill + 2 * pen_width) * RENDER_SIZE))  # a wide pen: room
-    image = render_strokes(
-        fit_to_canvas(strokes, side, fill * RENDER_SIZE / side), side, pen_width * RENDER_SIZE
-    )
-    centre = (low + high) / 2 * size
-    magnification = fill / extent
+    drawn = np.zeros((side, side))
+    # Strokes one after the other with the same pen are drawn in one go: erasing is what
+    # makes the order matter.
+    for (erase, width), run in itertools.groupby(ink, key=lambda stroke: (stroke.erase, stroke.width)):
+        cover = render_strokes([placed(stroke.points) for stroke in run], side, width * RENDER_SIZE) / 255.0
+        drawn = np.minimum(drawn, 1 - cover) if erase else np.maximum(drawn, cover)
+    (x0, y0), (x1, y1) = placed(np.zeros(2)), placed(np.ones(2))  # the canvas's edges
+    centres = np.arange(side) + 0.5
+    drawn[(centres < y0) | (centres > y1), :] = 0
+    drawn[:, (centres < x0) | (centres > x1)] = 0
+    redrawn = to_uint8(drawn)
     return Redrawn(
-        image, magnification, (float(centre[0]), float(centre[1])), magnification * RENDER_SIZE / size
+        redrawn, magnification, (float(centre[0] * size), float(centre[1] * size)), per_unit / size
     )
 
 
-def redrawn_if_small(
-    image: np.ndarray | None, strokes: Sequence[np.ndarray] | None, pen_width: float | None
-) -> Redrawn | None:
-    """redrawn_bigger() for a canvas image (square) drawn with these strokes and pen, when the
-    ink is only pen strokes (else it is read as it is)."""
-    if image is None or strokes is None or pen_width is None:
+def redrawn_if_small(image: np.ndarray | None, ink: Sequence[InkStroke] | None) -> Redrawn | None:
+    """redrawn_bigger() when there is a drawing and the strokes that drew it (not a picture)."""
+    if image is None or ink is None:
         return None
-    return redrawn_bigger(image.shape[0], strokes, pen_width)
+    return redrawn_bigger(image, ink)

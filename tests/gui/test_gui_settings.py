@@ -21,7 +21,8 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QMainWindow
 
 from gui.app import create_main_window
-from gui.canvas import PEN_SCALE_DEFAULT, DrawingCanvas
+from gui.canvas import DrawingCanvas
+from gui.ink import PEN_SCALE_DEFAULT
 from gui.theme import default_size
 from model.messages import TrainConfig
 
