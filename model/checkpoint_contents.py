@@ -5,7 +5,8 @@ float64 weight of 1e300 is finite in the file and infinite once copied into the 
 network; complex, sparse or integer tensors are not weights; a tensor may be a stride-0 view
 claiming a trillion elements. So every tensor's type and shape is compared with the network
 before any of its values is touched, its values are checked in the file's dtype and again
-in the network's, and the network must answer with numbers.
+in the network's, none may be beyond any trained network's size, and the network must
+answer with numbers.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import torch
 from torch import nn
 
 from .constants import IMAGE_SIZE
+
+MAX_WEIGHT = 1e6  # trained networks' weights stay below 100; a million is no network's
 
 
 class UnusableWeights(ValueError):
@@ -54,6 +57,14 @@ def check_finite(state: dict[str, torch.Tensor], when: str) -> None:
             raise UnusableWeights(f"holds weights that are not numbers (NaN or infinity){when}: {key}")
 
 
+def check_magnitudes(state: dict[str, torch.Tensor]) -> None:
+    """No training makes weights anywhere near MAX_WEIGHT; larger ones are a broken or hostile
+    file, and can overflow into answers that are not numbers on some drawing or other."""
+    for key, value in state.items():
+        if value.is_floating_point() and value.numel() and float(value.abs().max()) > MAX_WEIGHT:
+            raise UnusableWeights(f"holds weights far too large to be a trained network's: {key}")
+
+
 def check_statistics(net: nn.Module) -> None:
     """Batch normalisation divides by the square root of its running variances."""
     for key, value in net.state_dict().items():
@@ -90,5 +101,6 @@ def load_weights(
     except (RuntimeError, TypeError) as error:
         raise UnusableWeights("does not match its network: its weights have other shapes or names") from error
     check_finite(net.state_dict(), " once stored as the network's 32-bit numbers (they are too large)")
+    check_magnitudes(net.state_dict())
     check_statistics(net)
     check_answers(net, input_shape)
