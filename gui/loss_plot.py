@@ -125,25 +125,25 @@ class LossPlot(pg.GraphicsLayoutWidget):  # type: ignore[misc]  # pyqtgraph has 
         # One pixel wide: a wider line goes through the path stroker and costs twice the repaint.
         self.smooth_curve = self.loss_plot.plot(pen=pg.mkPen(theme.SMOOTH_LOSS, width=1), name="smoothed")
         self.val_curve = self.loss_plot.plot(
-            pen=pg.mkPen(theme.VALIDATION_LOSS, width=2),
+            pen=pg.mkPen(theme.VALIDATION, width=2),
             symbol="o",
             symbolSize=5,
-            symbolBrush=theme.VALIDATION_LOSS,
+            symbolBrush=theme.VALIDATION,
             name="validation",
         )
         # The legend paints its sample once (it is cached), from the symbols' own brush, which
         # pyqtgraph sets only with the first points: until then, its default grey-blue.
-        self.val_curve.scatter.setBrush(theme.VALIDATION_LOSS)
+        self.val_curve.scatter.setBrush(theme.VALIDATION)
         for curve in (self.raw_curve, self.smooth_curve, self.val_curve):
             self.legend.addItem(curve, curve.name())
         # The training batches' accuracy, smoothed like the loss and drawn like it: validation
         # passes come later and less often.
         self.batch_accuracy_curve = self.accuracy_plot.plot(pen=pg.mkPen(theme.SMOOTH_LOSS, width=1))
         self.accuracy_curve = self.accuracy_plot.plot(
-            pen=pg.mkPen(theme.VALIDATION_ACCURACY, width=2),
+            pen=pg.mkPen(theme.VALIDATION, width=2),
             symbol="o",
             symbolSize=5,
-            symbolBrush=theme.VALIDATION_ACCURACY,
+            symbolBrush=theme.VALIDATION,
         )
         self.plan_curve = self.rate_plot.plot(
             pen=pg.mkPen(theme.MUTED, width=1, style=Qt.PenStyle.DashLine), name="planned rate"
@@ -206,7 +206,7 @@ class LossPlot(pg.GraphicsLayoutWidget):  # type: ignore[misc]  # pyqtgraph has 
         faded = QColor(*theme.SMOOTH_LOSS)
         faded.setAlphaF(0.35)
         loss = self.loss_plot.plot(epochs.copy(), smoothed.copy(), pen=pg.mkPen(faded, width=1))
-        colour = QColor(*theme.VALIDATION_ACCURACY)
+        colour = QColor(*theme.VALIDATION)
         colour.setAlphaF(0.35)
         right = self.accuracy_plot.plot(
             *[a.copy() for a in self.accuracy.data()], pen=pg.mkPen(colour, width=1)

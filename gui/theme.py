@@ -24,11 +24,10 @@ BUTTON = QColor(48, 48, 58)
 NOTICE_BACKGROUND = "#5a3d12"
 NOTICE_BORDER = "#b07a20"
 NOTICE_TEXT = "#ffe7b8"
-# Plot pens: (r, g, b[, alpha])
+# Plot pens: (r, g, b[, alpha]), one per kind of curve in every row (the legend's three)
 BATCH_LOSS = (110, 140, 200, 70)
 SMOOTH_LOSS = (130, 190, 255)
-VALIDATION_LOSS = (255, 170, 40)
-VALIDATION_ACCURACY = (110, 210, 140)
+VALIDATION = (255, 170, 40)
 
 # Fonts and spacing
 ANSWER_POINT_SIZE = 44

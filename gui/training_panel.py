@@ -26,14 +26,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from model.messages import RECIPES, ModelInfo, TrainConfig
+from model.data import PRACTICE_TRAINING_DIGITS
+from model.messages import MNIST_TRAINING_DIGITS, ModelInfo, TrainConfig
 from model.paths import shown_path
 
 from . import settings as prefs
 from . import theme
 from .live_label import ElidedLabel, LiveLabel
 from .number_box import BoundedSpinBox
-from .recipe_box import PRESETS, SET_BY_FIELDS, RecipeBox
+from .recipe_box import CUSTOM, PRESETS, SET_BY_FIELDS, RecipeBox
 from .state import RunStatus
 
 # The panel's values before recipes (3 epochs of jittered digits, about 40 s): saved on every exit.
@@ -239,7 +240,7 @@ class TrainingPanel(QGroupBox):
     def config(self) -> TrainConfig:
         """The run the user asks for, on the network in use: the recipe with the fields' values."""
         return replace(
-            RECIPES[self.recipe.preset](),
+            self.recipe.preset_config(),
             arch=self._arch,
             epochs=self.epochs.value(),
             batch_size=self.batch_size.value(),
@@ -262,7 +263,9 @@ class TrainingPanel(QGroupBox):
     def choose_recipe(self, key: str) -> None:
         """Set the fields to a preset's values ("quick" or "longer")."""
         self.recipe.preset = key
-        self.set_config(replace(RECIPES[key](), include_handwriting=self.include_handwriting.isChecked()))
+        self.set_config(
+            replace(self.recipe.preset_config(key), include_handwriting=self.include_handwriting.isChecked())
+        )
         self._show_recipe()
 
     def _show_recipe(self, *_: object) -> None:
@@ -279,7 +282,7 @@ class TrainingPanel(QGroupBox):
     def restore(self, settings: QSettings) -> None:
         """The saved settings; each one missing, unreadable or out of range gets its recipe's."""
         self.recipe.preset = prefs.saved_choice(settings, "train/recipe", "quick", PRESETS)
-        defaults = RECIPES[self.recipe.preset]()
+        defaults = self.recipe.preset_config()
         numbers = {
             name: prefs.saved_number(
                 settings,
@@ -379,6 +382,13 @@ class TrainingPanel(QGroupBox):
             self.accuracy_label.setToolTip(tip)
 
     def show_data(self, what: str, where: str) -> None:
+        """What Train uses; fields that hold a preset's values get its values for these data."""
+        digits = MNIST_TRAINING_DIGITS if where else PRACTICE_TRAINING_DIGITS  # only MNIST has a folder
+        if digits != self.recipe.training_digits:
+            preset = self.recipe.shown()
+            self.recipe.set_training_digits(digits)
+            if preset != CUSTOM:
+                self.choose_recipe(preset)
         self.data_label.setText(f"Trains on {what}.")
         self.data_path_label.set_full_text(shown_path(where) if where else "")
         self.data_path_label.setVisible(bool(where))

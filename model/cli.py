@@ -39,6 +39,7 @@ from .cli_export import add_export_command
 from .data import DataError, Dataset, load_dataset
 from .messages import (
     ARCHITECTURES,
+    MNIST_TRAINING_DIGITS,
     OPTIMIZERS,
     PRECISIONS,
     RECIPES,
@@ -203,7 +204,8 @@ def recipe_config(args: argparse.Namespace) -> TrainConfig:
         "precision": args.precision,
         "label_smoothing": args.label_smoothing,
     }
-    return replace(RECIPES[args.recipe](), **{k: v for k, v in given.items() if v is not None})
+    recipe = RECIPES[args.recipe](MNIST_TRAINING_DIGITS)  # its figures are MNIST's, as its help says
+    return replace(recipe, **{k: v for k, v in given.items() if v is not None})
 
 
 def command_evaluate(args: argparse.Namespace) -> int:

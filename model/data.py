@@ -44,6 +44,7 @@ MIRRORS = (
 DATA_ENV = "DIGITPAD_DATA"
 PRACTICE_SET = Path(__file__).resolve().parent.parent / "assets" / "practice_mnist_5k.npz"
 PRACTICE_DESCRIPTION = "the embedded practice set (5,000 MNIST digits)"  # the practice set's Dataset.name
+PRACTICE_TRAINING_DIGITS = 4_500  # of them: 450 of each digit (load_practice_set)
 
 ProgressCallback = Callable[[str, int, int], None]  # (file name, bytes done, bytes total or 0)
 CancelCheck = Callable[[], bool]

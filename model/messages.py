@@ -134,7 +134,23 @@ def longer_config(**changes: Any) -> TrainConfig:
     return replace(recipe, **changes)
 
 
-RECIPES: dict[str, Callable[[], TrainConfig]] = {"quick": TrainConfig, "longer": longer_config}
+MNIST_TRAINING_DIGITS = 60_000
+QUICK_DIGITS = 42_000  # what the Quick recipe shows the network: 0.7 passes over MNIST
+
+
+def quick_config(training_digits: int = MNIST_TRAINING_DIGITS) -> TrainConfig:
+    """The "Quick" preset (TrainConfig's defaults) on `training_digits` digits: as many seen as
+    0.7 passes over MNIST, so a smaller set (the practice set's 4,500) gets as many steps, not
+    a dozen (78% instead of 98%)."""
+    return TrainConfig(epochs=min(MAX_EPOCHS, round(QUICK_DIGITS / max(1, training_digits), 1)))
+
+
+def longer_recipe(training_digits: int = MNIST_TRAINING_DIGITS) -> TrainConfig:
+    """The "Longer" preset: eighteen passes, whatever the data."""
+    return longer_config()
+
+
+RECIPES: dict[str, Callable[[int], TrainConfig]] = {"quick": quick_config, "longer": longer_recipe}
 # TrainConfig fields added after runs and checkpoints were first saved, with the value that
 # records made before them imply (a run saved before label smoothing had none).
 FIELDS_ADDED_LATER: dict[str, Any] = {"label_smoothing": 0.0}

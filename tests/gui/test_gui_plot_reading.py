@@ -90,7 +90,7 @@ def test_the_legends_validation_dot_is_the_colour_of_the_validation_points(qtbot
     plot = shown_plot(qtbot)
     legend = int(plot.legend.sceneBoundingRect().bottom()) + 1
     assert pixels_near(plot, (100, 100, 150), tolerance=20, rows=legend) == 0  # pyqtgraph's default brush
-    assert pixels_near(plot, theme.VALIDATION_LOSS, tolerance=20, rows=legend) > 20  # its line and its dot
+    assert pixels_near(plot, theme.VALIDATION, tolerance=20, rows=legend) > 20  # its line and its dot
 
 
 def test_earlier_runs_stay_faded_with_what_they_were_on_hover(qtbot):

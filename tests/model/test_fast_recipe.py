@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 import torch
@@ -112,7 +113,10 @@ def test_train_config_rejects_bad_new_values(bad):
 
 def test_the_train_buttons_default_is_the_quick_recipe_and_longer_is_the_other():
     quick = TrainConfig()
-    assert RECIPES["quick"]() == quick and RECIPES["longer"]() == longer_config()
+    assert RECIPES["quick"](60_000) == quick and RECIPES["longer"](60_000) == longer_config()
+    # As many digits on a smaller set: the practice set's 4,500 get 9.3 passes, not 0.7.
+    assert RECIPES["quick"](4_500) == replace(quick, epochs=9.3)
+    assert RECIPES["longer"](4_500) == longer_config()
     assert not quick.augment and quick.eval_from > 0 and quick.label_smoothing > 0 and quick.epochs < 1
     longer = longer_config(seed=3)
     assert longer.seed == 3 and longer.augment and longer.epochs >= 10
