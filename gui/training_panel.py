@@ -364,7 +364,7 @@ class TrainingPanel(QGroupBox):
                 label.setText("–")
         else:
             total_epochs = progress.epoch * progress.total_steps / progress.step
-            self.epoch_label.setText(f"{progress.epoch:.2f} of {total_epochs:.1f}")
+            self.epoch_label.setText(f"{progress.epoch:.2f} of {total_epochs:.2f}")
             self.step_label.setText(f"{progress.step:,} of {progress.total_steps:,}")
         if progress is not None and run.live:
             self.speed_label.setText(f"{progress.samples_per_second:,.0f} digits/s")

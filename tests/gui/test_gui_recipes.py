@@ -100,3 +100,15 @@ def test_the_quick_recipe_shows_the_network_as_many_digits_whatever_the_data(win
     assert panel.recipe.shown() == "custom"  # 0.7 passes over the practice set: not its Quick
     choose(window, "quick")
     assert asked(window) == QUICK
+
+
+def test_a_new_user_pressing_train_on_the_practice_set_gets_what_the_recipe_says(qtbot, window) -> None:
+    """The first Train a user presses, before any MNIST download: Quick, to the end, 98%."""
+    panel = window.training_panel
+    panel.train_button.click()
+    qtbot.waitUntil(lambda: window.state.run.state == "running", timeout=10000)
+    qtbot.waitUntil(lambda: window.state.run.state == "idle", timeout=120000)
+    evaluation = window.state.run.evaluation
+    assert evaluation is not None and evaluation.accuracy >= 0.97  # 98.2-98.8% for seeds 0-2
+    done, total = panel.epoch_label.text().split(" of ")
+    assert done == total == f"{164 * QUICK.batch_size / PRACTICE_TRAINING_DIGITS:.2f}"  # 164 steps
