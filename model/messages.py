@@ -135,14 +135,20 @@ def longer_config(**changes: Any) -> TrainConfig:
 
 
 MNIST_TRAINING_DIGITS = 60_000
-QUICK_DIGITS = 42_000  # what the Quick recipe shows the network: 0.7 passes over MNIST
 
 
 def quick_config(training_digits: int = MNIST_TRAINING_DIGITS) -> TrainConfig:
     """The "Quick" preset (TrainConfig's defaults) on `training_digits` digits: as many seen as
     0.7 passes over MNIST, so a smaller set (the practice set's 4,500) gets as many steps, not
-    a dozen (78% instead of 98%)."""
-    return TrainConfig(epochs=min(MAX_EPOCHS, round(QUICK_DIGITS / max(1, training_digits), 1)))
+    a dozen (78% instead of 98%), and as many validation passes, as late in the run."""
+    quick = TrainConfig()
+    passes = MNIST_TRAINING_DIGITS / max(1, training_digits)  # of these data per pass over MNIST
+    return replace(
+        quick,
+        epochs=min(MAX_EPOCHS, round(quick.epochs * passes, 1)),
+        eval_from=min(MAX_EPOCHS, round(quick.eval_from * passes, 1)),
+        evals_per_epoch=max(1, round(quick.evals_per_epoch / passes)),
+    )
 
 
 def longer_recipe(training_digits: int = MNIST_TRAINING_DIGITS) -> TrainConfig:

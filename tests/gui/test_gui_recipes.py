@@ -95,7 +95,8 @@ def test_the_quick_recipe_shows_the_network_as_many_digits_whatever_the_data(win
     assert panel.recipe.currentText() == "Quick: 99% in seconds"
     panel.batch_size.setValue(64)
     panel.show_data("the embedded practice set (5,000 MNIST digits)", "")
-    assert panel.recipe.shown() == "custom" and asked(window) == TrainConfig(batch_size=64)
+    # The user's fields stay; what has no field follows the data (validation passes).
+    assert panel.recipe.shown() == "custom" and asked(window) == replace(QUICK, epochs=0.7, batch_size=64)
     panel.batch_size.setValue(QUICK.batch_size)
     assert panel.recipe.shown() == "custom"  # 0.7 passes over the practice set: not its Quick
     choose(window, "quick")

@@ -115,7 +115,7 @@ def test_the_train_buttons_default_is_the_quick_recipe_and_longer_is_the_other()
     quick = TrainConfig()
     assert RECIPES["quick"](60_000) == quick and RECIPES["longer"](60_000) == longer_config()
     # As many digits on a smaller set: the practice set's 4,500 get 9.3 passes, not 0.7.
-    assert RECIPES["quick"](4_500) == replace(quick, epochs=9.3)
+    assert RECIPES["quick"](4_500) == replace(quick, epochs=9.3, eval_from=6.7, evals_per_epoch=1)
     assert RECIPES["longer"](4_500) == longer_config()
     assert not quick.augment and quick.eval_from > 0 and quick.label_smoothing > 0 and quick.epochs < 1
     longer = longer_config(seed=3)
