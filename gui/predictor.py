@@ -126,7 +126,7 @@ class Predictor(QObject):
         """What does not change with the weights, made once per drawing: the drawing drawn
         bigger if it is small (None: its ink is read as it is), and a judge whose verdict is
         kept. Reading the drawing again while training does neither again."""
-        from model.small_drawings import redrawn_if_small
+        from model.small_drawings import is_dot, redrawn_if_small
 
         if self._kept is None or self._kept.request_id != request.request_id:
             redrawn = redrawn_if_small(request.image, request.ink)
@@ -134,10 +134,12 @@ class Predictor(QObject):
         kept, detector = self._kept, self._detector
         if detector is None:
             return kept.redrawn, None
+        # A dot's path tells nothing its picture does not: the picture judges it alone.
+        strokes = None if is_dot(request.image, request.ink) else request.strokes
 
         def judge(pixels: np.ndarray) -> Judgement:
             if kept.judgement is None:
-                kept.judgement = detector.judge(pixels, request.strokes)
+                kept.judgement = detector.judge(pixels, strokes)
             return kept.judgement
 
         return kept.redrawn, judge

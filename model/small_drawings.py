@@ -50,23 +50,41 @@ class Redrawn:
         )
 
 
-def redrawn_bigger(image: np.ndarray, ink: Sequence[InkStroke]) -> Redrawn | None:
-    """The drawing on `image` (the canvas's square ink) drawn again from its strokes `ink`,
-    erasing ones too, MIN_EXTENT_IN_PENS pens across: each stroke with its own width, cut at
-    the canvas's edges as on the canvas. None when the drawing is (nearly) that big already,
-    or no longer than the pen is wide (a dot magnified would be a line), or has no pen stroke."""
+def path_box(image: np.ndarray, ink: Sequence[InkStroke]) -> tuple[float, float, np.ndarray] | None:
+    """The extent of the path that left the ink on `image` (its box less the pen and its soft
+    edge), the widest pen's width and the box's centre, all relative to the canvas side; None
+    without ink or without a pen stroke."""
     pen_width = max((stroke.width for stroke in ink if not stroke.erase), default=0.0)
     bounds = ink_bounds(image)
     if not pen_width > 0 or bounds is None:
         return None
     size = image.shape[0]
     top, bottom, left, right = bounds
-    extent = (max(bottom - top, right - left) - 1) / size - pen_width  # the path's: less pen, soft edge
+    extent = (max(bottom - top, right - left) - 1) / size - pen_width
+    return extent, pen_width, np.array([left + right, top + bottom]) / 2 / size
+
+
+def is_dot(image: np.ndarray | None, ink: Sequence[InkStroke] | None) -> bool:
+    """The drawing is a dot: its path no longer than the pen is wide. The path network sees
+    paths at one size, so a click that moved a pixel down would look to it like a 1's line."""
+    box = None if image is None or ink is None else path_box(image, ink)
+    return box is not None and box[0] < box[1]
+
+
+def redrawn_bigger(image: np.ndarray, ink: Sequence[InkStroke]) -> Redrawn | None:
+    """The drawing on `image` (the canvas's square ink) drawn again from its strokes `ink`,
+    erasing ones too, MIN_EXTENT_IN_PENS pens across: each stroke with its own width, cut at
+    the canvas's edges as on the canvas. None when the drawing is (nearly) that big already,
+    or no longer than the pen is wide (a dot magnified would be a line), or has no pen stroke."""
+    box = path_box(image, ink)
+    if box is None:
+        return None
+    extent, pen_width, centre = box
     magnification = MIN_EXTENT_IN_PENS * pen_width / max(extent, 1e-9)
     if extent < pen_width or magnification < LEAST_MAGNIFICATION:
         return None
     side = max(RENDER_SIZE, math.ceil((MIN_EXTENT_IN_PENS + 2) * pen_width * RENDER_SIZE))  # a wide pen: room
-    centre = np.array([left + right, top + bottom]) / 2 / size
+    size = image.shape[0]
     per_unit = magnification * RENDER_SIZE  # pixels of the new image per canvas side
 
     def placed(points: np.ndarray) -> np.ndarray:

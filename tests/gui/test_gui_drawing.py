@@ -77,6 +77,12 @@ def test_a_single_click_leaves_a_dot_read_as_no_digit(qtbot, window):
     assert ink(canvas) > 10
     assert_probabilities(blocker.args[0])  # the bars still show what the digit network says ...
     assert window.findChild(QLabel, "predictionLabel").text() == "?"  # ... but a dot is no digit
+    # A click that moved a pixel or two down is a dot too (to the path network alone, a line).
+    for nudge in ((0.0, 0.004), (0.003, 0.003), (0.0, 0.02)):
+        canvas.clear()
+        with qtbot.waitSignal(window.prediction_shown, timeout=5000):
+            drag(canvas, [(0.3, 0.3), (0.3 + nudge[0], 0.3 + nudge[1])])
+        assert window.findChild(QLabel, "predictionLabel").text() == "?", nudge
 
 
 @pytest.mark.parametrize("how", ["clear()", "Clear button", "Esc", "Delete"])

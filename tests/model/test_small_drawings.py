@@ -10,7 +10,7 @@ from model.messages import InkStroke
 from model.preprocess import preprocess_placed
 from model.rasterise import RENDER_SIZE, render_strokes
 from model.reading import read_drawing
-from model.small_drawings import MIN_EXTENT_IN_PENS, Redrawn, redrawn_bigger, redrawn_if_small
+from model.small_drawings import MIN_EXTENT_IN_PENS, Redrawn, is_dot, redrawn_bigger, redrawn_if_small
 from model.strokes import PEN_WIDTH_FRACTION
 
 SIZE = 300
@@ -126,3 +126,11 @@ def test_the_widest_pen_is_drawn_whole() -> None:
     assert small is not None and small.image.shape[0] > RENDER_SIZE
     image = small.image
     assert image[0].max() == image[-1].max() == image[:, 0].max() == image[:, -1].max() == 0
+
+
+def test_a_dot_is_a_path_no_longer_than_the_pen_is_wide() -> None:
+    click = [np.array([[0.4, 0.4]])]
+    nudged = [np.array([[0.4, 0.4], [0.4, 0.4 + 0.3 * PEN]])]  # a click that moved a little
+    assert is_dot(*canvas(click)) and is_dot(*canvas(nudged))
+    assert not is_dot(*canvas(ONE))  # 1.3 pens: a small 1, drawn bigger
+    assert not is_dot(None, canvas(click)[1]) and not is_dot(canvas(click)[0], None)
