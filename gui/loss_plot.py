@@ -331,8 +331,9 @@ class LossPlot(pg.GraphicsLayoutWidget):  # type: ignore[misc]  # pyqtgraph has 
         epochs = np.concatenate([self.raw.data()[0], self.validation.data()[0]])
         if not len(epochs):
             return
-        self._set_range(self.loss_plot, "x", 0.0, nice_ceiling(float(epochs.max())))
-        losses = np.concatenate([self.raw.data()[1], self.validation.data()[1]])
+        right = nice_ceiling(float(epochs.max()))
+        self._set_range(self.loss_plot, "x", 0.0, right)
+        losses = np.concatenate([self.raw.data()[1], self.validation.data()[1], self._earlier_losses(right)])
         finite = losses[np.isfinite(losses)]
         if len(finite) and self.log_loss:
             positive = finite[finite > 0]
@@ -350,6 +351,16 @@ class LossPlot(pg.GraphicsLayoutWidget):  # type: ignore[misc]  # pyqtgraph has 
         rates = np.concatenate([self.rates.data()[1], self.planned[1]])
         if len(rates) and np.isfinite(rates).all():
             self._set_range(self.rate_plot, "y", 0.0, nice_ceiling(float(rates.max())))
+
+    def _earlier_losses(self, right: float) -> np.ndarray:
+        """The faded runs' losses up to the epoch the axis ends at: the run they are compared
+        with is shown whole in height, never cut off above the current run's losses."""
+        parts = [np.zeros(0)]
+        for loss, _ in self.earlier_runs:
+            epochs, values = loss.getData()
+            if epochs is not None and values is not None:
+                parts.append(values[epochs <= right])
+        return np.concatenate(parts)
 
     def _set_range(self, plot: pg.PlotItem, axis: str, low: float, high: float) -> None:
         if self._ranges.get((id(plot), axis)) == (low, high):

@@ -109,6 +109,20 @@ def test_earlier_runs_stay_faded_with_what_they_were_on_hover(qtbot):
     assert len(loss.xData) == 500 and plot.raw.size == 0
 
 
+def test_an_earlier_run_is_shown_whole_in_height_up_to_the_epochs_shown(qtbot):
+    """A run that began high (its smoothed loss up to 4) stays on the plot under a run whose
+    losses stay below 2; beyond the epochs the new run has reached it is cut, as before."""
+    plot = LossPlot()
+    qtbot.addWidget(plot)
+    run(plot, 100, 4.0)
+    plot.clear_curves()
+    run(plot, 50, 1.5)
+    (_, _), (_, top) = plot.loss_plot.getViewBox().viewRange()
+    assert top >= plot.earlier_runs[0][0].getData()[1].max() >= 3.5
+    (_, right), _ = plot.loss_plot.getViewBox().viewRange()
+    assert right < 1.1  # the new run's 0.5 epochs (a round 1), not the faded run's
+
+
 def test_an_earlier_run_says_its_settings_on_hover_in_the_window(qtbot, window):
     from gui_support import use_network
 
