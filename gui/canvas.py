@@ -119,15 +119,6 @@ class DrawingCanvas(QWidget):
             for s in strokes
         )
 
-    def pen_strokes(self) -> tuple[np.ndarray, ...] | None:
-        """The pen's path, stroke by stroke, when the ink is only that: no eraser, no picture,
-        nothing past the edge (that ink is not in the picture: the path would judge another)."""
-        ink = self.ink_strokes()
-        if ink is None or any(stroke.erase for stroke in ink):
-            return None
-        paths = tuple(stroke.points for stroke in ink)
-        return paths if all(((path >= 0) & (path <= 1)).all() for path in paths) else None  # NaN too
-
     def image_array(self) -> np.ndarray:
         """A uint8 copy of the ink (side x side), safe to hand to another thread."""
         image = self._image

@@ -337,7 +337,6 @@ class Controller(QObject):
             with_layers,
             self._with_saliency,
             self._inspected,
-            self._canvas.pen_strokes(),
             self._canvas.ink_strokes(),
         )
         self.prediction_requested.emit(request)

@@ -31,6 +31,7 @@ class KeptForDrawing:
 
     request_id: int
     redrawn: Redrawn | None
+    path: tuple[np.ndarray, ...] | None  # what the digit detector reads of the pen's path
     judgement: Judgement | None = None
 
 
@@ -126,20 +127,22 @@ class Predictor(QObject):
         """What does not change with the weights, made once per drawing: the drawing drawn
         bigger if it is small (None: its ink is read as it is), and a judge whose verdict is
         kept. Reading the drawing again while training does neither again."""
-        from model.small_drawings import is_dot, redrawn_if_small
+        from model.pen_path import strokes_of
+        from model.small_drawings import path_box, redrawn_bigger
 
         if self._kept is None or self._kept.request_id != request.request_id:
-            redrawn = redrawn_if_small(request.image, request.ink)
-            self._kept = KeptForDrawing(request.request_id, redrawn)
+            box = path_box(request.image, request.ink)
+            redrawn = redrawn_bigger(request.image, request.ink, box)
+            # A dot's path tells nothing its picture does not: the picture judges it alone.
+            path = None if box is not None and box.is_dot else strokes_of(request.ink)
+            self._kept = KeptForDrawing(request.request_id, redrawn, path)
         kept, detector = self._kept, self._detector
         if detector is None:
             return kept.redrawn, None
-        # A dot's path tells nothing its picture does not: the picture judges it alone.
-        strokes = None if is_dot(request.image, request.ink) else request.strokes
 
         def judge(pixels: np.ndarray) -> Judgement:
             if kept.judgement is None:
-                kept.judgement = detector.judge(pixels, strokes)
+                kept.judgement = detector.judge(pixels, kept.path)
             return kept.judgement
 
         return kept.redrawn, judge

@@ -53,12 +53,12 @@ class TeachingSlots:
         """Learn that the drawing is `label`, in slices like training: the canvas's ink `image`,
         or, when it is small for the pen, the drawing drawn bigger from its strokes `ink`, as
         the predictor reads it (model.small_drawings)."""
-        from model.small_drawings import redrawn_if_small
+        from model.small_drawings import redrawn_bigger
 
         self._served()
         session = self._session_or_fail()
         try:
-            small = redrawn_if_small(image, ink)
+            small = redrawn_bigger(image, ink)
             example, warning = session.teach(image if small is None else small.image, label)
         except Exception as error:  # data that cannot be read, say: the network stays as it was
             traceback.print_exc()

@@ -289,11 +289,9 @@ class PredictRequest:
     with_layers: bool = True  # False: the activation view would not show them yet
     with_saliency: bool = False  # also where it looked (with the layers only): the overlay is on
     inspect: NeuronRef | None = None  # also inside this neuron: the inspector shows it
-    # The pen's path, when the ink is all strokes drawn on the canvas (no eraser, no picture):
-    # each stroke's points in writing order, canvas-relative; the digit detector reads it.
-    strokes: tuple[np.ndarray, ...] | None = None
     # Every stroke, erasing ones too (None with a picture on the canvas): a drawing small for
-    # the pen is drawn again bigger from them before it is read (model.small_drawings).
+    # the pen is drawn again bigger from them before it is read (model.small_drawings), and
+    # the digit detector reads the pen's path in them (model.pen_path.strokes_of).
     ink: tuple[InkStroke, ...] | None = None
 
 

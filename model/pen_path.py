@@ -14,6 +14,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from .messages import InkStroke
+
 PATH_POINTS = 96  # points along the path, evenly spaced by the length the pen travelled
 PATH_FEATURES = 5  # x, y, the step to the next point (x, y), and 1 where the pen is down
 PEN_UP_WEIGHT = 0.1  # a jump between strokes counts for a tenth of its length: ink matters
@@ -45,6 +47,16 @@ def pen_path(strokes: Sequence[np.ndarray]) -> np.ndarray:
     segment = np.clip(np.searchsorted(travelled, at, side="right") - 1, 0, len(down) - 1)
     # The steps are ~1/PATH_POINTS long: times 10 they weigh about as much as the positions.
     return np.stack([x, y, 10 * np.gradient(x), 10 * np.gradient(y), down[segment]]).astype(np.float32)
+
+
+def strokes_of(ink: Sequence[InkStroke] | None) -> tuple[np.ndarray, ...] | None:
+    """The pen's path in a drawing's strokes, when the ink is only that: no eraser, no picture
+    (`ink` None), nothing past the canvas's edge (that ink is not in the picture, so the path
+    would judge another drawing)."""
+    if ink is None or any(stroke.erase for stroke in ink):
+        return None
+    paths = tuple(stroke.points for stroke in ink)
+    return paths if all(((path >= 0) & (path <= 1)).all() for path in paths) else None  # NaN too
 
 
 class PenPathNet(nn.Module):

@@ -50,10 +50,31 @@ class Redrawn:
         )
 
 
-def path_box(image: np.ndarray, ink: Sequence[InkStroke]) -> tuple[float, float, np.ndarray] | None:
-    """The extent of the path that left the ink on `image` (its box less the pen and its soft
-    edge), the widest pen's width and the box's centre, all relative to the canvas side; None
-    without ink or without a pen stroke."""
+@dataclass(frozen=True)
+class PathBox:
+    """The box of the path that left a drawing's ink, relative to the canvas side."""
+
+    extent: float  # the longer side: the ink's box less the pen and its soft edge
+    pen_width: float  # the widest pen's
+    centre: np.ndarray  # (x, y)
+
+    @property
+    def is_dot(self) -> bool:
+        """No longer than the pen is wide. The path network sees every path at one size, so
+        a click that moved a pixel down would be a 1's line to it; magnified, a line too."""
+        return self.extent < self.pen_width
+
+    @property
+    def magnification(self) -> float:
+        """How many times bigger the drawing is drawn to be MIN_EXTENT_IN_PENS pens across."""
+        return MIN_EXTENT_IN_PENS * self.pen_width / max(self.extent, 1e-9)
+
+
+def path_box(image: np.ndarray | None, ink: Sequence[InkStroke] | None) -> PathBox | None:
+    """The box of the path that left the ink on `image` (the canvas's square ink) with the
+    strokes `ink`; None without ink, without the strokes (a picture) or without a pen stroke."""
+    if image is None or ink is None:
+        return None
     pen_width = max((stroke.width for stroke in ink if not stroke.erase), default=0.0)
     bounds = ink_bounds(image)
     if not pen_width > 0 or bounds is None:
@@ -61,28 +82,22 @@ def path_box(image: np.ndarray, ink: Sequence[InkStroke]) -> tuple[float, float,
     size = image.shape[0]
     top, bottom, left, right = bounds
     extent = (max(bottom - top, right - left) - 1) / size - pen_width
-    return extent, pen_width, np.array([left + right, top + bottom]) / 2 / size
+    return PathBox(extent, pen_width, np.array([left + right, top + bottom]) / 2 / size)
 
 
-def is_dot(image: np.ndarray | None, ink: Sequence[InkStroke] | None) -> bool:
-    """The drawing is a dot: its path no longer than the pen is wide. The path network sees
-    paths at one size, so a click that moved a pixel down would look to it like a 1's line."""
-    box = None if image is None or ink is None else path_box(image, ink)
-    return box is not None and box[0] < box[1]
-
-
-def redrawn_bigger(image: np.ndarray, ink: Sequence[InkStroke]) -> Redrawn | None:
+def redrawn_bigger(
+    image: np.ndarray | None, ink: Sequence[InkStroke] | None, box: PathBox | None = None
+) -> Redrawn | None:
     """The drawing on `image` (the canvas's square ink) drawn again from its strokes `ink`,
     erasing ones too, MIN_EXTENT_IN_PENS pens across: each stroke with its own width, cut at
-    the canvas's edges as on the canvas. None when the drawing is (nearly) that big already,
-    or no longer than the pen is wide (a dot magnified would be a line), or has no pen stroke."""
-    box = path_box(image, ink)
-    if box is None:
+    the canvas's edges as on the canvas (`box`: its path_box, when already known). None when
+    the drawing is (nearly) that big already, or a dot, or not made of strokes alone."""
+    box = box or path_box(image, ink)
+    if image is None or ink is None or box is None:
         return None
-    extent, pen_width, centre = box
-    magnification = MIN_EXTENT_IN_PENS * pen_width / max(extent, 1e-9)
-    if extent < pen_width or magnification < LEAST_MAGNIFICATION:
+    if box.is_dot or box.magnification < LEAST_MAGNIFICATION:
         return None
+    pen_width, centre, magnification = box.pen_width, box.centre, box.magnification
     side = max(RENDER_SIZE, math.ceil((MIN_EXTENT_IN_PENS + 2) * pen_width * RENDER_SIZE))  # a wide pen: room
     size = image.shape[0]
     per_unit = magnification * RENDER_SIZE  # pixels of the new image per canvas side
@@ -106,10 +121,3 @@ def redrawn_bigger(image: np.ndarray, ink: Sequence[InkStroke]) -> Redrawn | Non
     return Redrawn(
         redrawn, magnification, (float(centre[0] * size), float(centre[1] * size)), per_unit / size
     )
-
-
-def redrawn_if_small(image: np.ndarray | None, ink: Sequence[InkStroke] | None) -> Redrawn | None:
-    """redrawn_bigger() when there is a drawing and the strokes that drew it (not a picture)."""
-    if image is None or ink is None:
-        return None
-    return redrawn_bigger(image, ink)

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QWidget
 
 from gui import theme
 from gui.teach_view import PROMPT, UNKNOWN_PROMPT
+from model.pen_path import strokes_of
 from model.scribbles import scribble
 from tools.driver import PredictionCatcher, read_digit
 
@@ -49,7 +50,7 @@ def test_the_detector_reads_the_pen_path_of_what_was_drawn_and_only_that(qtbot, 
     assert detector is not None and detector.joint is not None  # the shipped one reads paths
     catcher = PredictionCatcher(window)
     read_digit(window, catcher, [np.array(SEVEN), np.array([[0.3, 0.55], [0.7, 0.55]])])
-    strokes = window.canvas.pen_strokes()
+    strokes = strokes_of(window.canvas.ink_strokes())
     assert strokes is not None and [len(s) > 1 for s in strokes] == [True, True]
     assert all(((s >= 0) & (s <= 1)).all() for s in strokes)  # canvas-relative, in writing order
     assert strokes[1][0, 0] < strokes[1][-1, 0]  # the bar, left to right as it was drawn
@@ -60,7 +61,7 @@ def test_the_detector_reads_the_pen_path_of_what_was_drawn_and_only_that(qtbot, 
     assert joint != pytest.approx(detector.judge(prediction.pixels, None).not_a_digit, rel=0.1)  # path counts
     assert f"? from {detector.joint.threshold:.0%} on" in window.confidence_label.toolTip()
     drag_with(window.canvas, Qt.MouseButton.RightButton, [(0.05, 0.05), (0.1, 0.05)])  # erases
-    assert window.canvas.pen_strokes() is None
+    assert strokes_of(window.canvas.ink_strokes()) is None
     catcher.wait_for(window.controller.request_id, 5)
     prediction = window.state.prediction
     assert prediction.not_a_digit == pytest.approx(
@@ -78,7 +79,7 @@ def test_the_path_is_only_of_pen_strokes_inside_the_canvas(qtbot, window) -> Non
         canvas.widget_point(0.2, 0.2).toPoint(),
     )
     QTest.mouseMove(canvas, canvas.widget_point(0.5, 0.5).toPoint())
-    in_progress = canvas.pen_strokes()
+    in_progress = strokes_of(canvas.ink_strokes())
     assert (
         in_progress is not None and len(in_progress) == 1 and len(in_progress[0]) == 2
     )  # the stroke under way
@@ -89,12 +90,12 @@ def test_the_path_is_only_of_pen_strokes_inside_the_canvas(qtbot, window) -> Non
         Qt.KeyboardModifier.NoModifier,
         canvas.widget_point(1.5, 0.5).toPoint(),
     )
-    assert canvas.pen_strokes() is None  # ink past the edge is not in the picture
+    assert strokes_of(canvas.ink_strokes()) is None  # ink past the edge is not in the picture
     canvas.clear()
     drag_with(canvas, Qt.MouseButton.LeftButton, [(0.3, 0.3), (0.6, 0.6)])
-    assert canvas.pen_strokes() is not None
+    assert strokes_of(canvas.ink_strokes()) is not None
     canvas.show_digit(np.zeros((28, 28), np.uint8))  # a digit from Where it fails
-    assert canvas.pen_strokes() is None
+    assert strokes_of(canvas.ink_strokes()) is None
 
 
 def test_more_strokes_than_any_digit_are_judged_from_the_picture(qtbot, window) -> None:
@@ -102,11 +103,12 @@ def test_more_strokes_than_any_digit_are_judged_from_the_picture(qtbot, window) 
 
     for i in range(MAX_PATH_STROKES):
         drag_with(window.canvas, Qt.MouseButton.LeftButton, [(0.1 + i / 100, 0.5), (0.1 + i / 100, 0.6)])
-    assert window.canvas.pen_strokes() is not None and len(window.canvas.pen_strokes()) == MAX_PATH_STROKES
+    path = strokes_of(window.canvas.ink_strokes())
+    assert path is not None and len(path) == MAX_PATH_STROKES
     drag_with(window.canvas, Qt.MouseButton.LeftButton, [(0.9, 0.5), (0.9, 0.6)])
-    assert window.canvas.pen_strokes() is None
+    assert strokes_of(window.canvas.ink_strokes()) is None
     window.canvas.undo()
-    assert window.canvas.pen_strokes() is not None
+    assert strokes_of(window.canvas.ink_strokes()) is not None
 
 
 def test_clicking_a_digit_under_a_question_mark_answers_with_the_digit_network(qtbot, window) -> None:

@@ -10,7 +10,7 @@ from model.messages import InkStroke
 from model.preprocess import preprocess_placed
 from model.rasterise import RENDER_SIZE, render_strokes
 from model.reading import read_drawing
-from model.small_drawings import MIN_EXTENT_IN_PENS, Redrawn, is_dot, redrawn_bigger, redrawn_if_small
+from model.small_drawings import MIN_EXTENT_IN_PENS, Redrawn, path_box, redrawn_bigger
 from model.strokes import PEN_WIDTH_FRACTION
 
 SIZE = 300
@@ -114,9 +114,9 @@ def test_ink_that_no_path_draws_is_read_as_it_is() -> None:
     assert redrawn_bigger(image, nan) is None
     assert redrawn_bigger(image, (InkStroke(np.zeros((0, 2)), PEN),)) is None
     assert redrawn_bigger(image, (InkStroke(ONE[0], 1.6 * PEN, erase=True),)) is None  # no pen
-    assert redrawn_if_small(None, ink) is None  # nothing drawn
-    assert redrawn_if_small(image, None) is None  # a picture on the canvas
-    assert redrawn_if_small(image, ink) is not None
+    assert redrawn_bigger(None, ink) is None  # nothing drawn
+    assert redrawn_bigger(image, None) is None  # a picture on the canvas
+    assert redrawn_bigger(image, ink) is not None
 
 
 def test_the_widest_pen_is_drawn_whole() -> None:
@@ -131,6 +131,8 @@ def test_the_widest_pen_is_drawn_whole() -> None:
 def test_a_dot_is_a_path_no_longer_than_the_pen_is_wide() -> None:
     click = [np.array([[0.4, 0.4]])]
     nudged = [np.array([[0.4, 0.4], [0.4, 0.4 + 0.3 * PEN]])]  # a click that moved a little
-    assert is_dot(*canvas(click)) and is_dot(*canvas(nudged))
-    assert not is_dot(*canvas(ONE))  # 1.3 pens: a small 1, drawn bigger
-    assert not is_dot(None, canvas(click)[1]) and not is_dot(canvas(click)[0], None)
+    dots = [path_box(*canvas(click)), path_box(*canvas(nudged))]
+    assert all(box is not None and box.is_dot for box in dots)
+    one = path_box(*canvas(ONE))
+    assert one is not None and not one.is_dot  # 1.3 pens: a small 1, drawn bigger
+    assert path_box(None, canvas(click)[1]) is None and path_box(canvas(click)[0], None) is None
