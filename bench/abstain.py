@@ -32,15 +32,11 @@ os.environ["QT_QPA_PLATFORM"] = os.environ.get("QT_QPA_PLATFORM") or "offscreen"
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np
-from common import REPO, SHARED_MNIST, describe_machine, open_window
+from common import SHARED_MNIST, SHARED_STROKES, describe_machine, open_window, spread
 
 from model.calibration import calibration_error
 
-DEFAULT_STROKES = REPO.parent / "shared" / "datasets" / "strokes"
-
-
-def spread(count: int, limit: int) -> np.ndarray:
-    return np.arange(count) if not limit or limit >= count else np.linspace(0, count - 1, limit).astype(int)
+DEFAULT_STROKES = SHARED_STROKES
 
 
 def main() -> int:

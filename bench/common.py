@@ -9,8 +9,11 @@ import sys
 import tempfile
 from pathlib import Path
 
+import numpy as np
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED_MNIST = REPO.parent / "shared" / "datasets" / "mnist"
+SHARED_STROKES = REPO.parent / "shared" / "datasets" / "strokes"  # the UNIPEN dev files
 if str(REPO) not in sys.path:
     sys.path.insert(1, str(REPO))  # tools/ (the window's driver) is not installed
 
@@ -21,6 +24,11 @@ def mnist_dir(data_dir: str | None) -> str | None:
     if data_dir is None and SHARED_MNIST.is_dir() and not os.environ.get("DIGITPAD_DATA"):
         return str(SHARED_MNIST)
     return data_dir
+
+
+def spread(count: int, limit: int) -> np.ndarray:
+    """Indices of `limit` of `count` items spread evenly over them (all of them for 0)."""
+    return np.arange(count) if not limit or limit >= count else np.linspace(0, count - 1, limit).astype(int)
 
 
 def describe_machine() -> str:

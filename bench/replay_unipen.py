@@ -21,14 +21,12 @@ os.environ["QT_QPA_PLATFORM"] = os.environ.get("QT_QPA_PLATFORM") or "offscreen"
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np
-from common import open_window
+from common import SHARED_STROKES, open_window, spread
 
 from model.strokes import is_training_writer, load_unipen
 from tools.driver import PredictionCatcher, read_digit
 
-DEFAULT_STROKES = (
-    Path(__file__).resolve().parents[2] / "shared" / "datasets" / "strokes" / "unipen_digits_dev.npz"
-)
+DEFAULT_STROKES = SHARED_STROKES / "unipen_digits_dev.npz"
 
 
 def report(name: str, truth: np.ndarray, predicted: np.ndarray) -> float:
@@ -54,12 +52,7 @@ def main() -> int:
         return 2
     digits = load_unipen(args.strokes)
     digits = digits.subset(digits.strict)
-    if args.limit:
-        digits = digits.subset(
-            np.isin(
-                np.arange(len(digits.labels)), np.linspace(0, len(digits.labels) - 1, args.limit).astype(int)
-            )
-        )
+    digits = digits.subset(np.isin(np.arange(len(digits.labels)), spread(len(digits.labels), args.limit)))
     _app, window = open_window(["--checkpoint", args.checkpoint] if args.checkpoint else [])
     catcher = PredictionCatcher(window)
     print(f"model: {window.model_label.text()}; canvas {window.canvas.width()}x{window.canvas.height()} px")

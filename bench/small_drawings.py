@@ -22,7 +22,7 @@ os.environ["QT_QPA_PLATFORM"] = os.environ.get("QT_QPA_PLATFORM") or "offscreen"
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np
-from common import describe_machine, open_window
+from common import SHARED_STROKES, describe_machine, open_window, spread
 
 from model.checkpoint import DEFAULT_WEIGHTS, load_checkpoint
 from model.reading import read_drawing
@@ -30,9 +30,7 @@ from model.small_drawings import MIN_EXTENT_IN_PENS
 from model.strokes import PEN_WIDTH_FRACTION, is_training_writer, load_unipen
 from tools.driver import PredictionCatcher, read_digit
 
-DEFAULT_STROKES = (
-    Path(__file__).resolve().parents[2] / "shared" / "datasets" / "strokes" / "unipen_digits_dev.npz"
-)
+DEFAULT_STROKES = SHARED_STROKES / "unipen_digits_dev.npz"
 FILLS = (0.1, 0.15, 0.2, 0.3, 0.45, 0.7)  # 0.7: the size replay_unipen.py writes at
 
 
@@ -40,7 +38,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--strokes", type=Path, default=DEFAULT_STROKES)
     parser.add_argument("--checkpoint", help="network to measure (default: the shipped one)")
-    parser.add_argument("--limit", type=int, default=500, help="digits per size (a spread sample)")
+    parser.add_argument("--limit", type=int, default=500, help="digits per size (a spread sample; 0: all)")
     args = parser.parse_args()
     if not args.strokes.is_file():
         print(f"error: {args.strokes} not found", file=sys.stderr)
@@ -48,7 +46,7 @@ def main() -> int:
     print(describe_machine())
     digits = load_unipen(args.strokes)
     digits = digits.subset(digits.strict & np.array([not is_training_writer(w) for w in digits.writers]))
-    pick = np.unique(np.linspace(0, len(digits.labels) - 1, min(args.limit, len(digits.labels))).astype(int))
+    pick = spread(len(digits.labels), args.limit)
     net, _ = load_checkpoint(args.checkpoint or DEFAULT_WEIGHTS)
     _app, window = open_window(["--checkpoint", args.checkpoint] if args.checkpoint else [])
     catcher = PredictionCatcher(window)

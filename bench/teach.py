@@ -54,9 +54,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from common import REPO, SHARED_MNIST, describe_machine  # also puts the repository on sys.path (tools/)
+from common import (  # also puts the repository on sys.path (tools/)
+    REPO,
+    SHARED_MNIST,
+    SHARED_STROKES,
+    describe_machine,
+)
 
-DEFAULT_STROKES = REPO.parent / "shared" / "datasets" / "strokes" / "unipen_digits_dev.npz"
+DEFAULT_STROKES = SHARED_STROKES / "unipen_digits_dev.npz"
 TEACH_TIMEOUT = 60.0  # seconds from the key press to taught(), before it counts as never taught
 FIRST_READ_TIMEOUT = 60.0  # the fresh window's first answer (the worker may still be warming up)
 READ_TIMEOUT = 10.0
