@@ -134,15 +134,17 @@ class ProbabilityView(QWidget):
         painter.end()
 
 
+def your_drawing(magnified: float) -> str:
+    """ "your drawing", and how much bigger it was drawn again when it was small for the pen."""
+    if magnified > 1:
+        return f"your drawing, small for the pen, drawn again {magnified:.1f}× bigger with the same pen, then"
+    return "your drawing"
+
+
 def describe_input(magnified: float) -> str:
     """What the input layer receives, said for this drawing: a small one was drawn bigger."""
-    steps = "cropped, fitted in 20×20 and centred, like MNIST."
-    if magnified > 1:
-        return (
-            f"28×28 = 784 input neurons: your drawing, small for the pen, drawn {magnified:.1f}× "
-            f"bigger with the same pen, then {steps}"
-        )
-    return f"28×28 = 784 input neurons: your drawing {steps}"
+    drawing = your_drawing(magnified)
+    return f"28×28 = 784 input neurons: {drawing} cropped, fitted in 20×20 and centred, like MNIST."
 
 
 class InputPreview(QWidget):
@@ -174,14 +176,9 @@ class InputPreview(QWidget):
 
     def set_magnified(self, magnified: float) -> None:
         """Say in the tooltip when the drawing was small and drawn again bigger to be read."""
-        bigger = (
-            f"your drawing, small for the pen, drawn again {magnified:.1f}× bigger with the same pen,\n"
-            if magnified > 1
-            else "your drawing "
-        )
         self.setToolTip(
-            f"What the network sees: {bigger}cropped, fitted into 20x20 and centred by its\n"
-            "centre of mass in 28x28, like MNIST. 784 input neurons, each a pixel from 0 to 1."
+            f"What the network sees: {your_drawing(magnified)}\ncropped, fitted into 20x20 and centred by"
+            " its centre of mass in 28x28, like MNIST.\n784 input neurons, each a pixel from 0 to 1."
         )
 
     def set_pixels(self, pixels: np.ndarray | None) -> None:

@@ -62,8 +62,8 @@ class RecipeBox(QComboBox):
     def set_training_digits(self, digits: int) -> None:
         """The presets are made for this much data from now on; their names say what they reach."""
         self.training_digits = digits
+        practice = digits == PRACTICE_TRAINING_DIGITS
         for index, (key, (label, _)) in enumerate(PRESETS.items()):
-            practice = digits == PRACTICE_TRAINING_DIGITS
             self.setItemText(index, PRACTICE_LABELS[key] if practice else label)
 
     def show_fields(self, config: TrainConfig) -> None:
