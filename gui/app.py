@@ -27,7 +27,9 @@ def create_main_window(argv: list[str] | None = None) -> MainWindow:
     if not isinstance(app, QApplication):
         raise RuntimeError("create a QApplication first")
     prepare_application(app)
-    return MainWindow(data_dir=args.data_dir, checkpoint=args.checkpoint)
+    window = MainWindow(data_dir=args.data_dir, checkpoint=args.checkpoint)
+    gc.freeze()  # start-up's objects live as long as the window: collections skip them (gui.collection)
+    return window
 
 
 def prepare_application(app: QApplication) -> None:

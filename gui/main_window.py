@@ -22,8 +22,8 @@ from PySide6.QtWidgets import (
 from model.messages import ModelInfo, Prediction
 from model.paths import settings_override, user_data_dir
 
+from . import collection, theme
 from . import settings as prefs
-from . import theme
 from .actions import build_menus
 from .activation_view import ActivationView
 from .canvas import DrawingCanvas
@@ -56,6 +56,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("digitpad — draw a digit, watch a network learn")
         self.state = AppState()
         self._build_views()
+        collection.hold()
         self.controller = Controller(
             self.state,
             self.canvas,
@@ -364,4 +365,5 @@ class MainWindow(QMainWindow):
         if not self.controller.closed:
             self._save_settings()
             self.files.close()
+            collection.release()
         super().closeEvent(event)

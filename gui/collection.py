@@ -1,0 +1,37 @@
+"""Python's cyclic garbage collected in the GUI thread only, while a window's workers run.
+
+pyqtgraph keeps Qt objects in reference cycles (a plot's menus, a curve taken off the plot).
+Python's collector runs in whichever thread allocates when its count is reached, often the
+trainer's, and a QObject deleted outside its own thread can crash Qt (a "Bus error"). So while
+a window is open automatic collection is off, and pyqtgraph's GarbageCollector collects once a
+second in the GUI thread; the window's start-up objects are frozen (gui.app), which keeps a
+full collection under a millisecond.
+"""
+
+from __future__ import annotations
+
+import gc
+
+from pyqtgraph.util.garbage_collector import GarbageCollector
+
+_collector: GarbageCollector | None = None
+_windows_open = 0
+
+
+def hold() -> None:
+    """A window is opening: from now on, collect in the GUI thread only (call it there)."""
+    global _collector, _windows_open
+    _windows_open += 1
+    if _collector is None:
+        _collector = GarbageCollector(interval=1.0)
+    gc.disable()
+
+
+def release() -> None:
+    """A window has closed and joined its workers. The last one turns automatic collection back
+    on, the frozen objects included: the closed windows' are garbage now."""
+    global _windows_open
+    _windows_open = max(0, _windows_open - 1)
+    if _windows_open == 0:
+        gc.unfreeze()
+        gc.enable()
