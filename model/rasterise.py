@@ -34,8 +34,10 @@ def render_strokes(strokes: Sequence[np.ndarray], size: int, pen_width: float) -
             s = np.concatenate([s, s])
         starts.append(s[:-1])
         ends.append(s[1:])
-    a, b = np.concatenate(starts), np.concatenate(ends)
     reach = radius + 1.0
+    # Only what reaches the image is drawn: a stroke running far off it (a drag outside the
+    # window) would otherwise be cut into millions of pieces.
+    a, b = clipped_to_square(np.concatenate(starts), np.concatenate(ends), -reach, size + reach)
     pieces = np.maximum(1, np.ceil(np.linalg.norm(b - a, axis=1) / reach)).astype(np.int64)
     which = np.repeat(np.arange(len(a)), pieces)
     step = np.arange(len(which)) - np.repeat(np.cumsum(pieces) - pieces, pieces)
@@ -57,6 +59,26 @@ def render_strokes(strokes: Sequence[np.ndarray], size: int, pen_width: float) -
     distance.scatter_reduce_(0, (rows * size + cols)[inside], near[inside], reduce="amin")
     ink = (radius + 0.5 - distance.reshape(size, size)).clamp(0, 1)
     return to_uint8(ink.numpy())
+
+
+def clipped_to_square(a: np.ndarray, b: np.ndarray, low: float, high: float) -> tuple[np.ndarray, np.ndarray]:
+    """The parts of the segments a -> b (each (N, 2)) inside the square [low, high]², by
+    Liang-Barsky; segments wholly outside are left out, those wholly inside kept bit for bit."""
+    d = b - a
+    enter, leave = np.zeros(len(a)), np.ones(len(a))
+    for axis in (0, 1):
+        start, step = a[:, axis], d[:, axis]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            to_low, to_high = (low - start) / step, (high - start) / step
+        within = (start >= low) & (start <= high)
+        level = step == 0  # parallel to these sides: wholly in or wholly out
+        enter = np.maximum(enter, np.where(level, np.where(within, 0.0, np.inf), np.minimum(to_low, to_high)))
+        leave = np.minimum(
+            leave, np.where(level, np.where(within, 1.0, -np.inf), np.maximum(to_low, to_high))
+        )
+    kept = enter <= leave
+    a, b, d, enter, leave = a[kept], b[kept], d[kept], enter[kept, None], leave[kept, None]
+    return np.where(enter > 0, a + enter * d, a), np.where(leave < 1, a + leave * d, b)
 
 
 def rasterise(

@@ -43,3 +43,15 @@ def test_strokes_render_as_the_plain_computation_says(seed: int) -> None:
 
 def test_strokes_far_off_the_page_leave_it_blank() -> None:
     assert not render_strokes([np.array([[-50.0, -50.0], [-20.0, -80.0]])], 28, 3.0).any()
+
+
+def test_strokes_running_far_off_the_image_are_drawn_as_far_as_it_reaches() -> None:
+    """Only what reaches the image is drawn: a drag a billion pixels off (a mouse thrown out of
+    the window) renders as the by-hand picture, without being cut into billions of pieces."""
+    across = [np.array([[-1e9, 20.0], [1e9, 23.0]])]
+    out_and_back = [np.array([[30.0, 30.0], [30.0, -1e9], [35.0, 31.0]])]
+    wholly_outside = [np.array([[-5e8, -40.0], [5e8, -40.0]]), np.array([[200.0, 200.0]])]
+    for strokes in (across, out_and_back, wholly_outside):
+        rendered = render_strokes(strokes, 48, 5.0)
+        assert np.abs(rendered.astype(int) - by_hand(strokes, 48, 5.0)).max() <= 1
+    assert not render_strokes(wholly_outside, 48, 5.0).any()

@@ -108,6 +108,16 @@ def test_what_was_erased_stays_erased_and_what_left_the_canvas_stays_off_it() ->
     assert x < 0.05 * SIZE
 
 
+def test_a_drag_far_outside_the_canvas_leaves_a_small_drawing_as_it_was() -> None:
+    """The mouse thrown out of the window while the button is down: a stroke that leaves no
+    ink. Magnified with the drawing, it must not be drawn (it would be billions of pixels)."""
+    image, ink = canvas(ONE)
+    thrown = InkStroke(np.array([[1.5, 0.5], [4e6, -3e6]]), PEN)
+    alone, with_the_drag = redrawn_bigger(image, ink), redrawn_bigger(image, (*ink, thrown))
+    assert alone is not None and with_the_drag is not None
+    assert np.array_equal(with_the_drag.image, alone.image)
+
+
 def test_ink_that_no_path_draws_is_read_as_it_is() -> None:
     image, ink = canvas(ONE)
     nan = (InkStroke(np.array([[0.5, np.nan], [0.5, 0.55]]), PEN),)
