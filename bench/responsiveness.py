@@ -4,6 +4,8 @@ A timer in the GUI thread drags the mouse along digit-shaped paths at 125 Hz, as
 releasing at the end of each digit. For every mouse event we time how long until the bars
 show a prediction that includes it (move: the next request after it; release: its own
 request). A 5 ms heartbeat timer measures how late the event loop gets to it (its stalls).
+Python's cyclic garbage collections are timed too, by the thread they ran in (the window
+collects in the GUI thread only: gui/collection.py).
 In the teaching phase the drawing on the canvas is taught a digit (as a digit key would)
 whenever the last correction has been learnt and rehearsed, so the network learns all
 through it. With --saliency, "Where it looked" is on: every full answer also computes the
@@ -15,9 +17,11 @@ saliency maps, and the canvas and the input paint them.
 from __future__ import annotations
 
 import argparse
+import gc
 import math
 import os
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -124,6 +128,32 @@ class Probe:
         self.pending = keep
 
 
+class Collections:
+    """How long each cyclic garbage collection took, by the thread it ran in (gc.callbacks)."""
+
+    def __init__(self) -> None:
+        self.began: dict[int, float] = {}
+        self.pauses: dict[str, list[float]] = {"GUI thread": [], "other threads": []}
+        gc.callbacks.append(self.on_collection)
+
+    def reset(self) -> None:
+        self.pauses = {"GUI thread": [], "other threads": []}
+
+    def on_collection(self, phase: str, info: dict[str, int]) -> None:
+        thread = threading.get_ident()
+        if phase == "start":
+            self.began[thread] = time.perf_counter()
+        elif thread in self.began:
+            where = "GUI thread" if thread == threading.main_thread().ident else "other threads"
+            self.pauses[where].append(1000 * (time.perf_counter() - self.began.pop(thread)))
+
+    def describe(self) -> str:
+        return "; ".join(
+            f"{where} {len(pauses)}" + (f", longest {max(pauses):.1f} ms" if pauses else "")
+            for where, pauses in self.pauses.items()
+        )
+
+
 def percentiles(values: list[float]) -> str:
     if not values:
         return "no samples"
@@ -132,8 +162,11 @@ def percentiles(values: list[float]) -> str:
     return f"p50 {p50:5.1f} ms  p99 {p99:5.1f} ms  max {a.max():5.1f} ms  (n={len(a)})"
 
 
-def run_phase(app: QApplication, probe: Probe, seconds: float, name: str) -> dict[str, list[float]]:
+def run_phase(
+    app: QApplication, probe: Probe, seconds: float, name: str, collections: Collections
+) -> dict[str, list[float]]:
     probe.reset()
+    collections.reset()
     loop = QEventLoop()
     QTimer.singleShot(int(seconds * 1000), loop.quit)
     gui_cpu, process_cpu, wall = time.thread_time(), time.process_time(), time.perf_counter()
@@ -149,6 +182,7 @@ def run_phase(app: QApplication, probe: Probe, seconds: float, name: str) -> dic
     print(f"  drawing → prediction (mouse move):    {percentiles(probe.latencies['move'])}")
     print(f"  drawing → prediction (mouse release): {percentiles(probe.latencies['release'])}")
     print(f"  event-loop stall (heartbeat lateness): {percentiles(probe.beats)}")
+    print(f"  garbage collections: {collections.describe()}")
     return {**probe.latencies, "stall": list(probe.beats)}
 
 
@@ -171,10 +205,10 @@ def main() -> int:
     print(f"Where it fails and Rewind: {'open' if args.lab else 'closed'}")
     time.sleep(2)  # let the optimiser warm-up thread finish, as it would before a user trains
     app.processEvents()
-    probe = Probe(window)
+    probe, collections = Probe(window), Collections()
     probe.start()
-    run_phase(app, probe, 3, "warm-up (not counted)")
-    run_phase(app, probe, args.seconds, "IDLE: drawing while the network only predicts")
+    run_phase(app, probe, 3, "warm-up (not counted)", collections)
+    run_phase(app, probe, args.seconds, "IDLE: drawing while the network only predicts", collections)
     teacher = QTimer(interval=TEACH_POLL_MS)
     corrections = [0]
 
@@ -186,13 +220,15 @@ def main() -> int:
 
     teacher.timeout.connect(correct)
     teacher.start()
-    run_phase(app, probe, args.seconds, "TEACHING: drawing while the network learns corrections")
+    run_phase(app, probe, args.seconds, "TEACHING: drawing while the network learns corrections", collections)
     teacher.stop()
     print(f"  corrections taught: {corrections[0]}")
     use_network(window, args.arch)
     window.controller.train(TrainConfig(arch=args.arch, epochs=50))
-    run_phase(app, probe, 3, "training warm-up (not counted)")
-    run_phase(app, probe, args.seconds, f"TRAINING ({args.arch}): drawing while the network trains")
+    run_phase(app, probe, 3, "training warm-up (not counted)", collections)
+    run_phase(
+        app, probe, args.seconds, f"TRAINING ({args.arch}): drawing while the network trains", collections
+    )
     probe.stop()
     window.close()
     return 0

@@ -9,6 +9,7 @@ import sys
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
+from . import collection
 from .main_window import MainWindow
 from .theme import apply_theme
 
@@ -28,7 +29,7 @@ def create_main_window(argv: list[str] | None = None) -> MainWindow:
         raise RuntimeError("create a QApplication first")
     prepare_application(app)
     window = MainWindow(data_dir=args.data_dir, checkpoint=args.checkpoint)
-    gc.freeze()  # start-up's objects live as long as the window: collections skip them (gui.collection)
+    collection.settle()
     return window
 
 

@@ -25,6 +25,7 @@ from model.messages import (
     TrainProgress,
 )
 
+from . import collection
 from .kept_network import KeptTraining
 from .pacing import PACING, Pacing, ProgressReports
 from .trainer_exports import ExportSlots
@@ -123,6 +124,7 @@ class Trainer(QObject, TeachingSlots, ExportSlots, LabSlots):
         # The first optimiser imports torch._dynamo (1-2 s). Done now, once drawings are being
         # read: requests wait for it instead of the first Train, and no thread is left behind.
         warm_up_optimisers()
+        collection.settle()  # some 120,000 objects of torch._dynamo and sympy: long-lived
         QTimer.singleShot(WARM_UP_DELAY_MS, session.warm_up_teaching)
 
     @property
