@@ -13,10 +13,6 @@ import pytest
 
 from model.data import MNIST_FILES
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED_MNIST = REPO.parent / "shared" / "datasets" / "mnist"
-SHARED_STROKES = REPO.parent / "shared" / "datasets" / "strokes" / "unipen_digits_dev.npz"
-
 
 @pytest.fixture(autouse=True)
 def isolated_user_files(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:

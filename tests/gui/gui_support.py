@@ -32,8 +32,6 @@ if _NAME not in sys.modules:
 drag: Callable[..., None] = sys.modules[_NAME].drag
 polyline: Callable[..., list[tuple[float, float]]] = sys.modules[_NAME].polyline
 
-REPO = Path(__file__).resolve().parents[2]
-SHARED_MNIST = REPO.parent / "shared" / "datasets" / "mnist"
 PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY")
 
 VERTICAL = polyline((0.5, 0.15), (0.5, 0.85))  # a "1"

@@ -12,11 +12,10 @@ from PySide6.QtCore import QRect, Qt
 from PySide6.QtGui import QGuiApplication, QImage
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QDialog, QTextBrowser
+from repo_paths import REPO
 
 from gui import settings as prefs
 from model.paths import shown_path, user_documents_dir
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 def on_screen(widget) -> np.ndarray:

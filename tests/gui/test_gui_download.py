@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from gui_support import PROXY_VARIABLES, SHARED_MNIST, serve_directory, serve_not_found, use_network
+from gui_support import PROXY_VARIABLES, serve_directory, serve_not_found, use_network
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QPushButton
+from repo_paths import SHARED_MNIST
 
 from model.data import MNIST_FILES
 

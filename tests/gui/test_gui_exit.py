@@ -11,11 +11,11 @@ import subprocess
 import sys
 import textwrap
 import time
-from pathlib import Path
+
+from repo_paths import REPO
 
 from gui.settings import last_session_path
 
-REPO = Path(__file__).resolve().parents[2]
 EXIT_BUDGET = 2.0  # seconds from closing the window to the process being gone
 
 SCRIPT = textwrap.dedent(

@@ -6,24 +6,23 @@ model never saw, spread over the file, must be read almost as well.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
+from repo_paths import SHARED_STROKES
 
 from model.checkpoint import DEFAULT_WEIGHTS
 from model.strokes import is_training_writer, load_unipen
 from tools.driver import PredictionCatcher, read_digit
 
-SHARED_STROKES = Path(__file__).resolve().parents[3] / "shared/datasets/strokes/unipen_digits_dev.npz"
+DIGITS = SHARED_STROKES / "unipen_digits_dev.npz"
 pytestmark = [
-    pytest.mark.skipif(not SHARED_STROKES.is_file(), reason=f"UNIPEN strokes not at {SHARED_STROKES}"),
+    pytest.mark.skipif(not DIGITS.is_file(), reason=f"UNIPEN strokes not at {DIGITS}"),
     pytest.mark.skipif(not DEFAULT_WEIGHTS.is_file(), reason="the shipped weights are missing"),
 ]
 
 
 def test_held_out_writers_are_read_correctly(window) -> None:
-    digits = load_unipen(SHARED_STROKES)
+    digits = load_unipen(DIGITS)
     held_out = digits.strict & ~np.array([is_training_writer(w) for w in digits.writers])
     digits = digits.subset(held_out)
     chosen = np.linspace(0, len(digits.labels) - 1, 120).astype(int)

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 import torch
-from gui_support import REPO, open_window, use_network
+from gui_support import open_window, use_network
 from PySide6.QtWidgets import QFileDialog
+from repo_paths import REPO
 
 from gui import network_files
 from gui.kept_network import KeptNetworkSlots, slot_path

@@ -8,17 +8,16 @@ import os
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
 import pytest
 from gui_support import SEVEN
 from PySide6.QtCore import QRect, QSize, Qt
 from PySide6.QtGui import QFontMetricsF
 from PySide6.QtWidgets import QAbstractScrollArea, QSplitterHandle, QWidget
+from repo_paths import REPO
 
 from gui.theme import DEFAULT_SIZE, MIN_WINDOW_SIZE, default_size
 
-REPO = Path(__file__).resolve().parents[2]
 SIZES = [MIN_WINDOW_SIZE, (1256, 706), DEFAULT_SIZE, (1920, 1080), (3840, 2160)]
 
 
@@ -148,7 +147,7 @@ SCRIPT = textwrap.dedent(
     from PySide6.QtWidgets import QApplication
     from gui.app import create_main_window
     from tools.driver import wait_until_ready
-    sys.path.insert(0, sys.argv[1] + "/tests/gui")
+    sys.path[:0] = [sys.argv[1] + "/tests", sys.argv[1] + "/tests/gui"]
     from test_gui_layout import layout_problems
     app = QApplication([])
     assert app.devicePixelRatio() == 2, app.devicePixelRatio()

@@ -10,7 +10,7 @@ import os
 import subprocess
 import sys
 
-from gui_support import REPO
+from repo_paths import REPO
 
 SEGMENTS = 20_000  # mouse moves on the real canvas, each painting a segment
 LINES = 50_000  # plain QPainter.drawLine calls into a QImage

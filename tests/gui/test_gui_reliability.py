@@ -9,9 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from gui_support import SEVEN, SHARED_MNIST, VERTICAL, answer_questions, drag, polyline, use_network
+from gui_support import SEVEN, VERTICAL, answer_questions, drag, polyline, use_network
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox, QPushButton
+from repo_paths import SHARED_MNIST
 
 from gui.app import create_main_window
 from model.checkpoint import load_checkpoint

@@ -11,11 +11,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from repo_paths import SHARED_MNIST as MNIST_DIR
 
 from model.data import Dataset, load_idx_directory
 
-REPO = Path(__file__).resolve().parents[2]
-MNIST_DIR = REPO.parent / "shared" / "datasets" / "mnist"
 MNIST_NAMES = (
     "train-images-idx3-ubyte",
     "train-labels-idx1-ubyte",

@@ -6,11 +6,10 @@ import ast
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
+from repo_paths import REPO
 
-REPO = Path(__file__).resolve().parents[2]
 MODEL = REPO / "model"
 FORBIDDEN = ("PySide6", "pyqtgraph", "shiboken6", "gui")
 

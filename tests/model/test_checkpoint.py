@@ -13,12 +13,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from repo_paths import REPO
 
 from model import checkpoint
 from model.checkpoint import FORMAT, FORMAT_VERSION, CheckpointError, load_checkpoint, save_checkpoint
 from model.networks import ArchSpec, DigitNet, build_network
 
-REPO = Path(__file__).resolve().parents[2]
 SPECS = {
     "mlp": ArchSpec("mlp", hidden=(32, 16)),
     "cnn": ArchSpec("cnn", channels=(4, 8), fc=16, dropout=0.1),

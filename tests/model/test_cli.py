@@ -10,11 +10,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from repo_paths import REPO
 
 from model.checkpoint import load_checkpoint
 from model.cli import main
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 def run_cli(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
+from repo_paths import SHARED_STROKES as STROKES
 
 from model.cli import main
 from model.detector import Detector, DetectorNet, load_detector, save_detector
-
-STROKES = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "strokes"
 
 
 @pytest.mark.skipif(not STROKES.is_dir(), reason="the shared UNIPEN strokes are not beside the clone")

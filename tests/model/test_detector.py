@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from functools import partial
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from repo_paths import SHARED_STROKES as STROKES
 
 from model.checkpoint import DEFAULT_WEIGHTS, load_checkpoint
 from model.detector import DETECTOR_WEIGHTS, Detector, DetectorNet, load_detector, save_detector
@@ -22,8 +22,6 @@ from model.detector_training import (
 )
 from model.reading import read_drawing
 from model.strokes import is_training_writer, load_unipen
-
-STROKES = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "strokes"
 
 
 def sure(net: DetectorNet, not_a_digit: bool) -> DetectorNet:

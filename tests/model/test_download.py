@@ -16,12 +16,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from repo_paths import SHARED_MNIST as MNIST_DIR
 
 from model import data
 from model.data import MNIST_FILES, DataError, DownloadCancelled, download_mnist
 
 FILE_NAMES = [f"{name}.gz" for name in MNIST_FILES]
-MNIST_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "datasets" / "mnist"
 BLOCK = 1 << 16
 
 Behaviour = Callable[[BaseHTTPRequestHandler, bytes], None]

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from repo_paths import REPO
 
 from model.handwriting import (
     INK_SIZE,
@@ -25,8 +26,6 @@ from model.handwriting import (
     save_examples,
 )
 from model.personal import PersonalExamples
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 def canvas(seed: int, side: int = 300) -> np.ndarray:

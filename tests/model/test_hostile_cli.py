@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from repo_paths import REPO
 
 from model import checkpoint
 from model.checkpoint import CheckpointError, save_checkpoint
@@ -22,7 +23,6 @@ from model.cli import main
 from model.networks import build_network
 from tools import hostile_files as hostile
 
-REPO = Path(__file__).resolve().parents[2]
 GENERATED = settings(
     max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 import torch
+from repo_paths import SHARED_STROKES as STROKES
 
 from model.detector import (
     Detector,
@@ -21,8 +20,6 @@ from model.detector_training import render
 from model.pen_path import PATH_FEATURES, PATH_POINTS, PenPathNet, augmented, pen_path
 from model.pen_path_training import fit_joint, logistic_fit
 from model.strokes import is_training_writer, load_unipen
-
-STROKES = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "strokes"
 
 SEVEN = [np.array([[0.2, 0.1], [0.8, 0.1], [0.4, 0.9]])]
 PLUS = [np.array([[0.5, 0.1], [0.5, 0.9]]), np.array([[0.1, 0.5], [0.9, 0.5]])]

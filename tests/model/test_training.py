@@ -361,12 +361,12 @@ def test_each_thread_keeps_its_own_torch_thread_count():
     as the app's: this process's main thread has set its own count already."""
     import subprocess
     import sys
-    from pathlib import Path
 
-    repo = Path(__file__).resolve().parents[2]
+    from repo_paths import REPO
+
     result = subprocess.run(
         [sys.executable, "-c", THREAD_COUNTS],
-        cwd=repo,
+        cwd=REPO,
         capture_output=True,
         text=True,
         timeout=60,
