@@ -134,7 +134,12 @@ class Controller(QObject):
         self._trainer_thread = QThread(self)
         self._trainer_thread.setObjectName("digitpad-trainer")
         self.trainer = Trainer(
-            KeptTraining(Path(kept_folder)), data_dir, checkpoint, training_threads(), handwriting=handwriting
+            KeptTraining(Path(kept_folder)),
+            data_dir,
+            checkpoint,
+            training_threads(),
+            self._pacing,
+            handwriting,
         )
         self.trainer.moveToThread(self._trainer_thread)
         self._trainer_thread.started.connect(self.trainer.start)

@@ -36,6 +36,7 @@ from .loss_plot import LossPlot
 from .network_files import NetworkFiles
 from .neuron_view import NeuronDialog
 from .notice import NoticeBar
+from .pacing import PACING, Pacing
 from .prediction_view import InputPreview, ProbabilityView, describe_answer, describe_input
 from .rewind_view import RewindDialog
 from .saliency_view import SaliencyView
@@ -51,7 +52,9 @@ class MainWindow(QMainWindow):
     # The digit (int) just taught, once the drawing has been read by the network that learnt it.
     taught = Signal(object)
 
-    def __init__(self, data_dir: str | None = None, checkpoint: str | None = None) -> None:
+    def __init__(
+        self, data_dir: str | None = None, checkpoint: str | None = None, pacing: Pacing = PACING
+    ) -> None:
         super().__init__()
         self.setWindowTitle("digitpad — draw a digit, watch a network learn")
         self.state = AppState()
@@ -64,7 +67,8 @@ class MainWindow(QMainWindow):
             data_dir,
             checkpoint,
             str(user_data_dir()),
-            handwriting=str(prefs.handwriting_path()),
+            pacing,
+            str(prefs.handwriting_path()),
         )
         self.controller.prediction_shown.connect(self.prediction_shown)
         self.controller.taught.connect(self.taught)

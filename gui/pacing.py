@@ -32,6 +32,9 @@ class Pacing:
     activation_refresh_ms: int = 33
     # The loss plot repaints at most this often: each repaint takes CPU from training.
     plot_refresh_ms: int = 200
+    # While a run goes on, its training is kept for the next launch this often (and at its
+    # end): a crash or a power cut loses at most this much. A write takes some 10-50 ms.
+    keep_running_seconds: float = 60.0
 
 
 PACING = Pacing()

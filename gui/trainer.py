@@ -83,6 +83,7 @@ class Trainer(QObject, TeachingSlots, ExportSlots, LabSlots):
         self._session: ModelSession | None = None
         self._state = "idle"
         self._reports = ProgressReports(pacing.report_seconds)
+        self._kept_running_at = 0.0  # time.monotonic() when the run under way was last kept
         self._threads_in_use = 0  # torch threads the last run's slices computed on
         self._announced: ModelInfo | None = None  # what the window was last told of the network
         self._hold_replacement = False  # the save asked for before a replacement failed
@@ -263,6 +264,7 @@ class Trainer(QObject, TeachingSlots, ExportSlots, LabSlots):
             self.failed.emit(f"Training could not start: {error}")
             self.run_state_changed.emit(self._state)  # the window waits to hear how it went
             return
+        self._kept_running_at = time.monotonic()
         self.run_started.emit()
         self._share_schedule()
         self.share_validation_set()
@@ -301,7 +303,8 @@ class Trainer(QObject, TeachingSlots, ExportSlots, LabSlots):
             self._keep_now()
 
     def _keep_now(self) -> None:
-        """At the end of each run, as at exit: a crash or a power cut later loses nothing."""
+        """At the end of each run (and every keep_running_seconds of one), as at exit: a crash
+        or a power cut later loses nothing (or little)."""
         problem = self.kept.keep_after_run(self._session) if self._session else ""
         if problem:
             self.failed.emit(f"{problem} File › Save as… keeps it.")
@@ -353,6 +356,12 @@ class Trainer(QObject, TeachingSlots, ExportSlots, LabSlots):
         if self._session.training and self._state == "running":
             self._slice_timer.start(0)  # queued requests are served before it fires
         self._report(messages)
+        if (
+            self._session.training
+            and time.monotonic() - self._kept_running_at >= self._pacing.keep_running_seconds
+        ):
+            self._kept_running_at = time.monotonic()
+            self._keep_now()
 
     def _report(self, messages: list[TrainProgress | EvalResult | TrainFinished], now: bool = False) -> None:
         """Tell the window about these steps (at the pace of reports, or `now`) and publish."""

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from gui_support import open_window, use_network
 
+from gui.main_window import MainWindow
+from gui.pacing import Pacing
 from gui.settings import last_session_path
+from model.checkpoint import load_checkpoint_and_run
 from model.session import RESTORED_SOURCE
 
 
@@ -32,4 +35,23 @@ def test_unsaved_training_survives_closing_and_the_shipped_weights_come_back_on_
 
     window = open_window(qtbot)
     assert window.state.network.source == "shipped weights"
+    window.close()
+
+
+def test_a_long_run_is_kept_while_it_trains_so_a_crash_loses_little(qtbot):
+    """Not only at its end and at exit: a crash or a power cut mid-run loses at most a period."""
+    kept = last_session_path()
+    window = MainWindow(pacing=Pacing(keep_running_seconds=0.5))
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(lambda: window.state.network is not None, timeout=15000)
+    use_network(qtbot, window, "mlp")
+    window.training_panel.epochs.setValue(20.0)
+    window.training_panel.train_button.click()
+    qtbot.waitUntil(kept.exists, timeout=15000)
+    assert window.state.run.state == "running"
+    _, _, run = load_checkpoint_and_run(kept)
+    assert run is not None and run["step"] > 0  # the run under way, to be continued
+    first_kept = run["step"]
+    qtbot.waitUntil(lambda: load_checkpoint_and_run(kept)[2]["step"] > first_kept, timeout=15000)
     window.close()

@@ -86,3 +86,25 @@ def test_a_checkpoint_that_cannot_be_opened_falls_back_to_the_shipped_weights(tm
     message = session.load_initial(str(broken), None)
     assert "broken.pt" in message and "shipped weights are open instead" in message
     assert session.info.source == "shipped weights"
+
+
+def test_a_run_kept_while_it_trains_is_restored_ready_to_continue(tmp_path: Path) -> None:
+    """What a crash mid-run leaves: the run's weights and position as last kept; the next
+    launch continues it from there to its planned end."""
+    session = ModelSession(str(tmp_path / "no-mnist"))
+    session.start_training(TrainConfig(arch="mlp", epochs=1, batch_size=32))
+    session.train_for(0.05)
+    kept = tmp_path / "last-session.pt"
+    session.write_kept(kept)  # the run goes on
+    step, total = session.run_position or (0, 0)
+    assert 0 < step < total
+
+    next_launch = ModelSession(str(tmp_path / "no-mnist"))
+    assert "Restored" in next_launch.load_initial(None, kept)
+    assert same_weights(next_launch.net, session.net)
+    assert (next_launch.run_state() or {}).get("step") == step
+    next_launch.start_training(TrainConfig(arch="mlp", epochs=1, batch_size=32, from_scratch=False))
+    assert next_launch.run_position == (step, total)  # continued, not begun again
+    while next_launch.training:
+        next_launch.train_for(0.5)
+    assert next_launch.run_state() is None  # it ran to its planned end
