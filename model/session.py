@@ -256,7 +256,7 @@ class ModelSession(TeachingSession):
 
     @property
     def run_position(self) -> tuple[int, int] | None:
-        """(step, total steps) of the run under way or to continue, if any."""
+        """(step, total steps) of the run under way, if any (a run only opened to continue: run_state())."""
         run = self._training_run
         return None if run is None or run.finished else (run.step, run.total_steps)
 
