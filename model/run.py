@@ -50,6 +50,18 @@ class RunStateError(ValueError):
     """A saved run that cannot be continued here; the message is for the user."""
 
 
+def epochs_of_saved_run(state: dict[str, Any] | None) -> tuple[float, float] | None:
+    """(epochs done, epochs planned) of a saved run, to tell the user it can go on; None when
+    there is none or it does not say (it is checked properly when continued)."""
+    if state is None:
+        return None
+    try:
+        config = saved_config(state)
+        return int(state["step"]) * config.batch_size / len(state["order"]), config.epochs
+    except (KeyError, TypeError, ValueError, ZeroDivisionError, RunStateError):
+        return None
+
+
 def saved_config(state: dict[str, Any]) -> TrainConfig:
     """The settings of a saved run (TrainingRun.state_dict), checked as any TrainConfig."""
     try:

@@ -32,7 +32,7 @@ from .messages import (
 from .networks import ArchSpec, DigitNet, build_network, count_parameters, describe
 from .personal import PersonalExamples
 from .reading import read_drawing
-from .run import RunStateError, TrainingRun, saved_config
+from .run import RunStateError, TrainingRun, epochs_of_saved_run, saved_config
 from .session_teaching import TeachingSession
 from .snapshot import WeightSnapshot, apply_snapshot, take_snapshot
 from .timeline import Timeline, TimelinePoint
@@ -111,8 +111,15 @@ class ModelSession(TeachingSession):
                 fallback = self.load_initial()
                 return f"The network kept from your last session could not be restored: {error} {fallback}"
             self.unsaved_training = True  # still only in the session file: keep it next time too
+            run = epochs_of_saved_run(self._opened_run)
+            unfinished = (
+                ""
+                if run is None
+                else f" Its run stopped at epoch {run[0]:.1f} of {run[1]:.1f}: with “Continue from the "
+                "current weights” ticked, Train goes on from there."
+            )
             return (
-                "Restored the network you trained last time (not saved to a file of yours). "
+                f"Restored the network you trained last time (not saved to a file of yours).{unfinished} "
                 "File › Save keeps it; Network › Restore the shipped weights goes back to the pretrained one."
             )
         if checkpoint is not None:

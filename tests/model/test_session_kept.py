@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from model.checkpoint import DEFAULT_WEIGHTS, load_checkpoint
-from model.messages import TrainConfig
+from model.messages import TrainConfig, TrainProgress
 from model.session import RESTORED_SOURCE, ModelSession
 
 
@@ -93,14 +93,16 @@ def test_a_run_kept_while_it_trains_is_restored_ready_to_continue(tmp_path: Path
     launch continues it from there to its planned end."""
     session = ModelSession(str(tmp_path / "no-mnist"))
     session.start_training(TrainConfig(arch="mlp", epochs=1, batch_size=32))
-    session.train_for(0.05)
+    reported = [m for m in session.train_for(0.05) if isinstance(m, TrainProgress)]
     kept = tmp_path / "last-session.pt"
     session.write_kept(kept)  # the run goes on
     step, total = session.run_position or (0, 0)
-    assert 0 < step < total
+    assert 0 < step < total and reported[-1].step == step
 
     next_launch = ModelSession(str(tmp_path / "no-mnist"))
-    assert "Restored" in next_launch.load_initial(None, kept)
+    message = next_launch.load_initial(None, kept)
+    assert "Restored" in message
+    assert f"Its run stopped at epoch {reported[-1].epoch:.1f} of 1.0" in message  # it can go on
     assert same_weights(next_launch.net, session.net)
     assert (next_launch.run_state() or {}).get("step") == step
     next_launch.start_training(TrainConfig(arch="mlp", epochs=1, batch_size=32, from_scratch=False))
