@@ -111,9 +111,8 @@ class TrainingPanel(QGroupBox):
         network_row.addLayout(names, 1)
         network_row.addWidget(self.new_button)
 
-        self.epochs = QDoubleSpinBox(
-            decimals=1, minimum=0.1, maximum=100, singleStep=0.5, value=defaults.epochs
-        )
+        self.epochs = BoundedSpinBox("number of epochs", minimum=0.1, maximum=100, decimals=1, step=0.5)
+        self.epochs.setValue(defaults.epochs)
         self.epochs.setToolTip("How many times training goes over the whole training set.")
         self.batch_size = QSpinBox(minimum=8, maximum=4096, singleStep=32, value=defaults.batch_size)
         self.batch_size.setToolTip("Batch size: how many digits each step averages its gradient over.")
@@ -151,6 +150,7 @@ class TrainingPanel(QGroupBox):
             "Your examples (Teach › Your handwriting) join every batch, a few at a time. Drawings you "
             "correct during a run always join it."
         )
+        self.epochs.clamped.connect(self.told)
         self.learning_rate.clamped.connect(self.told)
         self.weight_decay.clamped.connect(self.told)
         self.recipe = RecipeBox()

@@ -110,14 +110,18 @@ def test_a_long_data_path_is_shortened_in_the_middle_on_one_line(qtbot, window, 
     assert label.toolTip() == shown_path(deep)
 
 
-def test_the_learning_rate_field_says_when_it_changes_what_was_typed(qtbot, window):
-    field = window.training_panel.learning_rate
+@pytest.mark.parametrize(
+    ("name", "typed", "kept", "said"),
+    [("learning_rate", "100", 10.0, "100 became 10"), ("epochs", "200", 100.0, "200 became 100")],
+)
+def test_a_number_field_says_when_it_changes_what_was_typed(qtbot, window, name, typed, kept, said):
+    field = getattr(window.training_panel, name)
     field.setFocus()
     field.lineEdit().selectAll()
-    QTest.keyClicks(field.lineEdit(), "100")
+    QTest.keyClicks(field.lineEdit(), typed)
     QTest.keyClick(field.lineEdit(), Qt.Key.Key_Return)
-    assert field.value() == pytest.approx(10.0)
-    assert "100 became 10" in window.statusBar().currentMessage()
+    assert field.value() == pytest.approx(kept)
+    assert said in window.statusBar().currentMessage()
 
 
 def test_help_explains_the_window(qtbot, window):
