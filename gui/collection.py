@@ -17,6 +17,7 @@ from pyqtgraph.util.garbage_collector import GarbageCollector
 
 _collector: GarbageCollector | None = None
 _windows_open = 0
+_settled = 0  # start-ups frozen since the first of the windows open now
 
 
 def hold() -> None:
@@ -29,15 +30,25 @@ def hold() -> None:
 
 
 def settle() -> None:
-    """Start-up is over: freeze what it made (from any thread: freezing deletes nothing)."""
+    """Start-up is over: freeze what it made (from any thread: freezing deletes nothing, and
+    what is garbage then stays until the last window closes: some 2,000 objects, no Qt ones)."""
+    global _settled
     gc.freeze()
+    _settled += 1
+
+
+def start_ups_settled() -> int:
+    """How many start-ups were frozen while windows are open: each window settles twice, once
+    built and once its trainer has warmed up (tests wait for it before making garbage)."""
+    return _settled
 
 
 def release() -> None:
     """A window has closed and joined its workers. The last one turns automatic collection back
     on, the frozen objects included: the closed windows' are garbage now."""
-    global _windows_open
+    global _windows_open, _settled
     _windows_open = max(0, _windows_open - 1)
     if _windows_open == 0:
         gc.unfreeze()
         gc.enable()
+        _settled = 0

@@ -60,25 +60,31 @@ class MainWindow(QMainWindow):
         self.state = AppState()
         self._build_views()
         collection.hold()
-        self.controller = Controller(
-            self.state,
-            self.canvas,
-            self.activation_view.shows_new_layers_at_once,
-            data_dir,
-            checkpoint,
-            str(user_data_dir()),
-            pacing,
-            str(prefs.handwriting_path()),
-        )
-        self.controller.prediction_shown.connect(self.prediction_shown)
-        self.controller.taught.connect(self.taught)
-        self.handwriting_dialog: HandwritingDialog | None = None
-        self.files = NetworkFiles(self, self.state, self.controller)
-        self.failures = FailuresDialog(self.state, self.controller, self.canvas, self)
-        self.rewind = RewindDialog(self.state, self.controller, self)
-        self.menu_actions = build_menus(self)
-        self._connect_views()
-        self.restore_settings()
+        try:
+            self.controller = Controller(
+                self.state,
+                self.canvas,
+                self.activation_view.shows_new_layers_at_once,
+                data_dir,
+                checkpoint,
+                str(user_data_dir()),
+                pacing,
+                str(prefs.handwriting_path()),
+            )
+            self.controller.prediction_shown.connect(self.prediction_shown)
+            self.controller.taught.connect(self.taught)
+            self.handwriting_dialog: HandwritingDialog | None = None
+            self.files = NetworkFiles(self, self.state, self.controller)
+            self.failures = FailuresDialog(self.state, self.controller, self.canvas, self)
+            self.rewind = RewindDialog(self.state, self.controller, self)
+            self.menu_actions = build_menus(self)
+            self._connect_views()
+            self.restore_settings()
+        except BaseException:  # no window will close to turn automatic collection back on
+            if hasattr(self, "controller"):
+                self.controller.shutdown()
+            collection.release()
+            raise
 
     # -- construction -------------------------------------------------------------------
     def _build_views(self) -> None:
@@ -367,7 +373,9 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         """Stop the workers and wait for their threads, so nothing runs after the window is gone."""
         if not self.controller.closed:
-            self._save_settings()
-            self.files.close()
-            collection.release()
+            try:
+                self._save_settings()
+                self.files.close()
+            finally:  # else automatic collection would stay off for good
+                collection.release()
         super().closeEvent(event)

@@ -76,9 +76,12 @@ def clipped_to_square(a: np.ndarray, b: np.ndarray, low: float, high: float) -> 
         leave = np.minimum(
             leave, np.where(level, np.where(within, 1.0, -np.inf), np.maximum(to_low, to_high))
         )
-    kept = enter <= leave
+    kept = (enter <= leave) & np.isfinite(d).all(axis=1)
     a, b, d, enter, leave = a[kept], b[kept], d[kept], enter[kept, None], leave[kept, None]
-    return np.where(enter > 0, a + enter * d, a), np.where(leave < 1, a + leave * d, b)
+    # Clipped ends of segments thousands of times the square's size are off by their rounding:
+    # kept in the square, they never make more pieces than it holds.
+    start = np.where(enter > 0, (a + enter * d).clip(low, high), a)
+    return start, np.where(leave < 1, (a + leave * d).clip(low, high), b)
 
 
 def rasterise(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import threading
 
+from gui import collection
 from gui.app import create_main_window
 from gui.main_window import MainWindow
 
@@ -24,6 +25,7 @@ def test_cycles_dropped_by_a_busy_worker_thread_are_collected_in_the_gui_thread(
     window: MainWindow, qtbot
 ) -> None:
     deleted_in: list[str] = []
+    qtbot.waitUntil(lambda: collection.start_ups_settled() == 2, timeout=15000)  # else frozen with it
 
     def busy_worker() -> None:
         _Cycle(deleted_in)  # garbage at once, but only a cycle collection can delete it

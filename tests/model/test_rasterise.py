@@ -55,3 +55,15 @@ def test_strokes_running_far_off_the_image_are_drawn_as_far_as_it_reaches() -> N
         rendered = render_strokes(strokes, 48, 5.0)
         assert np.abs(rendered.astype(int) - by_hand(strokes, 48, 5.0)).max() <= 1
     assert not render_strokes(wholly_outside, 48, 5.0).any()
+
+
+def test_far_infinite_or_absurd_coordinates_never_blow_up() -> None:
+    """A trillion pixels off is drawn exactly; from 1e20 the clipped ends are off by their
+    rounding, but kept on the image they never make more pieces than it holds; a segment with
+    an infinite end is left out, not a crash."""
+    far = render_strokes([np.array([[-1e12, 20.0], [1e12, 20.0]])], 48, 5.0)
+    assert np.abs(far.astype(int) - by_hand([np.array([[-100.0, 20.0], [148.0, 20.0]])], 48, 5.0)).max() <= 1
+    absurd = render_strokes([np.array([[-1e30, 1e25], [1e30, -1e25]])], 48, 5.0)
+    assert absurd.shape == (48, 48)
+    infinite = [np.array([[10.0, 10.0], [np.inf, 10.0]]), np.array([[30.0, 30.0], [30.0, 35.0]])]
+    assert np.array_equal(render_strokes(infinite, 48, 5.0), render_strokes(infinite[1:], 48, 5.0))
