@@ -283,6 +283,8 @@ class Trainer(QObject, TeachingSlots, ExportSlots, LabSlots):
             self._report_progress()
             self._set_state("paused")
             self._publish(reread=True)
+            self._kept_running_at = time.monotonic()
+            self._keep_now()  # a window left paused keeps all of it
 
     @Slot()
     def resume(self) -> None:

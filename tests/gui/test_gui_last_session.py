@@ -55,3 +55,18 @@ def test_a_long_run_is_kept_while_it_trains_so_a_crash_loses_little(qtbot):
     first_kept = run["step"]
     qtbot.waitUntil(lambda: load_checkpoint_and_run(kept)[2]["step"] > first_kept, timeout=15000)
     window.close()
+
+
+def test_a_paused_run_is_kept_at_once(qtbot):
+    kept = last_session_path()
+    window = open_window(qtbot)
+    use_network(qtbot, window, "mlp")
+    window.training_panel.epochs.setValue(20.0)
+    window.training_panel.train_button.click()
+    qtbot.waitUntil(lambda: window.loss_plot.raw.size >= 3, timeout=15000)
+    assert not kept.exists()  # a minute has not passed
+    window.controller.pause()
+    qtbot.waitUntil(kept.exists, timeout=5000)
+    _, _, run = load_checkpoint_and_run(kept)
+    assert window.state.run.state == "paused" and run is not None and run["step"] > 0
+    window.close()
