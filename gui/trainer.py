@@ -283,7 +283,6 @@ class Trainer(QObject, TeachingSlots, ExportSlots, LabSlots):
             self._report_progress()
             self._set_state("paused")
             self._publish(reread=True)
-            self._kept_running_at = time.monotonic()
             self._keep_now()  # a window left paused keeps all of it
 
     @Slot()
@@ -305,8 +304,9 @@ class Trainer(QObject, TeachingSlots, ExportSlots, LabSlots):
             self._keep_now()
 
     def _keep_now(self) -> None:
-        """At the end of each run (and every keep_running_seconds of one), as at exit: a crash
-        or a power cut later loses nothing (or little)."""
+        """At the end of each run, when paused and every keep_running_seconds of it, as at exit:
+        a crash or a power cut later loses nothing (or little)."""
+        self._kept_running_at = time.monotonic()
         problem = self.kept.keep_after_run(self._session) if self._session else ""
         if problem:
             self.failed.emit(f"{problem} File › Save as… keeps it.")
@@ -362,7 +362,6 @@ class Trainer(QObject, TeachingSlots, ExportSlots, LabSlots):
             self._session.training
             and time.monotonic() - self._kept_running_at >= self._pacing.keep_running_seconds
         ):
-            self._kept_running_at = time.monotonic()
             self._keep_now()
 
     def _report(self, messages: list[TrainProgress | EvalResult | TrainFinished], now: bool = False) -> None:
